@@ -1,0 +1,1 @@
+"""The project on disk: SQLite, media probing, label formats. No Qt, no torch."""

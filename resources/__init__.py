@@ -1,0 +1,1 @@
+"""Static resources (theme, icons) and the demo-data generator."""
