@@ -1,0 +1,52 @@
+"""The format-neutral label set that every reader produces and every writer consumes.
+
+Readers (COCO, VOC, YOLO) parse files into a ``LabelSet`` without touching the store;
+the store imports a ``LabelSet`` in one transaction and exports one for writers. Boxes
+are always absolute pixel corners (x1, y1, x2, y2) in the image's displayed
+orientation; conversions to a format's own convention live in that format's module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class FormatError(ValueError):
+    """A malformed label file: names the file and the field or line at fault."""
+
+    def __init__(self, path: object, problem: str, where: str | None = None):
+        self.path = str(path)
+        self.problem = problem
+        self.where = where
+        at = f" ({where})" if where else ""
+        super().__init__(f"{self.path}{at}: {problem}")
+
+
+@dataclass
+class LabelBox:
+    category: str
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    track_id: int | None = None
+    score: float | None = None
+
+
+@dataclass
+class LabelImage:
+    file_name: str                # relative to the label set's image root, posix separators
+    width: int
+    height: int
+    boxes: list[LabelBox] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LabelSet:
+    categories: list[str] = field(default_factory=list)   # order = class order
+    tags: list[str] = field(default_factory=list)          # image-level concepts
+    images: list[LabelImage] = field(default_factory=list)
+
+    def box_count(self) -> int:
+        return sum(len(im.boxes) for im in self.images)
