@@ -1,0 +1,151 @@
+"""The ``kestrel`` command line.
+
+Exit codes: 0 on success, 2 with a one-line message on a user error (a missing
+project, a malformed label file, a bad option). Heavy modules (Qt, torch) are
+imported by the commands that need them, never at start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.store.formats.labelset import FormatError
+from app.store.project import Project, ProjectError
+
+
+class UserError(Exception):
+    """Reported as one line on stderr with exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kestrel", description="Label, train and review vision models.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("new", help="create an empty project folder")
+    s.add_argument("project")
+
+    s = sub.add_parser("import", help="import media files/folders or a labelled dataset")
+    s.add_argument("project")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--format", default="auto", choices=["auto", "media", "coco", "voc", "yolo"])
+    s.add_argument("--images", help="image folder of a COCO file (default: beside it)")
+
+    s = sub.add_parser("export", help="export labels and images as a dataset")
+    s.add_argument("project")
+    s.add_argument("out")
+    s.add_argument("--format", required=True, choices=["coco", "voc", "yolo"])
+    s.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    s.add_argument("--labelled-only", action="store_true", help="leave out images with no boxes")
+
+    s = sub.add_parser("info", help="counts of media, boxes per class, tags and runs")
+    s.add_argument("project")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("demo", help="make a demo project from generated data and open it")
+    s.add_argument("dir", nargs="?", default=None, help="where (default: ~/kestrel-demo)")
+    s.add_argument("--no-window", action="store_true", help="make the project, print its info")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return 0
+    try:
+        return COMMANDS[args.command](args) or 0
+    except (UserError, ProjectError, FormatError, FileNotFoundError, ValueError) as exc:
+        print(f"kestrel: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kestrel: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_new(args) -> None:
+    with Project.create(args.project) as project:
+        print(f"created project {project.root}")
+
+
+def cmd_import(args) -> None:
+    from app.store.formats import detect_format, read_labels
+    from app.store.dataset_io import import_labelset
+
+    with Project.open(args.project) as project:
+        media_paths = []
+        for raw in args.paths:
+            path = Path(raw)
+            if not path.exists():
+                raise UserError(f"{path}: no such file or folder")
+            fmt = detect_format(path) if args.format == "auto" else args.format
+            if fmt == "media":
+                media_paths.append(path)
+                continue
+            labelset, image_root = read_labels(path, fmt)
+            if args.images:
+                image_root = Path(args.images)
+            r = import_labelset(project, labelset, image_root, source=path)
+            print(f"{path}: {fmt}: {r.images} images ({r.new_media} new), {r.boxes} boxes"
+                  + (f", {r.duplicates} already present" if r.duplicates else "")
+                  + (f", new classes: {', '.join(r.classes)}" if r.classes else ""))
+        if media_paths:
+            report = project.import_media(media_paths)
+            print(f"imported {len(report.added)} media files"
+                  + (f", {len(report.already)} already in the project" if report.already else ""))
+            for path, reason in report.skipped:
+                print(f"skipped {path}: {reason}")
+
+
+def cmd_export(args) -> None:
+    from app.store.exporter import ExportError, export_project
+
+    with Project.open(args.project) as project:
+        try:
+            counts = export_project(project, args.out, args.format, overwrite=args.overwrite,
+                                    include_unlabelled=not args.labelled_only)
+        except ExportError as exc:
+            raise UserError(str(exc)) from None
+    print(f"exported {counts['images']} images, {counts['boxes']} boxes as {args.format} to {counts['path']}")
+
+
+def cmd_info(args) -> None:
+    with Project.open(args.project) as project:
+        info = project.info()
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return
+    print(f"project  {info['project']}")
+    print(f"images   {info['images']}")
+    print(f"videos   {info['videos']} ({info['frames']} frames)")
+    print(f"boxes    {info['boxes']}")
+    for name, n in info["boxes_per_class"].items():
+        print(f"  {name:<20} {n}")
+    print(f"tags     {len(info['tags'])}")
+    for name, n in info["tags"].items():
+        print(f"  {name:<20} {n}")
+    print(f"runs     {info['runs']}")
+
+
+def cmd_demo(args) -> int:
+    from resources.demo_data import make_demo
+
+    folder = Path(args.dir) if args.dir else Path.home() / "kestrel-demo"
+    if (folder / "kestrel.db").exists():
+        print(f"opening the existing demo project {folder}")
+    else:
+        make_demo(folder).close()
+        print(f"made a demo project in {folder}")
+    cmd_info(argparse.Namespace(project=str(folder), json=False))
+    return 0
+
+
+COMMANDS = {
+    "new": cmd_new,
+    "import": cmd_import,
+    "export": cmd_export,
+    "info": cmd_info,
+    "demo": cmd_demo,
+}

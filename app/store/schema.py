@@ -1,0 +1,116 @@
+"""Schema of ``kestrel.db`` and its forward migrations.
+
+The version lives in ``PRAGMA user_version``. Each migration is a list of statements
+applied in one transaction; a project written by an older Kestrel is upgraded on
+open, and one written by a newer Kestrel is refused rather than damaged.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_V1 = [
+    """CREATE TABLE media (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,          -- posix, relative when inside the project folder
+        name TEXT NOT NULL,                 -- name inside datasets (export file_name)
+        kind TEXT NOT NULL CHECK (kind IN ('image', 'video')),
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        fps REAL,
+        frame_count INTEGER,
+        content_hash TEXT NOT NULL,
+        file_size INTEGER NOT NULL,
+        added_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX media_hash ON media (content_hash)",
+    """CREATE TABLE classes (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        color TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        hotkey TEXT
+    )""",
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        task TEXT NOT NULL,
+        template TEXT NOT NULL,
+        hyperparameters TEXT NOT NULL DEFAULT '{}',
+        run_dir TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'running',
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        best_metric REAL,
+        metrics TEXT NOT NULL DEFAULT '{}',
+        message TEXT,
+        dataset TEXT NOT NULL DEFAULT '{}'
+    )""",
+    """CREATE TABLE boxes (
+        id INTEGER PRIMARY KEY,
+        media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,
+        frame INTEGER NOT NULL DEFAULT 0,
+        class_id INTEGER NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+        x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
+        track_id INTEGER,
+        source TEXT NOT NULL DEFAULT 'manual'
+            CHECK (source IN ('manual', 'predicted', 'interpolated')),
+        score REAL,
+        run_id INTEGER REFERENCES runs (id) ON DELETE SET NULL,
+        author TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX boxes_media_frame ON boxes (media_id, frame)",
+    """CREATE TABLE tags (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        position INTEGER NOT NULL,
+        hotkey TEXT
+    )""",
+    """CREATE TABLE media_tags (
+        media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,
+        tag_id INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+        PRIMARY KEY (media_id, tag_id)
+    )""",
+]
+
+# v2: per-project settings (last media viewed, active model, …) and the class index
+# that "boxes per class" and the class filter of the media browser read.
+_V2 = [
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE INDEX boxes_class ON boxes (class_id)",
+    "CREATE INDEX media_tags_tag ON media_tags (tag_id)",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaError(RuntimeError):
+    pass
+
+
+def version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the database up to ``target``; returns the version it started from."""
+    start = version(conn)
+    if start > SCHEMA_VERSION:
+        raise SchemaError(
+            f"this project was written by a newer Kestrel (schema {start}, "
+            f"this version knows up to {SCHEMA_VERSION})"
+        )
+    for number in range(start + 1, target + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[number - 1]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return start

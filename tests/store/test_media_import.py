@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.store.project import Project
+
+
+@pytest.fixture
+def project(tmp_path):
+    p = Project.create(tmp_path / "proj")
+    yield p
+    p.close()
+
+
+def _jpeg(path, w=64, h=48, exif_orientation=None):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im = Image.fromarray(np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8))
+    if exif_orientation:
+        exif = Image.Exif()
+        exif[0x0112] = exif_orientation
+        im.save(path, exif=exif)
+    else:
+        im.save(path)
+    return path
+
+
+def test_folder_import_is_recursive_and_reports_bad_files(tmp_path, project):
+    src = tmp_path / "photos dir"
+    _jpeg(src / "a.jpg")
+    _jpeg(src / "sub" / "ünïcødé b.jpg", 30, 20)
+    Image.new("RGB", (10, 10)).save(src / "c.png")
+    (src / "empty.jpg").write_bytes(b"")
+    (src / "garbage.png").write_bytes(b"not an image at all")
+    good = (src / "a.jpg").read_bytes()
+    (src / "truncated.jpg").write_bytes(good[: len(good) // 2])
+    (src / "notes.txt").write_text("ignored inside folders")
+
+    report = project.import_media([src])
+
+    names = sorted(m.name for m in project.list_media())
+    assert names == ["a.jpg", "c.png", "sub/ünïcødé b.jpg"]
+    reasons = {p.rsplit("/", 1)[-1]: r for p, r in report.skipped}
+    assert reasons["empty.jpg"] == "empty file"
+    assert "not a readable image" in reasons["garbage.png"]
+    assert "truncated JPEG" in reasons["truncated.jpg"]
+    assert "notes.txt" not in reasons
+    sizes = {m.name: (m.width, m.height) for m in project.list_media()}
+    assert sizes["sub/ünïcødé b.jpg"] == (30, 20)
+
+
+def test_explicit_unsupported_file_is_reported(tmp_path, project):
+    f = tmp_path / "doc.pdf"
+    f.write_bytes(b"%PDF")
+    report = project.import_media([f])
+    assert report.skipped == [(str(f), "unsupported file type .pdf")]
+
+
+def test_exif_rotation_swaps_width_and_height(tmp_path, project):
+    _jpeg(tmp_path / "rot.jpg", 64, 48, exif_orientation=6)
+    project.import_media([tmp_path / "rot.jpg"])
+    (m,) = project.list_media()
+    assert (m.width, m.height) == (48, 64)
+
+
+def test_inside_paths_are_relative_and_reimport_is_idempotent(tmp_path, project):
+    inside = _jpeg(project.root / "media" / "x.jpg")
+    outside = _jpeg(tmp_path / "y.jpg")
+    project.import_media([inside, outside])
+    paths = sorted(m.path for m in project.list_media())
+    assert paths == sorted(["media/x.jpg", outside.as_posix()])
+    again = project.import_media([inside, outside])
+    assert again.added == [] and len(again.already) == 2
+
+
+def test_video_is_probed_and_broken_video_reported(tmp_path, project):
+    import cv2
+
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (32, 24))
+    for i in range(7):
+        writer.write(np.full((24, 32, 3), i * 30, np.uint8))
+    writer.release()
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
+    report = project.import_media([path, broken])
+    (video,) = project.list_media("video")
+    assert (video.width, video.height, video.frame_count) == (32, 24, 7)
+    assert video.fps == pytest.approx(10.0)
+    assert len(report.skipped) == 1 and report.skipped[0][0] == str(broken)
+    assert project.info()["frames"] == 7
+
+
+def test_moved_files_are_found_again_by_content_hash(tmp_path, project):
+    a = _jpeg(tmp_path / "old" / "a.jpg")
+    project.import_media([a])
+    (moved_dir := tmp_path / "new" / "deeper").mkdir(parents=True)
+    a.rename(moved_dir / "renamed.jpg")
+    (m,) = project.missing_media()
+    found = project.relocate(tmp_path / "new")
+    assert found == {m.id: (moved_dir / "renamed.jpg").as_posix()}
+    assert project.missing_media() == []
