@@ -174,3 +174,29 @@ def _fake_image(project) -> int:
     info = MediaInfo(Path("/nowhere/a.jpg"), "image", 640, 480, "hash", 10)
     with project.transaction():
         return project.add_media_row(info, "/nowhere/a.jpg", "a.jpg")
+
+
+def test_browse_filters_and_rows(project):
+    from app.store import browse
+    from app.store.probe import MediaInfo
+    from pathlib import Path
+
+    with project.transaction():
+        ids = [project.add_media_row(MediaInfo(Path(f"/m/{i}.jpg"), "image", 10, 10, "h", 1),
+                                     f"/m/{i}.jpg", f"{i}.jpg") for i in range(4)]
+    cat, dog = project.add_class("cat"), project.add_class("dog")
+    project.add_box(ids[0], cat, 0, 0, 1, 1)
+    project.add_box(ids[0], dog, 0, 0, 1, 1)
+    project.add_box(ids[1], dog, 0, 0, 1, 1)
+    project.add_box(ids[3], cat, 0, 0, 1, 1, source="predicted", score=0.9)  # not a label
+    project.set_media_tag(ids[2], project.add_tag("night"), True)
+    assert browse.filtered_ids(project) == ids
+    assert browse.filtered_ids(project, "unlabelled") == [ids[3]]
+    assert browse.filtered_ids(project, "labelled") == ids[:3]
+    assert browse.filtered_ids(project, "class", "cat") == [ids[0]]
+    assert browse.filtered_ids(project, "tag", "night") == [ids[2]]
+    rows = browse.rows_for(project, ids)
+    assert rows[ids[0]].box_count == 2 and rows[ids[3]].box_count == 0
+    assert rows[ids[2]].tags == ("night",)
+    assert browse.next_unlabelled(project, ids[0]) == ids[3]
+    assert browse.next_unlabelled(project, ids[3]) == ids[3]  # wraps around
