@@ -25,8 +25,12 @@ class ExportError(RuntimeError):
 
 def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool = False,
                    frames: dict[int, list[int]] | None = None, copy_images: bool = True,
-                   include_unlabelled: bool = True) -> dict:
-    """Export labels (and images) to ``out``; returns counts of what was written."""
+                   include_unlabelled: bool = True, link_images: bool = False) -> dict:
+    """Export labels (and images) to ``out``; returns counts of what was written.
+
+    ``link_images`` hard-links image files instead of copying them where the file
+    system allows (training run folders: self-contained at no cost in space).
+    """
     from app.store.formats import write_labels
 
     if fmt not in FORMATS:
@@ -39,7 +43,7 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         if copy_images:
-            write_images(items, staging / IMAGE_DIRS[fmt])
+            write_images(items, staging / IMAGE_DIRS[fmt], link=link_images)
         write_labels(labelset, staging, fmt)
         if out.exists():
             shutil.rmtree(out)
@@ -51,8 +55,8 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
             "classes": len(labelset.categories), "path": str(out)}
 
 
-def write_images(items: list[ExportItem], folder: Path) -> None:
-    """Copy image files and decode video frames into ``folder`` under their export names."""
+def write_images(items: list[ExportItem], folder: Path, link: bool = False) -> None:
+    """Copy (or hard-link) image files and decode video frames into ``folder``."""
     by_video: dict[Path, list[ExportItem]] = {}
     for item in items:
         target = folder / item.image.file_name
@@ -60,6 +64,12 @@ def write_images(items: list[ExportItem], folder: Path) -> None:
         if item.frame is None:
             if not item.path.is_file():
                 raise ExportError(f"{item.path}: image file is missing (moved or deleted?)")
+            if link:
+                try:
+                    os.link(item.path, target)
+                    continue
+                except OSError:
+                    pass  # another file system, or links not allowed: copy instead
             shutil.copy2(item.path, target)
         else:
             by_video.setdefault(item.path, []).append(item)
