@@ -47,6 +47,10 @@ class LabelSet:
     categories: list[str] = field(default_factory=list)   # order = class order
     tags: list[str] = field(default_factory=list)          # image-level concepts
     images: list[LabelImage] = field(default_factory=list)
+    # Absolute folder that every ``file_name`` is relative to, when a reader can tell
+    # (VOC: JPEGImages/ or images/; YOLO: images/; COCO: the folder holding the first
+    # image). ``None`` means the caller must ask; writers ignore it.
+    image_root: str | None = None
 
     def box_count(self) -> int:
         return sum(len(im.boxes) for im in self.images)

@@ -1,0 +1,204 @@
+"""YOLO (Ultralytics / darknet) text labels.
+
+One ``.txt`` per image, one line per box: ``class cx cy w h`` normalised to [0, 1]
+(an optional 6th column is a score, as Ultralytics' ``save_conf`` writes). An image
+without a label file has no boxes.
+
+Layouts read (``LabelSet.image_root`` is returned, file names are relative to it):
+
+* ``images/...`` + ``labels/...`` (Ultralytics, also what we write): image root is
+  ``images/``; ``images/train/a.jpg`` is labelled by ``labels/train/a.txt``;
+* split folders such as ``train/images`` + ``train/labels`` (Roboflow): image root
+  is the data set folder and the last ``images`` folder of a path maps to ``labels``;
+* images and ``.txt`` files side by side (darknet, labelImg): image root is the folder.
+
+Class names come from ``data.yaml`` (``names:`` as a list or ``{id: name}`` mapping;
+PyYAML is optional, see ``_yaml``), else ``classes.txt`` / ``obj.names``, else class
+``k`` is named ``"k"``. The writer writes ``labels/<file stem>.txt`` for every image
+(empty when it has no boxes), ``classes.txt`` and ``data.yaml`` (``train`` and ``val``
+both ``images``, no ``path`` so it resolves beside the yaml); images are expected at
+``images/<file_name>``, copying them is the caller's job.
+
+Reading needs each image's displayed size: ``image_size(path) -> (w, h)``; the default
+reads the header with Pillow and swaps for EXIF rotations.
+
+Values are written with ``%.6f``. Coordinates within 1e-5 (normalised) outside the
+image are kept as they are, since they come from that rounding, so export -> import
+-> export is byte-identical; boxes further out are clamped, boxes that miss the
+image or have negative size are errors.
+
+Not carried by YOLO: image-level tags and track ids (dropped on export).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+
+from ._common import (IMAGE_SUFFIXES, ImageSize, atomic_write, check_labelset, clamp_box,
+                      default_image_size, parse_int, parse_number)
+from ._yaml import load_yaml
+from .labelset import FormatError, LabelBox, LabelImage, LabelSet
+
+YAML_NAMES = ("data.yaml", "data.yml", "dataset.yaml")
+NAMES_FILES = ("classes.txt", "obj.names")
+_TOL = 1e-5
+
+
+def read_yolo(path: str | Path, image_size: ImageSize = default_image_size) -> LabelSet:
+    """Read a YOLO data set folder (or its ``data.yaml``)."""
+    root = Path(path)
+    yaml_path = root if root.is_file() else None
+    if yaml_path:
+        root = root.parent
+    if not root.is_dir():
+        raise FormatError(root, "not a folder")
+    categories = _class_names(root, yaml_path)
+    img_root = root / "images" if (root / "images").is_dir() else root
+    ls = LabelSet(categories=list(categories or []), image_root=str(img_root.resolve()))
+    used: set[Path] = set()
+    pairs = []
+    for img in sorted(p for p in img_root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+        if not img.is_file():
+            continue
+        label = _label_path(root, img)
+        if label in used:
+            raise FormatError(img, f"{label.name} would label two images with the same stem")
+        used.add(label)
+        pairs.append((img, label))
+    _check_orphans(root, used)
+    for img, label in pairs:
+        try:
+            w, h = image_size(img)
+        except FormatError:
+            raise
+        except (OSError, ValueError) as e:
+            raise FormatError(img, f"cannot read the image size: {e}") from None
+        if not (_is_int(w) and _is_int(h) and w > 0 and h > 0):
+            raise FormatError(img, f"image size {w!r}x{h!r} is not positive")
+        im = LabelImage(img.relative_to(img_root).as_posix(), w, h)
+        if label.is_file():
+            im.boxes = _read_label(label, w, h, ls.categories, categories is None)
+        ls.images.append(im)
+    return ls
+
+
+def write_yolo(labelset: LabelSet, out_folder: str | Path) -> None:
+    """Write ``labels/``, ``classes.txt`` and ``data.yaml`` under ``out_folder``."""
+    out = Path(out_folder)
+    check_labelset(labelset, out)
+    cls = {c: i for i, c in enumerate(labelset.categories)}
+    targets: dict[PurePosixPath, str] = {}
+    for i, im in enumerate(labelset.images):
+        rel = PurePosixPath(im.file_name).with_suffix(".txt")
+        if rel in targets:
+            raise FormatError(out, f"{im.file_name!r} and {targets[rel]!r} would share "
+                              f"labels/{rel}", f"images[{i}].file_name")
+        targets[rel] = im.file_name
+    for im in labelset.images:
+        lines = []
+        for b in im.boxes:
+            cx, cy = (b.x1 + b.x2) / 2 / im.width, (b.y1 + b.y2) / 2 / im.height
+            bw, bh = (b.x2 - b.x1) / im.width, (b.y2 - b.y1) / im.height
+            line = f"{cls[b.category]} {cx:.6f} {cy:.6f} {bw:.6f} {bh:.6f}"
+            lines.append(line + (f" {b.score:.6f}\n" if b.score is not None else "\n"))
+        rel = PurePosixPath(im.file_name).with_suffix(".txt")
+        atomic_write(out / "labels" / rel, "".join(lines))
+    atomic_write(out / "classes.txt", "".join(c + "\n" for c in labelset.categories))
+    names = "".join(f"  {i}: {json.dumps(c, ensure_ascii=False)}\n" for c, i in cls.items())
+    atomic_write(out / "data.yaml", "# Written by Kestrel; paths are relative to this file.\n"
+                 f"train: images\nval: images\nnc: {len(cls)}\nnames:" + ("\n" + names if names else " {}\n"))
+
+
+def _label_path(root: Path, img: Path) -> Path:
+    """The last ``images`` folder of the path becomes ``labels`` (Ultralytics' rule);
+    without one, the label sits beside the image."""
+    parts = list(img.relative_to(root).parts)
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return root.joinpath(*parts).with_suffix(".txt")
+
+
+def _check_orphans(root: Path, used: set[Path]) -> None:
+    """A label file with no image would be silently lost: refuse instead."""
+    for labels_dir in [root / "labels", *root.glob("*/labels")]:
+        if labels_dir.is_dir():
+            for txt in sorted(labels_dir.rglob("*.txt")):
+                if txt not in used:
+                    raise FormatError(txt, "no image found for this label file")
+
+
+def _class_names(root: Path, yaml_path: Path | None) -> list[str] | None:
+    """Names from data.yaml, else classes.txt / obj.names; None when neither exists."""
+    candidates = [yaml_path] if yaml_path else [root / n for n in YAML_NAMES]
+    for y in candidates:
+        if y.is_file():
+            return _yaml_names(y)
+    for n in NAMES_FILES:
+        f = root / n
+        if f.is_file():
+            names = [ln.strip() for ln in _read_text(f).splitlines() if ln.strip()]
+            if len(set(names)) != len(names):
+                raise FormatError(f, "duplicate class names")
+            return names
+    return None
+
+
+def _yaml_names(path: Path) -> list[str]:
+    data = load_yaml(_read_text(path), path)
+    names = data.get("names")
+    if isinstance(names, dict):
+        if not all(_is_int(k) for k in names) or sorted(names) != list(range(len(names))):
+            raise FormatError(path, "class ids must be 0..N-1", "names")
+        names = [names[i] for i in range(len(names))]
+    if not isinstance(names, list):
+        raise FormatError(path, "expected a list or an {id: name} mapping", "names")
+    if any(n is None or isinstance(n, (list, dict)) for n in names):
+        raise FormatError(path, "class names must be scalars", "names")
+    names = [str(n).strip() for n in names]
+    if len(set(names)) != len(names) or "" in names:
+        raise FormatError(path, "class names must be unique and non-empty", "names")
+    nc = data.get("nc")
+    if nc is not None and nc != len(names):
+        raise FormatError(path, f"nc is {nc!r} but {len(names)} names are given", "nc")
+    return names
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise FormatError(path, f"cannot read: {e}") from None
+
+
+def _read_label(path: Path, w: int, h: int, names: list[str], grow: bool) -> list[LabelBox]:
+    """Boxes of one label file; ``grow``: no class list, so ids name themselves."""
+    boxes = []
+    for n, line in enumerate(_read_text(path).splitlines(), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        where = f"line {n}"
+        if len(fields) not in (5, 6):
+            raise FormatError(path, f"expected 5 numbers, got {len(fields)}", where)
+        k = parse_int(fields[0], path, where + " class")
+        if k < 0 or (k >= len(names) and not grow):
+            raise FormatError(path, f"class id {k} out of range (0..{len(names) - 1})", where)
+        if k >= 10_000:  # an id this large is garbage, not a class list we should invent
+            raise FormatError(path, f"class id {k} out of range", where)
+        while grow and k >= len(names):
+            names.append(str(len(names)))
+        cx, cy, bw, bh = (parse_number(f, path, where) for f in fields[1:5])
+        if bw < 0 or bh < 0:
+            raise FormatError(path, "negative width or height", where)
+        x1, y1, x2, y2 = clamp_box((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w,
+                                   (cy + bh / 2) * h, w, h, path, where, tol=_TOL * max(w, h))
+        score = parse_number(fields[5], path, where + " score") if len(fields) == 6 else None
+        boxes.append(LabelBox(names[k], x1, y1, x2, y2, score=score))
+    return boxes
