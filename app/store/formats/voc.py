@@ -78,8 +78,9 @@ def write_voc(labelset: LabelSet, out_folder: str | Path) -> None:
     the caller's job. Other files in ``out_folder`` are left alone."""
     out = Path(out_folder)
     check_labelset(labelset, out)
-    targets = _xml_names(labelset)
+    targets = _xml_names(labelset, out)
     ann_dir = out / "Annotations"
+    ann_dir.mkdir(parents=True, exist_ok=True)  # even when empty: it marks the layout
     for im, rel in zip(labelset.images, targets):
         atomic_write(ann_dir / rel, _to_xml(im))
     atomic_write(out / "classes.txt", "".join(c + "\n" for c in labelset.categories))
@@ -87,7 +88,7 @@ def write_voc(labelset: LabelSet, out_folder: str | Path) -> None:
         atomic_write(out / "tags.txt", "".join(t + "\n" for t in labelset.tags))
 
 
-def _xml_names(ls: LabelSet) -> list[PurePosixPath]:
+def _xml_names(ls: LabelSet, out: Path) -> list[PurePosixPath]:
     """``a.jpg`` -> ``a.xml``; if ``a.png`` also exists in that folder, both keep their
     suffix (``a.jpg.xml``) so neither overwrites the other."""
     stems: dict[PurePosixPath, int] = {}
@@ -95,8 +96,11 @@ def _xml_names(ls: LabelSet) -> list[PurePosixPath]:
     for p in paths:
         key = p.with_suffix("")
         stems[key] = stems.get(key, 0) + 1
-    return [p.with_suffix(".xml") if stems[p.with_suffix("")] == 1
-            else p.with_name(p.name + ".xml") for p in paths]
+    names = [p.with_suffix(".xml") if stems[p.with_suffix("")] == 1
+             else p.with_name(p.name + ".xml") for p in paths]
+    if len(set(names)) != len(names):
+        raise FormatError(out, "two images would share one XML file name")
+    return names
 
 
 def _to_xml(im: LabelImage) -> str:
@@ -168,7 +172,11 @@ def _read_one(path: Path, xml_dir: Path, img_root: Path, image_size: ImageSize |
     root = parse_xml(path)
     if root.tag != "annotation":
         raise FormatError(path, f"root element is <{root.tag}>, expected <annotation>")
-    name = _text(root, "filename", path, "")
+    el = root.find("filename")
+    # only layout whitespace is stripped: a file name may start or end with a space
+    name = (el.text or "").strip("\r\n\t") if el is not None else ""
+    if not name.strip():
+        raise FormatError(path, "missing or empty", "<filename>")
     sub = path.parent.relative_to(xml_dir).as_posix()
     file_name = name if sub == "." else f"{sub}/{name}"
     w, h = 0, 0
