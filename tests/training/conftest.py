@@ -1,0 +1,49 @@
+"""A tiny generated COCO set: 64 px noise images with coloured rectangles."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+CLASSES = ["red", "green"]
+COLOURS = {1: (230, 30, 30), 2: (30, 200, 30)}
+
+
+def make_coco(root: Path, n: int = 12, size: int = 64, seed: int = 0) -> Path:
+    """``n`` images; every fourth one has no boxes (a negative); some are portrait."""
+    rng = np.random.default_rng(seed)
+    images, anns = [], []
+    (root / "img").mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        w, h = (size, size + 16) if i % 3 == 0 else (size + 16, size)
+        pixels = rng.integers(0, 80, (h, w, 3), dtype=np.uint8)
+        n_boxes = 0 if i % 4 == 3 else int(rng.integers(1, 3))
+        for _ in range(n_boxes):
+            cat = int(rng.integers(1, 3))
+            bw, bh = int(rng.integers(14, 30)), int(rng.integers(14, 30))
+            x, y = int(rng.integers(0, w - bw)), int(rng.integers(0, h - bh))
+            pixels[y:y + bh, x:x + bw] = COLOURS[cat]
+            anns.append({"id": len(anns) + 1, "image_id": i + 1, "category_id": cat,
+                         "bbox": [x, y, bw, bh], "area": bw * bh, "iscrowd": 0})
+        name = f"img/{i:03d}.png"
+        Image.fromarray(pixels).save(root / name)
+        images.append({"id": i + 1, "file_name": name, "width": w, "height": h})
+    doc = {"images": images, "annotations": anns,
+           "categories": [{"id": k + 1, "name": c} for k, c in enumerate(CLASSES)]}
+    path = root / "coco.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_coco(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("tiny_coco")
+    return make_coco(root), root
+
+
+# Small, fast, download-free settings for every template in tests.
+TINY = ["epochs=1", "batch_size=2", "min_size=64", "max_size=96", "pretrained=none",
+        "workers=0", "warmup_iters=2", "val_fraction=0.25"]

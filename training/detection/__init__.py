@@ -1,0 +1,1 @@
+"""Detector templates and their builders (importing this package imports no torch)."""

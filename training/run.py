@@ -1,0 +1,238 @@
+"""Wiring of one training run: data, model, optimizer, schedule, hooks, signals,
+devices and DDP. ``run_train`` never exits the process: it returns an exit code
+and ends with exactly one terminal event (finished, cancelled or failed)."""
+from __future__ import annotations
+
+import math
+import os
+import random
+import signal
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from training import hparams as hpmod
+from training.checkpoint import load_detector_checkpoint, set_rng_state
+from training.data import (DetectionDataset, GroupedBatchSampler, coco_ground_truth, collate,
+                           load_coco, make_transforms, split_indices)
+from training.engine import evaluate
+from training.events import Emitter
+from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
+from training.templates import get_template
+from training.trainer import Hook, Trainer
+
+
+@dataclass
+class TrainConfig:
+    coco: Path
+    images: Path
+    template: str
+    run_dir: Path
+    overrides: list[str] = field(default_factory=list)
+    resume: bool = False
+    device: str = "auto"
+    progress_interval_s: float = 0.2
+    extra_hooks: list[Hook] = field(default_factory=list)  # tests and embedding programs
+
+
+def resolve_device(name: str = "auto", local_rank: int = 0) -> torch.device:
+    """auto: CUDA, then Apple MPS, then CPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", local_rank)
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", local_rank)
+    return device
+
+
+def lr_lambda(hp: Any, total_iters: int) -> Callable[[int], float]:
+    """Linear warm-up from ``warmup_factor``, then cosine / multistep / constant."""
+    total = max(1, total_iters)
+
+    def factor(it: int) -> float:
+        warm = 1.0
+        if it < hp.warmup_iters:
+            alpha = it / hp.warmup_iters
+            warm = hp.warmup_factor * (1 - alpha) + alpha
+        progress = min(it / total, 1.0)
+        if hp.schedule == "cosine":
+            return warm * 0.5 * (1 + math.cos(math.pi * progress))
+        if hp.schedule == "multistep":
+            return warm * hp.gamma ** sum(progress >= m for m in hp.milestones)
+        return warm
+    return factor
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _dist_setup() -> tuple[int, int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, 0
+    import torch.distributed as dist
+
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if torch.cuda.is_available():
+        torch.cuda.set_device(local_rank)
+    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), world, local_rank
+
+
+def _ddp_all_reduce(world: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    import torch.distributed as dist
+
+    def reduce(t: torch.Tensor) -> torch.Tensor:
+        dist.all_reduce(t)  # sum; losses become means, the last entry stays a count
+        t[:-1] /= world
+        return t
+    return reduce
+
+
+def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
+    """Train; 0 when finished or cancelled (resumable), 1 when failed."""
+    rank, world, local_rank = _dist_setup()
+    emitter = emitter or Emitter()
+    emitter.enabled = emitter.enabled and rank == 0
+    trainer: Trainer | None = None
+    stop: list[str] = []  # a signal before the trainer exists is kept for it
+    restore = _install_signals(lambda reason: trainer.request_stop(reason) if trainer
+                               else stop.append(reason))
+    try:
+        device = resolve_device(cfg.device, local_rank)
+        spec = get_template(cfg.template)
+        run_dir = Path(cfg.run_dir)
+        last = run_dir / "last.pt"
+        state = None
+        if cfg.resume and last.exists():
+            state = load_detector_checkpoint(last)
+            if state["template"] != cfg.template:
+                raise ValueError(f"{last} was trained with template {state['template']!r}, "
+                                 f"not {cfg.template!r}")
+            hp = hpmod.parse_overrides(hpmod.from_dict(spec.hparams, state["hparams"]),
+                                       cfg.overrides)
+        else:
+            hp = hpmod.parse_overrides(spec.hparams(), cfg.overrides)
+        seed_everything(hp.seed)
+
+        coco = load_coco(cfg.coco, cfg.images)
+        if state is not None and state["class_names"] != coco.class_names:
+            raise ValueError(f"{last} knows classes {state['class_names']}, the dataset "
+                             f"has {coco.class_names}; start a new run instead of resuming")
+        train_idx, val_idx = split_indices(len(coco.images), hp.val_fraction, hp.seed)
+        train_ds = DetectionDataset(coco, cfg.images, train_idx, make_transforms(hp, True))
+        val_ds = DetectionDataset(coco, cfg.images, val_idx, make_transforms(hp, False))
+
+        model = spec.build(num_classes=len(coco.class_names) + 1, hparams=hp).to(device)
+        params = [p for p in model.parameters() if p.requires_grad]
+        lr = hp.lr * (hp.batch_size * world if hp.lr_mode == "per_image" else 1)
+        if hp.optimizer == "adamw":
+            optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=hp.weight_decay)
+        else:
+            optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=hp.weight_decay)
+
+        sampler = GroupedBatchSampler(train_ds.aspect_groups(), hp.batch_size, hp.seed,
+                                      rank=rank, world_size=world, grouping=hp.aspect_grouping)
+        steps_per_epoch = len(sampler)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lr_lambda(hp, hp.epochs * steps_per_epoch))
+        amp = hp.amp and device.type == "cuda"
+        scaler = torch.amp.GradScaler("cuda", enabled=amp)
+        start_epoch = start_step = 0
+        if state is not None:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            if state["scaler"]:
+                scaler.load_state_dict(state["scaler"])
+            start_epoch, start_step = state["epoch"], state["step"]
+            set_rng_state(state["rng"])
+        if world > 1:
+            model = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=[local_rank] if device.type == "cuda" else None)
+
+        pin = device.type == "cuda"
+        loader = torch.utils.data.DataLoader(
+            train_ds, batch_sampler=sampler, num_workers=hp.workers, collate_fn=collate,
+            pin_memory=pin, persistent_workers=hp.workers > 0,
+            generator=torch.Generator().manual_seed(hp.seed))
+        evaluate_fn = None
+        if val_idx and rank == 0:
+            val_loader = torch.utils.data.DataLoader(
+                val_ds, batch_size=hp.batch_size, num_workers=min(hp.workers, 2),
+                collate_fn=collate, pin_memory=pin,
+                generator=torch.Generator().manual_seed(hp.seed))
+            gt = coco_ground_truth(coco, val_idx)
+            evaluate_fn = lambda m: evaluate(m, val_loader, device, gt, coco.class_names, amp)  # noqa: E731
+
+        hooks: list[Hook] = [EarlyStopHook(hp.patience)]
+        if rank == 0:
+            hooks = [ReporterHook(emitter, cfg.progress_interval_s), EvalHook(evaluate_fn, emitter),
+                     CheckpointHook(run_dir, emitter), EarlyStopHook(hp.patience)]
+        meta = {"template": cfg.template, "hparams": hpmod.to_dict(hp),
+                "class_names": coco.class_names, "category_ids": coco.category_ids}
+        trainer = Trainer(
+            model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler, loader=loader,
+            batch_sampler=sampler, device=device, epochs=hp.epochs,
+            steps_per_epoch=steps_per_epoch, hooks=hooks + cfg.extra_hooks, amp=amp,
+            grad_clip=hp.grad_clip, start_epoch=start_epoch, start_step=start_step, meta=meta,
+            all_reduce=_ddp_all_reduce(world) if world > 1 else None, world_size=world)
+        if state is not None:
+            trainer.best_score, trainer.best_map = state.get("best_score"), state.get("best_map")
+            trainer.metrics = state.get("metrics") or None
+        if stop:
+            trainer.request_stop(stop[0])
+        emitter.emit("started", run_dir=str(run_dir), template=cfg.template, device=str(device),
+                     world_size=world, epochs=hp.epochs, steps_per_epoch=steps_per_epoch,
+                     train_images=len(train_idx), val_images=len(val_idx),
+                     class_names=coco.class_names, hparams=hpmod.to_dict(hp),
+                     resumed_from=str(last) if state is not None else None,
+                     start_epoch=start_epoch)
+        outcome = trainer.train()
+        best = run_dir / "best.pt"
+        if outcome == "cancelled":
+            emitter.emit("cancelled", epoch=trainer.epoch, step=trainer.step,
+                         checkpoint=str(last), reason=trainer.stop_reason)
+        else:
+            emitter.emit("finished", epoch=trainer.epoch, best_map=trainer.best_map,
+                         best_path=str(best) if best.exists() else None, last_path=str(last),
+                         elapsed_s=time.time() - trainer.started_at,
+                         early_stopped=outcome == "early_stopped")
+        return 0
+    except Exception as exc:  # every failure becomes an event; the caller decides the exit
+        emitter.emit("failed", message=f"{type(exc).__name__}: {exc}",
+                     traceback=traceback.format_exc(),
+                     epoch=trainer.epoch if trainer is not None else None)
+        return 1
+    finally:
+        for sig, handler in restore.items():
+            signal.signal(sig, handler)
+        if world > 1:
+            import torch.distributed as dist
+
+            if dist.is_initialized():
+                dist.destroy_process_group()
+
+
+def _install_signals(request_stop: Callable[[str], None]) -> dict[int, Any]:
+    """SIGINT/SIGTERM ask the trainer to stop after the current step."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.getsignal(sig)
+        signal.signal(sig, lambda s, _f: request_stop(signal.Signals(s).name))
+    return previous

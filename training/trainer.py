@@ -1,0 +1,129 @@
+"""The training loop with hooks (after detectron2's engine/hooks.py): the loop only
+runs epochs and steps; evaluation, checkpoints, reporting and early stopping are
+hooks (hooks.py), so each concern stays small and testable.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import torch
+
+from training.checkpoint import rng_state
+from training.engine import train_one_epoch
+
+
+class Hook:
+    """Override what you need. ``trainer`` exposes epoch, step, steps_per_epoch,
+    metrics, epoch_loss, improved, best_score, stop_reason."""
+
+    def before_train(self, trainer: "Trainer") -> None: ...
+    def after_step(self, trainer: "Trainer", loss: float, parts: dict[str, float],
+                   images: int) -> None: ...
+    def after_epoch(self, trainer: "Trainer") -> None: ...
+    def on_cancel(self, trainer: "Trainer") -> None: ...
+    def after_train(self, trainer: "Trainer", outcome: str) -> None: ...
+
+
+class Trainer:
+    """Runs epochs ``start_epoch..epochs-1``; ``train()`` returns "finished",
+    "early_stopped" or "cancelled" (a stop requested by ``request_stop``)."""
+
+    def __init__(self, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                 scheduler: Any, scaler: Any, loader: Any, batch_sampler: Any,
+                 device: torch.device, epochs: int, steps_per_epoch: int,
+                 hooks: list[Hook], amp: bool = False, grad_clip: float = 0.0,
+                 start_epoch: int = 0, start_step: int = 0, meta: dict[str, Any] | None = None,
+                 all_reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 world_size: int = 1):
+        self.model, self.optimizer, self.scheduler, self.scaler = model, optimizer, scheduler, scaler
+        self.loader, self.batch_sampler, self.device = loader, batch_sampler, device
+        self.epochs, self.steps_per_epoch, self.hooks = epochs, steps_per_epoch, hooks
+        self.amp, self.grad_clip, self.all_reduce = amp, grad_clip, all_reduce
+        self.world_size = world_size
+        self.start_epoch, self.start_step = start_epoch, start_step
+        self.epoch, self.step = start_epoch, start_step
+        self.meta = meta or {}
+        self.metrics: dict[str, Any] | None = None
+        self.epoch_loss: float | None = None
+        self.best_score: float | None = None
+        self.best_map: float | None = None
+        self.improved = False
+        self.early_stop = False
+        self.stop_reason: str | None = None
+        self.started_at = time.time()
+
+    # -- control -------------------------------------------------------------------
+    def request_stop(self, reason: str = "cancel") -> None:
+        """Finish the current step, save, and end the run as cancelled. Signal-safe."""
+        self.stop_reason = reason
+
+    @property
+    def unwrapped(self) -> torch.nn.Module:
+        return getattr(self.model, "module", self.model)
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Everything a resume needs; ``epoch``/``step`` say where training goes on."""
+        return {
+            **self.meta,
+            "model": self.unwrapped.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else {},
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
+            "epoch": self.epoch, "step": self.step,
+            "metrics": self.metrics or {}, "best_map": self.best_map,
+            "best_score": self.best_score,
+            "rng": rng_state(),
+        }
+
+    # -- loop ----------------------------------------------------------------------
+    def train(self) -> str:
+        for h in self.hooks:
+            h.before_train(self)
+        outcome = "finished"
+        first_step = self.start_step
+        for epoch in range(self.start_epoch, self.epochs):
+            self.epoch, self.step = epoch, first_step
+            self.batch_sampler.set_epoch(epoch, skip=first_step)
+            self._loss_sum, self._loss_n = 0.0, 0
+            self.epoch_started = time.perf_counter()
+            step, stopped = train_one_epoch(
+                self.model, self.optimizer, self.loader, self.device,
+                scheduler=self.scheduler, scaler=self.scaler, amp=self.amp,
+                grad_clip=self.grad_clip, first_step=first_step, on_step=self._on_step,
+                should_stop=lambda: self.stop_reason is not None, all_reduce=self.all_reduce)
+            first_step = 0
+            if stopped and self.stop_reason is None:
+                self.stop_reason = "cancel"  # another rank was asked to stop
+            if stopped and step < self.steps_per_epoch:
+                self.step = step
+                outcome = "cancelled"
+                break
+            self.epoch, self.step = epoch + 1, 0  # the epoch is complete
+            self.epoch_loss = self._loss_sum / max(1, self._loss_n)
+            if stopped:
+                outcome = "cancelled"
+                break
+            for h in self.hooks:
+                h.after_epoch(self)
+            if self._any_rank(self.early_stop):
+                outcome = "early_stopped"
+                break
+        if outcome == "cancelled":
+            for h in self.hooks:
+                h.on_cancel(self)
+        for h in self.hooks:
+            h.after_train(self, outcome)
+        return outcome
+
+    def _on_step(self, step: int, loss: float, parts: dict[str, float], images: int) -> None:
+        self.step = step
+        self._loss_sum += loss
+        self._loss_n += 1
+        for h in self.hooks:
+            h.after_step(self, loss, parts, images * self.world_size)
+
+    def _any_rank(self, flag: bool) -> bool:
+        if self.all_reduce is None:
+            return flag
+        return bool(self.all_reduce(torch.tensor([float(flag)], device=self.device)).item() > 0)
