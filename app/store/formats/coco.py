@@ -104,9 +104,7 @@ def write_coco(labelset: LabelSet, path: str | Path) -> None:
 
 def _dump(sections: list[tuple[str, object]]) -> str:
     """One list element per line: diff-friendly, compact and deterministic."""
-    def one(v: object) -> str:
-        return json.dumps(v, ensure_ascii=False, separators=(", ", ": "))
-
+    one = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
     parts = []
     for key, value in sections:
         if isinstance(value, list) and value:
