@@ -84,9 +84,10 @@ def cmd_import(args) -> None:
             if fmt == "media":
                 media_paths.append(path)
                 continue
-            labelset, image_root = read_labels(path, fmt)
-            if args.images:
-                image_root = Path(args.images)
+            labelset = read_labels(path, fmt)
+            image_root = args.images or labelset.image_root
+            if image_root is None:
+                raise UserError(f"{path}: cannot tell where its images are; name the folder with --images")
             r = import_labelset(project, labelset, image_root, source=path)
             print(f"{path}: {fmt}: {r.images} images ({r.new_media} new), {r.boxes} boxes"
                   + (f", {r.duplicates} already present" if r.duplicates else "")

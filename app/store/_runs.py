@@ -43,7 +43,7 @@ class RunsMixin:
                 raise ValueError(f"unknown run status {fields['status']!r}")
             if fields["status"] != "running" and "finished_at" not in fields:
                 fields["finished_at"] = now()
-        allowed = {"name", "status", "finished_at", "best_metric", "metrics", "message",
+        allowed = {"name", "run_dir", "status", "finished_at", "best_metric", "metrics", "message",
                    "hyperparameters", "dataset"}
         unknown = set(fields) - allowed
         if unknown:

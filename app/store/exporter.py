@@ -17,6 +17,7 @@ from app.store.dataset_io import ExportItem, export_labelset
 FORMATS = ("coco", "voc", "yolo")
 # Where each format keeps its images, relative to the dataset folder.
 IMAGE_DIRS = {"coco": "images", "yolo": "images", "voc": "JPEGImages"}
+COCO_FILE = "annotations.json"
 
 
 class ExportError(RuntimeError):
@@ -44,7 +45,7 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
     try:
         if copy_images:
             write_images(items, staging / IMAGE_DIRS[fmt], link=link_images)
-        write_labels(labelset, staging, fmt)
+        write_labels(labelset, staging / COCO_FILE if fmt == "coco" else staging, fmt)
         if out.exists():
             shutil.rmtree(out)
         os.replace(staging, out)
