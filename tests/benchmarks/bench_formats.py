@@ -28,8 +28,8 @@ def make(n_images: int, n_boxes: int = 20) -> LabelSet:
         boxes = []
         for _ in range(n_boxes):
             x1, y1 = rng.uniform(0, W - 50), rng.uniform(0, H - 50)
-            boxes.append(LabelBox(rng.choice(cats), round(x1, 2), round(y1, 2),
-                                  round(x1 + rng.uniform(1, 50), 2), round(y1 + rng.uniform(1, 50), 2)))
+            x2, y2 = x1 + rng.uniform(1, 50), y1 + rng.uniform(1, 50)
+            boxes.append(LabelBox(rng.choice(cats), *(round(v, 2) for v in (x1, y1, x2, y2))))
         images.append(LabelImage(f"cam{i % 10}/frame {i:06d}.jpg", W, H, boxes))
     return LabelSet(cats, [], images)
 

@@ -142,3 +142,34 @@ def test_kangaroo_voc_reads_and_exports_to_coco(tmp_path):
     assert (len(coco.imgs), len(coco.anns), len(coco.cats)) == (164, 266, 1)
     first = coco.loadAnns(coco.getAnnIds(imgIds=[1]))[0]
     assert first["bbox"] == [233, 89, 153, 173] and first["area"] == 153 * 173
+
+
+def test_yolo_reads_data_yaml_without_pyyaml(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "yaml", None)  # import yaml now raises ImportError
+    (tmp_path / "images").mkdir()
+    (tmp_path / "data.yaml").write_text("# c\ntrain: images\nval: images\nnames:\n  0: 'a b'\n"
+                                        "  1: \"c\"\ndownload: |\n  x: [\n")
+    assert read_labels(tmp_path, "yolo").categories == ["a b", "c"]
+    (tmp_path / "data.yaml").write_text("names: [a, [b]]\n")
+    with pytest.raises(FormatError, match="nested collections"):
+        read_labels(tmp_path, "yolo")
+
+
+def test_image_size_prober_results_are_checked(tmp_path):
+    import numpy as np
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images/a.png").touch()
+    ls = read_labels(tmp_path, "yolo", image_size=lambda p: (np.int64(4), np.int32(3)))
+    assert (ls.images[0].width, ls.images[0].height) == (4, 3)
+
+    def broken(p):
+        raise OSError("truncated file")
+
+    for prober, problem in [(broken, "truncated file"), (lambda p: (0, 3), "not positive"),
+                            (lambda p: (2.5, 3), "cannot read the image size")]:
+        with pytest.raises(FormatError, match=problem) as e:
+            read_labels(tmp_path, "yolo", image_size=prober)
+        assert e.value.path == str(tmp_path / "images/a.png")

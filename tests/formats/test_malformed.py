@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from app.store.formats import (FormatError, LabelBox, LabelImage, LabelSet, read_coco,
                                read_voc, read_yolo, write_coco, write_voc, write_yolo)
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 SAMPLE = LabelSet(
     ["cat", "dog"], ["night"],
@@ -23,13 +23,17 @@ SAMPLE = LabelSet(
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=8)
 
 
 def _paths(node, prefix=()):
     """Every (container path, key) in a JSON tree."""
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    if isinstance(node, dict):
+        items = node.items()
+    else:
+        items = enumerate(node) if isinstance(node, list) else ()
     for k, v in items:
         yield prefix, k
         yield from _paths(v, prefix + (k,))
@@ -86,7 +90,8 @@ def test_mutated_voc(data):
         if how == "drop":
             del lines[i]
         elif how == "replace":
-            inner = data.draw(st.text(max_size=8) | st.sampled_from(["-1", "1e999", "nan", "3.5", ""]))
+            odd = st.sampled_from(["-1", "1e999", "nan", "3.5", ""])
+            inner = data.draw(st.text(max_size=8) | odd)
             lines[i] = lines[i].split(">")[0] + ">" + inner + "</" + lines[i].split("</")[-1] \
                 if "</" in lines[i] else inner
         elif how == "garbage":

@@ -4,6 +4,7 @@ formatting, box clamping, image-size probing and label-set validation."""
 from __future__ import annotations
 
 import math
+import operator
 import os
 import re
 import tempfile
@@ -37,6 +38,21 @@ def default_image_size(path: Path) -> tuple[int, int]:
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise FormatError(path, f"cannot read the image size: {exc}") from None
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def probe_size(image_size: ImageSize, path: Path) -> tuple[int, int]:
+    """Call the caller's prober; whatever it raises for an unreadable image, or a
+    non-positive size, becomes a FormatError naming the image."""
+    try:
+        w, h = image_size(path)
+        w, h = operator.index(w), operator.index(h)  # ints, numpy ints; not floats
+    except FormatError:
+        raise
+    except (OSError, ValueError, TypeError) as e:
+        raise FormatError(path, f"cannot read the image size: {e}") from None
+    if w <= 0 or h <= 0:
+        raise FormatError(path, f"image size {w}x{h} is not positive")
+    return w, h
 
 
 def atomic_write(path: Path, data: str) -> None:

@@ -37,7 +37,8 @@ def read_coco(path: str | Path) -> LabelSet:
         text = path.read_text(encoding="utf-8-sig")
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise FormatError(path, f"invalid JSON: {e.msg}", f"line {e.lineno} column {e.colno}") from None
+        where = f"line {e.lineno} column {e.colno}"
+        raise FormatError(path, f"invalid JSON: {e.msg}", where) from None
     except (OSError, UnicodeDecodeError, RecursionError) as e:
         raise FormatError(path, f"cannot read: {e}") from None
     cats, tag_names, ann_index = _validate(data, path)
@@ -215,7 +216,8 @@ def _validate(data: object, path: Path) -> tuple[dict[int, str], dict[int, str],
         image_ids.add(im["id"])
         fn = im["file_name"]
         if not isinstance(fn, str) or not fn or fn in names:
-            raise FormatError(path, f"{fn!r} is not a unique non-empty string", f"{where}.file_name")
+            raise FormatError(path, f"{fn!r} is not a unique non-empty string",
+                              f"{where}.file_name")
         names.add(fn)
         for k in ("width", "height"):
             v = im[k]
@@ -248,7 +250,8 @@ def _validate(data: object, path: Path) -> tuple[dict[int, str], dict[int, str],
         attrs = a.get("attributes", {})
         if not isinstance(attrs, dict):
             raise FormatError(path, "expected an object", f"{where}.attributes")
-        for key, v in (("attributes.track_id", attrs.get("track_id")), ("track_id", a.get("track_id"))):
+        for key, v in (("attributes.track_id", attrs.get("track_id")),
+                       ("track_id", a.get("track_id"))):
             if v is not None and not _is_int(v):
                 raise FormatError(path, f"{v!r} is not an integer", f"{where}.{key}")
     return cats, tags, ann_ids

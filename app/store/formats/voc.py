@@ -32,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape as _esc
 
 from ._common import (ImageSize, atomic_write, check_labelset, clamp_box, fmt_num,
-                      parse_int, parse_number)
+                      parse_int, parse_number, probe_size)
 from .labelset import FormatError, LabelBox, LabelImage, LabelSet
 
 _LAYOUTS = (("Annotations", "JPEGImages"), ("annots", "images"))
@@ -162,7 +162,8 @@ def _text(el: ET.Element, tag: str, path: Path, where: str, required: bool = Tru
     return child.text.strip()
 
 
-def _read_one(path: Path, xml_dir: Path, img_root: Path, image_size: ImageSize | None) -> LabelImage:
+def _read_one(path: Path, xml_dir: Path, img_root: Path,
+              image_size: ImageSize | None) -> LabelImage:
     root = parse_xml(path)
     if root.tag != "annotation":
         raise FormatError(path, f"root element is <{root.tag}>, expected <annotation>")
@@ -176,7 +177,8 @@ def _read_one(path: Path, xml_dir: Path, img_root: Path, image_size: ImageSize |
     w, h = 0, 0
     size = root.find("size")
     if size is not None:
-        ws, hs = _text(size, "width", path, "<size>/", False), _text(size, "height", path, "<size>/", False)
+        ws = _text(size, "width", path, "<size>/", False)
+        hs = _text(size, "height", path, "<size>/", False)
         w = parse_int(ws, path, "<size>/<width>") if ws else 0
         h = parse_int(hs, path, "<size>/<height>") if hs else 0
         if w < 0 or h < 0:
@@ -184,16 +186,9 @@ def _read_one(path: Path, xml_dir: Path, img_root: Path, image_size: ImageSize |
     if w == 0 or h == 0:
         if image_size is None:
             raise FormatError(path, "missing image size", "<size>")
-        try:
-            w, h = image_size(img_root / file_name)
-        except (OSError, ValueError) as e:  # FormatError is a ValueError: kept as is
-            if isinstance(e, FormatError):
-                raise
-            raise FormatError(img_root / file_name, f"cannot read the image size: {e}") from None
-        if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
-            raise FormatError(img_root / file_name, f"image size {w!r}x{h!r} is not positive")
+        w, h = probe_size(image_size, img_root / file_name)
     im = LabelImage(file_name, w, h)
-    for i, obj in enumerate(root.iter("object")):
+    for i, obj in enumerate(root.findall("object")):
         where = f"<object>[{i}]/"
         cat = _text(obj, "name", path, where)
         box = obj.find("bndbox")
@@ -202,7 +197,8 @@ def _read_one(path: Path, xml_dir: Path, img_root: Path, image_size: ImageSize |
         xy = [parse_number(_text(box, t, path, f"{where}<bndbox>/"), path, f"{where}<bndbox>/<{t}>")
               for t in ("xmin", "ymin", "xmax", "ymax")]
         x1, y1, x2, y2 = clamp_box(*xy, w, h, path, f"{where}<bndbox>")
-        tid, score = _text(obj, "track_id", path, where, False), _text(obj, "score", path, where, False)
+        tid = _text(obj, "track_id", path, where, False)
+        score = _text(obj, "score", path, where, False)
         im.boxes.append(LabelBox(
             cat, x1, y1, x2, y2,
             track_id=None if tid is None else parse_int(tid, path, f"{where}<track_id>"),
@@ -231,5 +227,6 @@ def _add_name(names: list[str], name: str, fixed: bool, path: Path, kind: str) -
     if name in names:
         return
     if fixed:
-        raise FormatError(path, f"{kind} {name!r} is not listed in {kind.replace('class', 'classe')}s.txt")
+        listing = "classes.txt" if kind == "class" else "tags.txt"
+        raise FormatError(path, f"{kind} {name!r} is not listed in {listing}")
     names.append(name)

@@ -36,7 +36,7 @@ import json
 from pathlib import Path, PurePosixPath
 
 from ._common import (IMAGE_SUFFIXES, ImageSize, atomic_write, check_labelset, clamp_box,
-                      default_image_size, parse_int, parse_number)
+                      default_image_size, parse_int, parse_number, probe_size)
 from ._yaml import load_yaml
 from .labelset import FormatError, LabelBox, LabelImage, LabelSet
 
@@ -68,14 +68,7 @@ def read_yolo(path: str | Path, image_size: ImageSize = default_image_size) -> L
         pairs.append((img, label))
     _check_orphans(root, used)
     for img, label in pairs:
-        try:
-            w, h = image_size(img)
-        except FormatError:
-            raise
-        except (OSError, ValueError) as e:
-            raise FormatError(img, f"cannot read the image size: {e}") from None
-        if not (_is_int(w) and _is_int(h) and w > 0 and h > 0):
-            raise FormatError(img, f"image size {w!r}x{h!r} is not positive")
+        w, h = probe_size(image_size, img)
         im = LabelImage(img.relative_to(img_root).as_posix(), w, h)
         if label.is_file():
             im.boxes = _read_label(label, w, h, ls.categories, categories is None)
@@ -107,7 +100,8 @@ def write_yolo(labelset: LabelSet, out_folder: str | Path) -> None:
     atomic_write(out / "classes.txt", "".join(c + "\n" for c in labelset.categories))
     names = "".join(f"  {i}: {json.dumps(c, ensure_ascii=False)}\n" for c, i in cls.items())
     atomic_write(out / "data.yaml", "# Written by Kestrel; paths are relative to this file.\n"
-                 f"train: images\nval: images\nnc: {len(cls)}\nnames:" + ("\n" + names if names else " {}\n"))
+                 f"train: images\nval: images\nnc: {len(cls)}\n"
+                 + ("names:\n" + names if names else "names: {}\n"))
 
 
 def _label_path(root: Path, img: Path) -> Path:
