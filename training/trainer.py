@@ -83,6 +83,10 @@ class Trainer:
         outcome = "finished"
         first_step = self.start_step
         for epoch in range(self.start_epoch, self.epochs):
+            if self._any_rank(self.stop_reason is not None):  # asked during evaluation
+                self.stop_reason = self.stop_reason or "cancel"
+                outcome = "cancelled"
+                break
             self.epoch, self.step = epoch, first_step
             self.batch_sampler.set_epoch(epoch, skip=first_step)
             self._loss_sum, self._loss_n = 0.0, 0

@@ -47,3 +47,40 @@ def tiny_coco(tmp_path_factory) -> tuple[Path, Path]:
 # Small, fast, download-free settings for every template in tests.
 TINY = ["epochs=1", "batch_size=2", "min_size=64", "max_size=96", "pretrained=none",
         "workers=0", "warmup_iters=2", "val_fraction=0.25"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _offline_torch_home(tmp_path_factory):
+    """An empty hub cache and a download that fails: no test may fetch weights."""
+    import os
+
+    home = tmp_path_factory.mktemp("torch_home")
+    old = os.environ.get("TORCH_HOME")
+    os.environ["TORCH_HOME"] = str(home)
+    import torch.hub
+
+    def refuse(url, *args, **kwargs):
+        raise AssertionError(f"a test tried to download {url}")
+
+    saved = torch.hub.download_url_to_file
+    torch.hub.download_url_to_file = refuse
+    yield home
+    torch.hub.download_url_to_file = saved
+    if old is None:
+        os.environ.pop("TORCH_HOME", None)
+    else:
+        os.environ["TORCH_HOME"] = old
+
+
+def run_events(coco: Path, root: Path, template: str, run_dir: Path, overrides=(), **kw):
+    """Train in-process; returns (exit code, list of emitted events)."""
+    import io
+    import json
+
+    from training.events import Emitter
+    from training.run import TrainConfig, run_train
+
+    sink = io.StringIO()
+    rc = run_train(TrainConfig(coco, root, template, run_dir, list(TINY) + list(overrides),
+                               progress_interval_s=0, **kw), Emitter(sink))
+    return rc, [json.loads(line) for line in sink.getvalue().splitlines()]

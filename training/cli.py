@@ -1,0 +1,179 @@
+"""``python -m training``: train, eval, predict, export, templates, weights import.
+
+stdout carries only JSON lines (events from train/eval, results from predict and the
+other commands' machine-readable answers); everything meant for people goes to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a detector; JSON events on stdout")
+    t.add_argument("--coco", required=True, type=Path, help="COCO annotations file")
+    t.add_argument("--images", required=True, type=Path, help="folder file_names are relative to")
+    t.add_argument("--template", required=True)
+    t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="hyperparameter (repeatable); see `templates`")
+    t.add_argument("--run-dir", required=True, type=Path)
+    t.add_argument("--resume", action="store_true", help="go on from RUN_DIR/last.pt if present")
+    t.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:1, mps")
+    t.add_argument("--progress-interval", type=float, default=0.2,
+                   help="seconds between progress events (0: every step)")
+
+    e = sub.add_parser("eval", help="mAP of a checkpoint on a COCO set (one metrics event)")
+    e.add_argument("--checkpoint", required=True, type=Path)
+    e.add_argument("--coco", required=True, type=Path)
+    e.add_argument("--images", required=True, type=Path)
+    e.add_argument("--device", default="auto")
+    e.add_argument("--batch-size", type=int, default=4)
+
+    pr = sub.add_parser("predict", help="one JSON line of detections per image")
+    pr.add_argument("--checkpoint", required=True, type=Path)
+    pr.add_argument("--score", type=float, default=0.5, help="score threshold")
+    pr.add_argument("--device", default="auto")
+    pr.add_argument("--batch-size", type=int, default=4)
+    pr.add_argument("paths", nargs="+", type=Path, help="image files or folders")
+
+    x = sub.add_parser("export", help="TorchScript or ONNX file from a checkpoint")
+    x.add_argument("--checkpoint", required=True, type=Path)
+    x.add_argument("--format", choices=("torchscript", "onnx"), required=True)
+    x.add_argument("--out", required=True, type=Path)
+    x.add_argument("--size", type=int, default=320, help="ONNX tracing image size")
+
+    tp = sub.add_parser("templates", help="list templates and their hyperparameters")
+    tp.add_argument("--json", action="store_true")
+    tp.add_argument("--task", default=None)
+
+    w = sub.add_parser("weights", help="offline pretrained weights")
+    wsub = w.add_subparsers(dest="weights_command", required=True)
+    wi = wsub.add_parser("import", help="check a torchvision weights file, install it in the hub cache")
+    wi.add_argument("file", type=Path)
+    return p
+
+
+def _emit_json(out: TextIO, obj: Any) -> None:
+    out.write(json.dumps(obj) + "\n")
+    out.flush()
+
+
+def _templates(args, out: TextIO) -> int:
+    from training.templates import list_templates
+
+    specs = list_templates(args.task)
+    if args.json:
+        _emit_json(out, [s.describe() for s in specs])
+        return 0
+    for s in specs:
+        d = s.describe()
+        out.write(f"{s.name}  [{s.task}]  {s.description}  ({s.hint})\n")
+        for f in d["hparams"]:
+            limits = (f"range {f['range'][0]}..{f['range'][1]}" if "range" in f else
+                      f"choices {'|'.join(map(str, f['choices']))}" if "choices" in f else "")
+            if f.get("or_file"):
+                limits += "|FILE"
+            out.write(f"    {f['name']} = {f['default']!r}  ({f['type']}{', ' + limits if limits else ''})"
+                      f"  {f['help']}\n")
+    out.flush()
+    return 0
+
+
+def _image_files(paths: list[Path]) -> list[Path]:
+    exts = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.suffix.lower() in exts)
+        else:
+            files.append(p)
+    return files
+
+
+def _predict(args, out: TextIO) -> int:
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    from training.predictor import Predictor
+
+    predictor = Predictor(args.checkpoint, device=args.device, score_threshold=args.score)
+    files = _image_files(args.paths)
+    for i in range(0, len(files), args.batch_size):
+        chunk = files[i:i + args.batch_size]
+        frames = [np.asarray(ImageOps.exif_transpose(Image.open(f)).convert("RGB")) for f in chunk]
+        for f, det in zip(chunk, predictor.predict(frames, batch_size=args.batch_size)):
+            _emit_json(out, {"file": str(f), "boxes": det.boxes.round(2).tolist(),
+                             "labels": det.names, "scores": det.scores.round(4).tolist()})
+    return 0
+
+
+def _eval(args, out: TextIO) -> int:
+    import torch
+
+    from training.checkpoint import load_detector_checkpoint
+    from training.data import (DetectionDataset, coco_ground_truth, collate, load_coco,
+                               make_transforms)
+    from training.engine import evaluate
+    from training.events import Emitter
+    from training.hparams import DetectorHParams
+    from training.predictor import build_from_checkpoint
+    from training.run import resolve_device
+
+    state = load_detector_checkpoint(args.checkpoint)
+    coco = load_coco(args.coco, args.images)
+    if coco.class_names != state["class_names"]:
+        raise SystemExit(f"the dataset's classes {coco.class_names} differ from the "
+                         f"checkpoint's {state['class_names']}")
+    device = resolve_device(args.device)
+    model = build_from_checkpoint(state).to(device)
+    idx = list(range(len(coco.images)))
+    ds = DetectionDataset(coco, args.images, idx, make_transforms(DetectorHParams(), False))
+    loader = torch.utils.data.DataLoader(ds, batch_size=args.batch_size, collate_fn=collate)
+    m = evaluate(model, loader, device, coco_ground_truth(coco, idx), coco.class_names)
+    Emitter(out).emit("metrics", epoch=state["epoch"], checkpoint=str(args.checkpoint), **m)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    # Keep stdout for JSON only: stray prints from libraries land on stderr.
+    out, sys.stdout = sys.stdout, sys.stderr
+    try:
+        if args.command == "templates":
+            return _templates(args, out)
+        if args.command == "train":
+            from training.events import Emitter
+            from training.run import TrainConfig, run_train
+
+            cfg = TrainConfig(args.coco, args.images, args.template, args.run_dir,
+                              args.overrides, args.resume, args.device, args.progress_interval)
+            return run_train(cfg, Emitter(out))
+        if args.command == "eval":
+            return _eval(args, out)
+        if args.command == "predict":
+            return _predict(args, out)
+        if args.command == "export":
+            from training.export import export_onnx, export_torchscript
+
+            path = (export_torchscript(args.checkpoint, args.out) if args.format == "torchscript"
+                    else export_onnx(args.checkpoint, args.out, args.size))
+            _emit_json(out, {"exported": str(path), "format": args.format})
+            return 0
+        if args.command == "weights":
+            from training.weights import describe_file, import_weights
+
+            dest = import_weights(args.file)
+            _emit_json(out, {"installed": str(dest), "weights": describe_file(dest.name)})
+            return 0
+    except Exception as exc:  # a clean one-line error for people; train reports its own
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        sys.stdout = out
+    return 2
