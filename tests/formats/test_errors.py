@@ -216,3 +216,11 @@ def test_unicode_and_spaces_in_paths(tmp_path):
     write_yolo(ls, root / "yolo")
     back = read_yolo(root / "yolo", sizer(make_images(root / "yolo/images", ls)))
     assert back.images[0].file_name == ls.images[0].file_name
+
+
+@pytest.mark.parametrize("bad", ["a\nb", " a", "a\u2028b", "x\x85", ""])
+def test_writers_refuse_names_that_cannot_round_trip(tmp_path, bad):
+    ls = LabelSet([bad], [], [])
+    with pytest.raises(FormatError, match="names must"):
+        write_yolo(ls, tmp_path)
+    assert not any(tmp_path.iterdir())

@@ -133,7 +133,9 @@ def check_relative(name: str, out: object, where: str) -> PurePosixPath:
     return p
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# Control characters, line separators (str.splitlines breaks on them), surrogates and
+# non-characters cannot survive one-per-line text files or XML.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 def _check_names(names: list[str], out: object, where: str) -> None:
