@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from app.store.formats import (LabelBox, LabelImage, LabelSet, read_coco, read_voc,
@@ -108,3 +109,22 @@ def test_yolo_scores_column_and_written_files(tmp_path):
     back = read_yolo(tmp_path, sizer(make_images(tmp_path / "images", ls)))
     assert back.image_root == str((tmp_path / "images").resolve())
     assert_same(ls, back, norm=True, tags=False, tracks=False)
+
+
+def test_yolo_round_trip_with_an_images_folder_inside_file_names(tmp_path):
+    """Ultralytics maps the *last* images/ of a path to labels/: writer and reader agree."""
+    from PIL import Image
+
+    from app.store.formats import read_yolo, write_yolo
+    from app.store.formats.labelset import LabelBox, LabelImage, LabelSet
+
+    ls = LabelSet(categories=["a"], images=[
+        LabelImage("images/x.jpg", 20, 10, [LabelBox("a", 1, 2, 5, 6)])])
+    out = tmp_path / "ds"
+    write_yolo(ls, out)
+    (out / "images" / "images").mkdir(parents=True)
+    Image.new("RGB", (20, 10)).save(out / "images" / "images" / "x.jpg")
+    back = read_yolo(out)
+    assert [im.file_name for im in back.images] == ["images/x.jpg"]
+    b = back.images[0].boxes[0]
+    assert (b.x1, b.y1, b.x2, b.y2) == pytest.approx((1, 2, 5, 6), abs=1e-4)

@@ -33,7 +33,7 @@ Not carried by YOLO: image-level tags and track ids (dropped on export).
 from __future__ import annotations
 
 import json
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ._common import (IMAGE_SUFFIXES, ImageSize, atomic_write, check_labelset, clamp_box,
                       default_image_size, parse_int, parse_number, probe_size)
@@ -81,13 +81,15 @@ def write_yolo(labelset: LabelSet, out_folder: str | Path) -> None:
     out = Path(out_folder)
     check_labelset(labelset, out)
     cls = {c: i for i, c in enumerate(labelset.categories)}
-    targets: dict[PurePosixPath, str] = {}
+    # The label path follows the reader's (Ultralytics') rule, so a file name with an
+    # ``images/`` folder of its own still round-trips.
+    targets: dict[Path, str] = {}
     for i, im in enumerate(labelset.images):
-        rel = PurePosixPath(im.file_name).with_suffix(".txt")
-        if rel in targets:
-            raise FormatError(out, f"{im.file_name!r} and {targets[rel]!r} would share "
-                              f"labels/{rel}", f"images[{i}].file_name")
-        targets[rel] = im.file_name
+        label = _label_path(out, out / "images" / im.file_name)
+        if label in targets:
+            raise FormatError(out, f"{im.file_name!r} and {targets[label]!r} would share "
+                              f"{label.relative_to(out).as_posix()}", f"images[{i}].file_name")
+        targets[label] = im.file_name
     for im in labelset.images:
         lines = []
         for b in im.boxes:
@@ -95,8 +97,7 @@ def write_yolo(labelset: LabelSet, out_folder: str | Path) -> None:
             bw, bh = (b.x2 - b.x1) / im.width, (b.y2 - b.y1) / im.height
             line = f"{cls[b.category]} {cx:.6f} {cy:.6f} {bw:.6f} {bh:.6f}"
             lines.append(line + (f" {b.score:.6f}\n" if b.score is not None else "\n"))
-        rel = PurePosixPath(im.file_name).with_suffix(".txt")
-        atomic_write(out / "labels" / rel, "".join(lines))
+        atomic_write(_label_path(out, out / "images" / im.file_name), "".join(lines))
     atomic_write(out / "classes.txt", "".join(c + "\n" for c in labelset.categories))
     names = "".join(f"  {i}: {json.dumps(c, ensure_ascii=False)}\n" for c, i in cls.items())
     atomic_write(out / "data.yaml", "# Written by Kestrel; paths are relative to this file.\n"
