@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import torch
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
 from torchvision import tv_tensors
-from torchvision.io import ImageReadMode, decode_image
 from torchvision.transforms import v2
 
 
@@ -149,10 +150,12 @@ class DetectionDataset(torch.utils.data.Dataset):
     def __getitem__(self, idx: int):
         info = self.coco.images[self.indices[idx]]
         path = self.root / info["file_name"]
-        try:
-            image = decode_image(str(path), mode=ImageReadMode.RGB, apply_exif_orientation=True)
-        except (RuntimeError, OSError) as exc:
+        try:  # Pillow (torchvision.io decoding is deprecated); EXIF rotation like the app
+            with Image.open(path) as im:
+                pixels = np.array(ImageOps.exif_transpose(im).convert("RGB"))
+        except (UnidentifiedImageError, OSError) as exc:
             raise DatasetError(f"image {info['id']}: cannot decode {path} ({exc})") from None
+        image = torch.from_numpy(pixels).permute(2, 0, 1)
         h, w = image.shape[-2:]
         items = self.coco.boxes[info["id"]]
         boxes = torch.tensor([b for b, _ in items], dtype=torch.float32).reshape(-1, 4)

@@ -72,7 +72,9 @@ def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer,
                                 "Try a lower learning rate or more warm-up.")
         if on_step is not None:
             on_step(step, total, dict(zip(loss_dict, values[1:-1])), len(images))
-        if values[-1] > 0:
+        # A hook may ask to stop inside on_step; with several ranks that request is
+        # seen (by all) at the next step's reduction.
+        if values[-1] > 0 or (all_reduce is None and should_stop()):
             return step, True
     return step, False
 

@@ -84,3 +84,20 @@ def run_events(coco: Path, root: Path, template: str, run_dir: Path, overrides=(
     rc = run_train(TrainConfig(coco, root, template, run_dir, list(TINY) + list(overrides),
                                progress_interval_s=0, **kw), Emitter(sink))
     return rc, [json.loads(line) for line in sink.getvalue().splitlines()]
+
+
+@pytest.fixture(scope="session")
+def small_coco(tmp_path_factory) -> tuple[Path, Path]:
+    """Six images: with val_fraction=0.25, 4 train (2 steps of 2) and 2 val."""
+    root = tmp_path_factory.mktemp("small_coco")
+    return make_coco(root, n=6, seed=1), root
+
+
+@pytest.fixture(scope="session")
+def trained_run(small_coco, tmp_path_factory):
+    """Two uninterrupted epochs of the smallest template; shared by several tests."""
+    run_dir = tmp_path_factory.mktemp("run_a")
+    rc, events = run_events(*small_coco, "fasterrcnn_mobilenet_v3_large_320_fpn", run_dir,
+                            ["epochs=2"])
+    assert rc == 0, events[-1]
+    return run_dir, events
