@@ -18,6 +18,7 @@ from app.store import schema
 from app.store._labels import LabelsMixin
 from app.store._media import MediaMixin
 from app.store._runs import RunsMixin
+from app.store._video import VideoMixin
 
 DB_NAME = "kestrel.db"
 
@@ -30,7 +31,7 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-class Project(MediaMixin, LabelsMixin, RunsMixin):
+class Project(MediaMixin, LabelsMixin, RunsMixin, VideoMixin):
     def __init__(self, root: Path, conn: sqlite3.Connection):
         self.root = root
         self.conn = conn

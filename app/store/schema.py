@@ -83,7 +83,24 @@ _V2 = [
     "CREATE INDEX media_tags_tag ON media_tags (tag_id)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+# v3: video labelling. A track marked "outside" from a frame on has no boxes from
+# there until its next keyframe; each video keeps its frame-sampling spec (JSON).
+_V3 = [
+    """CREATE TABLE track_events (
+        media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,
+        track_id INTEGER NOT NULL,
+        frame INTEGER NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'outside' CHECK (kind IN ('outside')),
+        PRIMARY KEY (media_id, track_id, frame, kind)
+    )""",
+    """CREATE TABLE video_sampling (
+        media_id INTEGER PRIMARY KEY REFERENCES media (id) ON DELETE CASCADE,
+        spec TEXT NOT NULL
+    )""",
+    "CREATE INDEX boxes_track ON boxes (media_id, track_id, frame)",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,75 @@
+"""Keyframe interpolation of box tracks (pure functions plus one store helper).
+
+A track is the boxes of one object across the frames of a video (same ``track_id``).
+Its manual boxes are keyframes; every frame strictly between two consecutive
+keyframes gets a box linearly interpolated in x1, y1, x2, y2 (``source =
+'interpolated'``, class of the earlier keyframe).
+
+An "outside" marker at frame F says the object is absent from F until the track's
+next keyframe after F. Between a keyframe K and a marker F (K < F) the object is
+still there, but nothing says where it goes, so K's box is held unchanged on the
+frames K+1 .. F-1; this also extends a track past its last keyframe up to a marker.
+Without a marker a track ends at its last keyframe.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Iterable
+
+from app.store.models import Box
+
+
+def interpolate_track(keyframes: Iterable[Box], outside: Iterable[int] = ()) -> list[dict]:
+    """Rows (dicts for ``Project.add_boxes``) for the frames between ``keyframes``.
+
+    ``keyframes`` are one track's manual boxes (any order; if two share a frame the
+    later id wins); ``outside`` are the frames of its "outside" markers.
+    """
+    by_frame: dict[int, Box] = {}
+    for box in sorted(keyframes, key=lambda b: (b.frame, b.id)):
+        by_frame[box.frame] = box
+    keys = [by_frame[f] for f in sorted(by_frame)]
+    marks = sorted(set(outside) - set(by_frame))
+    rows: list[dict] = []
+    for n, a in enumerate(keys):
+        b = keys[n + 1] if n + 1 < len(keys) else None
+        end = b.frame if b is not None else None
+        # The first marker after a (and before b) cuts the span: hold a's box until it.
+        i = bisect.bisect_right(marks, a.frame)
+        cut = marks[i] if i < len(marks) and (end is None or marks[i] < end) else None
+        if cut is not None:
+            rows.extend(_row(a, f, a.rect) for f in range(a.frame + 1, cut))
+        elif b is not None:
+            span = b.frame - a.frame
+            for f in range(a.frame + 1, b.frame):
+                t = (f - a.frame) / span
+                rect = tuple(p + t * (q - p) for p, q in zip(a.rect, b.rect))
+                rows.append(_row(a, f, rect))
+    return rows
+
+
+def _row(key: Box, frame: int, rect) -> dict:
+    x1, y1, x2, y2 = rect
+    return dict(media_id=key.media_id, frame=frame, class_id=key.class_id, x1=x1, y1=y1,
+                x2=x2, y2=y2, track_id=key.track_id, source="interpolated")
+
+
+def rebuild_interpolation(project, media_id: int, track_id: int) -> int:
+    """Replace a track's interpolated boxes with fresh ones, in one transaction.
+
+    Returns how many interpolated boxes the track has now.
+    """
+    with project.transaction() as c:
+        c.execute("DELETE FROM boxes WHERE media_id = ? AND track_id = ? AND source = 'interpolated'",
+                  (media_id, track_id))
+        rows = interpolate_track(project.track_keyframes(media_id, track_id),
+                                 project.outside_frames(media_id, track_id))
+        project.add_boxes(rows)
+    return len(rows)
+
+
+def rebuild_all(project, media_id: int) -> int:
+    """Re-interpolate every track of a video (after an import, for instance)."""
+    with project.transaction():
+        return sum(rebuild_interpolation(project, media_id, t) for t in project.track_ids(media_id))
