@@ -31,14 +31,18 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
 
     ``link_images`` hard-links image files instead of copying them where the file
     system allows (training run folders: self-contained at no cost in space).
+    ``frames`` (video media id → frame indices) defaults to each video's sampling.
     """
     from app.store.formats import write_labels
+    from app.store.sampling import dataset_frames
 
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
     out = Path(out).expanduser().absolute()
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise ExportError(f"{out} already exists and is not empty (use --overwrite to replace it)")
+    if frames is None:
+        frames = dataset_frames(project)
     labelset, items = export_labelset(project, include_unlabelled=include_unlabelled, frames=frames)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -81,24 +85,19 @@ def write_images(items: list[ExportItem], folder: Path, link: bool = False) -> N
 def _write_frames(video: Path, items: list[ExportItem], folder: Path) -> None:
     import cv2
 
-    cap = cv2.VideoCapture(str(video))
+    from app.store.video import VideoError, VideoReader
+
     try:
-        if not cap.isOpened():
-            raise ExportError(f"{video}: cannot open video")
-        position = -1
-        for item in items:
-            # Sequential reads are exact; seek only across gaps (grab() is cheap).
-            if item.frame < position or item.frame - position > 64:
-                cap.set(cv2.CAP_PROP_POS_FRAMES, item.frame)
-                position = item.frame - 1
-            while position < item.frame - 1:
-                cap.grab()
-                position += 1
-            ok, frame = cap.read()
-            position += 1
-            if not ok:
-                raise ExportError(f"{video}: cannot decode frame {item.frame}")
-            if not cv2.imwrite(str(folder / item.image.file_name), frame, [cv2.IMWRITE_JPEG_QUALITY, 95]):
-                raise ExportError(f"{folder / item.image.file_name}: cannot write frame image")
-    finally:
-        cap.release()
+        # Items come sorted, so the reader decodes forward and seeks only across gaps;
+        # a tiny cache: each frame is written once.
+        with VideoReader(video, cache_frames=2) as reader:
+            for item in items:
+                if item.frame >= reader.frame_count:
+                    raise ExportError(f"{video}: frame {item.frame} is past the end "
+                                      f"({reader.frame_count} frames)")
+                target = folder / item.image.file_name
+                if not cv2.imwrite(str(target), reader.frame(item.frame),
+                                   [cv2.IMWRITE_JPEG_QUALITY, 95]):
+                    raise ExportError(f"{target}: cannot write frame image")
+    except VideoError as exc:
+        raise ExportError(str(exc)) from None

@@ -27,3 +27,20 @@ def h264_clip(clip_dir):
     if clips.ffmpeg_exe() is None:
         pytest.skip("imageio-ffmpeg (H.264 encoder) is not installed")
     return clips.write_h264(clip_dir / "h264.mp4", 90, gop=12)
+
+
+@pytest.fixture
+def video_project(tmp_path, mp4v_clip):
+    """A project holding the 90-frame mp4v clip (media id 1) and a class "car" (id 1)."""
+    import shutil
+
+    from app.store.project import Project
+
+    project = Project.create(tmp_path / "proj")
+    own = tmp_path / "mp4v.mp4"          # a copy: some tests damage the file
+    shutil.copy(mp4v_clip, own)
+    report = project.import_media([own])
+    assert report.added == [1], report.skipped
+    project.add_class("car")
+    yield project
+    project.close()
