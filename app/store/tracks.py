@@ -6,10 +6,10 @@ keyframes gets a box linearly interpolated in x1, y1, x2, y2 (``source =
 'interpolated'``, class of the earlier keyframe).
 
 An "outside" marker at frame F says the object is absent from F until the track's
-next keyframe after F. Between a keyframe K and a marker F (K < F) the object is
-still there, but nothing says where it goes, so K's box is held unchanged on the
-frames K+1 .. F-1; this also extends a track past its last keyframe up to a marker.
-Without a marker a track ends at its last keyframe.
+next keyframe after F: a marker between keyframes A and B removes the boxes F .. B-1
+and leaves A+1 .. F-1 interpolated as before (the object moves the same way until
+it leaves). Without a marker a track ends at its last keyframe; a marker after the
+last keyframe K extends the track, holding K's box on K+1 .. F-1.
 """
 
 from __future__ import annotations
@@ -35,14 +35,15 @@ def interpolate_track(keyframes: Iterable[Box], outside: Iterable[int] = ()) -> 
     for n, a in enumerate(keys):
         b = keys[n + 1] if n + 1 < len(keys) else None
         end = b.frame if b is not None else None
-        # The first marker after a (and before b) cuts the span: hold a's box until it.
+        # The first marker after a (and before b) cuts the span short.
         i = bisect.bisect_right(marks, a.frame)
         cut = marks[i] if i < len(marks) and (end is None or marks[i] < end) else None
-        if cut is not None:
-            rows.extend(_row(a, f, a.rect) for f in range(a.frame + 1, cut))
-        elif b is not None:
+        if b is None:
+            if cut is not None:
+                rows.extend(_row(a, f, a.rect) for f in range(a.frame + 1, cut))
+        else:
             span = b.frame - a.frame
-            for f in range(a.frame + 1, b.frame):
+            for f in range(a.frame + 1, b.frame if cut is None else cut):
                 t = (f - a.frame) / span
                 rect = tuple(p + t * (q - p) for p, q in zip(a.rect, b.rect))
                 rows.append(_row(a, f, rect))

@@ -33,14 +33,15 @@ def test_three_keyframes_and_track_ends_at_its_last_keyframe():
     assert interpolate_track([_key(3, (0, 0, 1, 1)), _key(4, (0, 0, 2, 2))]) == []
 
 
-def test_outside_marker_cuts_the_span_and_holds_the_box_before_it():
+def test_outside_marker_cuts_the_span_short():
     keys = [_key(10, (10, 10, 20, 20)), _key(40, (40, 40, 50, 50))]
     rows = interpolate_track(keys, outside=[15, 30])
     assert [r["frame"] for r in rows] == [11, 12, 13, 14]
-    assert all((r["x1"], r["y2"]) == (10, 20) for r in rows)
-    # A marker after the last keyframe extends the track up to the marker.
+    assert [r["x1"] for r in rows] == [11, 12, 13, 14]        # same path as without the marker
+    # A marker after the last keyframe extends the track up to the marker, box held.
     rows = interpolate_track(keys, outside=[43])
     assert [r["frame"] for r in rows] == list(range(11, 40)) + [41, 42]
+    assert (rows[-1]["x1"], rows[-1]["y2"]) == (40, 50)
     # Markers before the first keyframe or on a keyframe change nothing.
     assert len(interpolate_track(keys, outside=[2, 10, 40])) == 29
 

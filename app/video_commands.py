@@ -1,0 +1,227 @@
+"""Undoable edits of video labels: keyframes, tracks, "outside" markers.
+
+Every command touches a few tracks of one video. It snapshots those tracks (all
+their boxes, ids included, and their outside markers) before it runs; the first
+redo applies the edit and re-interpolates the tracks (one transaction), later
+redos and undos put back the snapshot taken after or before. So undo restores
+exactly, interpolated boxes and their ids included.
+
+``VideoEdits(doc)`` is what the window wires the canvas and timeline intents to.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from PySide6.QtGui import QUndoCommand
+
+from app.store.tracks import rebuild_interpolation
+
+class TrackCommand(QUndoCommand):
+    """Run ``edit(project)`` on a video, then re-interpolate ``tracks``.
+
+    ``boxes`` are extra box ids outside any track (no ``track_id``) the edit touches.
+    """
+
+    def __init__(self, doc, media_id: int, tracks: set[int], text: str,
+                 edit: Callable[[object], None], boxes: set[int] = frozenset()):
+        super().__init__(text)
+        self.doc, self.project = doc, doc.project
+        self.media_id = media_id
+        self.tracks = {t for t in tracks if t is not None}
+        self.loose = set(boxes)
+        self.edit = edit
+        self.before = self._snapshot()
+        self.after = None
+
+    def _snapshot(self) -> tuple[list[dict], list[tuple[int, int]]]:
+        p = self.project
+        rows = [dataclasses.asdict(b) for t in sorted(self.tracks) for b in p.track_boxes(self.media_id, t)]
+        rows += [dataclasses.asdict(p.box(i)) for i in sorted(self.loose) if _exists(p, i)]
+        marks = [(t, f) for t in sorted(self.tracks) for f in p.outside_frames(self.media_id, t)]
+        return rows, marks
+
+    def _restore(self, snapshot) -> None:
+        rows, marks = snapshot
+        p = self.project
+        with p.transaction() as c:
+            for t in self.tracks:
+                c.execute("DELETE FROM boxes WHERE media_id = ? AND track_id = ?", (self.media_id, t))
+                c.execute("DELETE FROM track_events WHERE media_id = ? AND track_id = ?",
+                          (self.media_id, t))
+            p.delete_boxes(self.loose)
+            p.add_boxes(rows)
+            for t, f in marks:
+                p.set_outside(self.media_id, t, f)
+        self.doc.notify_boxes({self.media_id})
+
+    def redo(self):
+        if self.after is not None:
+            self._restore(self.after)
+            return
+        p = self.project
+        with p.transaction():
+            self.edit(p)
+            for t in sorted(self.tracks):
+                rebuild_interpolation(p, self.media_id, t)
+        self.after = self._snapshot()
+        self.doc.notify_boxes({self.media_id})
+
+    def undo(self):
+        self._restore(self.before)
+
+
+def _exists(project, box_id: int) -> bool:
+    return project.conn.execute("SELECT 1 FROM boxes WHERE id = ?", (box_id,)).fetchone() is not None
+
+
+class VideoEdits:
+    """Intent methods for labelling a video; each pushes one command on the undo stack."""
+
+    def __init__(self, doc):
+        self.doc = doc
+
+    @property
+    def project(self):
+        return self.doc.project
+
+    def _push(self, command: TrackCommand) -> TrackCommand:
+        self.doc.undo_stack.push(command)
+        return command
+
+    # -- intents -------------------------------------------------------------------
+    def add_box(self, media_id: int, frame: int, class_id: int, rect,
+                track_id: int | None = None) -> tuple[int, int]:
+        """Draw a keyframe box; a new track unless ``track_id`` is given.
+
+        A keyframe of the same track already on ``frame`` is replaced, and an outside
+        marker there is lifted (the object is visible). Returns (box id, track id).
+        """
+        if track_id is None:
+            track_id = self.project.next_track_id(media_id)
+        x1, y1, x2, y2 = rect
+        created: list[int] = []
+
+        def edit(p):
+            p.conn.execute("DELETE FROM boxes WHERE media_id = ? AND track_id = ? AND frame = ? "
+                           "AND source != 'predicted'", (media_id, track_id, frame))
+            p.set_outside(media_id, track_id, frame, on=False)
+            created[:] = p.add_boxes([dict(media_id=media_id, frame=frame, class_id=class_id,
+                                           x1=x1, y1=y1, x2=x2, y2=y2, track_id=track_id,
+                                           author=self.doc.author)])
+
+        self._push(TrackCommand(self.doc, media_id, {track_id}, f"Add box (track {track_id})", edit))
+        return created[0], track_id
+
+    def edit_boxes(self, media_id: int, frame: int, edits) -> None:
+        """Move/resize boxes shown on ``frame``: ``edits`` is a list of (id, x1, y1, x2, y2)
+        as the canvas reports a gesture, or a dict id → fields (x1…y2, class_id).
+
+        An interpolated box that is edited becomes a manual keyframe; its track's
+        neighbouring frames are re-interpolated.
+        """
+        changes: dict[int, dict] = {}
+        if isinstance(edits, dict):
+            changes = {i: dict(f) for i, f in edits.items()}
+        else:
+            for box_id, x1, y1, x2, y2 in edits:
+                x1, x2 = sorted((x1, x2))
+                y1, y2 = sorted((y1, y2))
+                changes[box_id] = dict(x1=x1, y1=y1, x2=x2, y2=y2)
+        if not changes:
+            return
+        boxes = [self.project.box(i) for i in changes]
+        for b in boxes:
+            if b.media_id != media_id:
+                raise ValueError(f"box {b.id} is not on media {media_id}")
+
+        def edit(p):
+            for b in boxes:
+                fields = dict(changes[b.id])
+                if b.source == "interpolated":
+                    fields["source"] = "manual"
+                p.update_box(b.id, **fields)
+
+        n = len(changes)
+        text = f"Edit box on frame {frame}" if n == 1 else f"Edit boxes ×{n} on frame {frame}"
+        tracks = {b.track_id for b in boxes} | {c.get("track_id") for c in changes.values()}
+        loose = {b.id for b in boxes if b.track_id is None}
+        self._push(TrackCommand(self.doc, media_id, tracks, text, edit, loose))
+
+    def set_class(self, box_ids: list[int], class_id: int) -> None:
+        """Change the class of boxes; for a box in a track, the whole track changes."""
+        boxes = [self.project.box(i) for i in box_ids]
+        if not boxes:
+            return
+        media_id = boxes[0].media_id
+        tracks = {b.track_id for b in boxes if b.track_id is not None}
+        loose = {b.id for b in boxes if b.track_id is None}
+
+        def edit(p):
+            for t in tracks:
+                p.conn.execute("UPDATE boxes SET class_id = ? WHERE media_id = ? AND track_id = ? "
+                               "AND source != 'predicted'", (class_id, media_id, t))
+            for i in loose:
+                p.update_box(i, class_id=class_id)
+
+        self._push(TrackCommand(self.doc, media_id, tracks, "Change class", edit, loose))
+
+    def delete_boxes(self, box_ids: list[int]) -> None:
+        """Delete boxes. A keyframe goes and its track is re-interpolated; deleting an
+        interpolated box marks its track outside from that frame (the only way the
+        object stays gone when the track is re-interpolated)."""
+        boxes = [self.project.box(i) for i in box_ids]
+        if not boxes:
+            return
+        media_id = boxes[0].media_id
+        tracks = {b.track_id for b in boxes if b.track_id is not None}
+        loose = {b.id for b in boxes if b.track_id is None}
+
+        def edit(p):
+            for b in boxes:
+                if b.source == "interpolated" and b.track_id is not None:
+                    p.set_outside(media_id, b.track_id, b.frame)
+            p.delete_boxes([b.id for b in boxes])
+
+        text = "Delete box" if len(boxes) == 1 else f"Delete boxes ×{len(boxes)}"
+        self._push(TrackCommand(self.doc, media_id, tracks, text, edit, loose))
+
+    def delete_track(self, media_id: int, track_id: int) -> None:
+        """Remove a whole track: every box and marker of it."""
+        def edit(p):
+            p.conn.execute("DELETE FROM boxes WHERE media_id = ? AND track_id = ?", (media_id, track_id))
+            p.conn.execute("DELETE FROM track_events WHERE media_id = ? AND track_id = ?",
+                           (media_id, track_id))
+
+        self._push(TrackCommand(self.doc, media_id, {track_id}, f"Delete track {track_id}", edit))
+
+    def mark_outside(self, media_id: int, track_id: int, frame: int) -> None:
+        """The object leaves the view at ``frame``: no boxes until its next keyframe."""
+        def edit(p):
+            p.conn.execute("DELETE FROM boxes WHERE media_id = ? AND track_id = ? AND frame = ? "
+                           "AND source = 'manual'", (media_id, track_id, frame))
+            p.set_outside(media_id, track_id, frame)
+
+        self._push(TrackCommand(self.doc, media_id, {track_id},
+                                f"Track {track_id} outside from frame {frame}", edit))
+
+    def clear_outside(self, media_id: int, track_id: int, frame: int) -> None:
+        self._push(TrackCommand(self.doc, media_id, {track_id}, f"Track {track_id} back in view",
+                                lambda p: p.set_outside(media_id, track_id, frame, on=False)))
+
+    def interpolate(self, media_id: int, track_ids: list[int] | None = None) -> None:
+        """Re-interpolate tracks (all of the video's by default), e.g. after an import."""
+        tracks = set(track_ids) if track_ids is not None else set(self.project.track_ids(media_id))
+        self._push(TrackCommand(self.doc, media_id, tracks, "Interpolate tracks", lambda p: None))
+
+    def set_sampling(self, media_id: int, spec: dict | None) -> None:
+        """Store which frames of the video go into the dataset (not undoable: a setting)."""
+        from app.store.sampling import normalize
+
+        self.project.set_video_sampling(media_id, None if spec is None else normalize(spec))
+
+    # -- reading for the views -----------------------------------------------------
+    def markers(self, media_id: int) -> tuple[list[int], list[int]]:
+        """(frames with boxes, keyframes) for the timeline."""
+        return self.project.box_frames(media_id), self.project.keyframe_frames(media_id)
