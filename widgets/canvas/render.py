@@ -1,0 +1,178 @@
+"""Drawing of boxes as plain functions (labelme's ``render_shape(painter, shape, ctx)`` habit).
+
+``render_box`` draws one box with its label and, when selected, its eight handles.
+``render_boxes_batched`` draws many boxes in a handful of QPainter calls (one per colour
+and style); the canvas uses it for the bulk of the boxes and ``render_box`` for the few
+that are selected, hovered or being edited.
+
+Painting happens in image (scene) coordinates with cosmetic pens; labels and handles are
+drawn at a constant size on screen whatever the zoom.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
+
+from widgets.shapes import BoxShape, handle_points
+
+#: Handle side on screen, in device pixels.
+HANDLE_PX = 7.0
+#: Labels are only drawn in bulk when the box is at least this big on screen.
+LABEL_MIN_BOX_PX = (28.0, 14.0)
+#: At most this many labels in one bulk paint; beyond it the screen is unreadable anyway.
+LABEL_BUDGET = 400
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    scale: float = 1.0  # device pixels per image pixel
+    selected: bool = False
+    hovered: bool = False
+    labels_visible: bool = True
+    image_width: float | None = None  # keeps labels inside the image when known
+    image_height: float | None = None
+
+
+def style_key(shape: BoxShape) -> tuple[str, str]:
+    return (shape.color, shape.source)
+
+
+def box_pen(color: str, source: str, emphasised: bool = False) -> QPen:
+    c = QColor(color)
+    width = 2.0
+    if source == "interpolated":
+        c = c.lighter(140)
+        c.setAlpha(200)
+    elif source == "predicted":
+        width = 1.5
+    if emphasised:
+        width += 1.0
+    pen = QPen(c, width)
+    pen.setCosmetic(True)
+    pen.setJoinStyle(Qt.MiterJoin)
+    if source == "interpolated":
+        pen.setStyle(Qt.DashLine)
+    elif source == "predicted":
+        pen.setStyle(Qt.SolidLine)
+    return pen
+
+
+class _LabelCache:
+    """Pre-rendered label pills keyed by (text, colour): drawing one is a single blit."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
+        self._images: OrderedDict[tuple[str, str, str], QImage] = OrderedDict()
+        self.font = QFont()
+        self.font.setPixelSize(11)
+        self.metrics = QFontMetrics(self.font)
+
+    @property
+    def height(self) -> int:
+        return self.metrics.height() + 2
+
+    def get(self, text: str, color: str, source: str) -> QImage:
+        key = (text, color, source)
+        img = self._images.get(key)
+        if img is not None:
+            self._images.move_to_end(key)
+            return img
+        w = self.metrics.horizontalAdvance(text) + 8
+        h = self.height
+        img = QImage(w, h, QImage.Format_ARGB32_Premultiplied)
+        bg = QColor(color)
+        if source == "interpolated":
+            bg = bg.lighter(140)
+        img.fill(bg)
+        p = QPainter(img)
+        p.setFont(self.font)
+        # Dark text on light colours, white text on dark ones.
+        luma = 0.299 * bg.redF() + 0.587 * bg.greenF() + 0.114 * bg.blueF()
+        p.setPen(QColor("#111111") if luma > 0.6 else QColor("#ffffff"))
+        p.drawText(QRectF(0, 0, w, h), Qt.AlignCenter, text)
+        p.end()
+        self._images[key] = img
+        if len(self._images) > self.capacity:
+            self._images.popitem(last=False)
+        return img
+
+
+_labels: _LabelCache | None = None
+
+
+def label_cache() -> _LabelCache:
+    global _labels
+    if _labels is None:  # fonts need a QGuiApplication, so build on first use
+        _labels = _LabelCache()
+    return _labels
+
+
+def _draw_label(painter: QPainter, shape: BoxShape, ctx: RenderContext) -> None:
+    img = label_cache().get(shape.caption(), shape.color, shape.source)
+    t = painter.worldTransform()
+    x1, y1 = min(shape.x1, shape.x2), min(shape.y1, shape.y2)
+    top_left = t.map(QPointF(x1, y1))
+    x, y = top_left.x(), top_left.y() - img.height()
+    if ctx.image_height is not None and y < t.map(QPointF(0, 0)).y():
+        y = top_left.y()  # no room above the image top: put the label inside the box
+    if ctx.image_width is not None:
+        right = t.map(QPointF(ctx.image_width, 0)).x()
+        x = min(x, right - img.width())
+    painter.save()
+    painter.resetTransform()
+    painter.drawImage(QPointF(round(x), round(y)), img)
+    painter.restore()
+
+
+def render_box(painter: QPainter, shape: BoxShape, ctx: RenderContext) -> None:
+    """Draw one box (outline, fill when selected or hovered, label, handles when selected)."""
+    rect = QRectF(QPointF(shape.x1, shape.y1), QPointF(shape.x2, shape.y2)).normalized()
+    emphasised = ctx.selected or ctx.hovered
+    painter.setPen(box_pen(shape.color, shape.source, emphasised))
+    if emphasised:
+        fill = QColor(shape.color)
+        fill.setAlpha(60 if ctx.selected else 30)
+        painter.setBrush(fill)
+    else:
+        painter.setBrush(Qt.NoBrush)
+    painter.drawRect(rect)
+    if ctx.labels_visible:
+        _draw_label(painter, shape, ctx)
+    if ctx.selected:
+        side = HANDLE_PX / max(ctx.scale, 1e-6)
+        pen = QPen(QColor(shape.color), 1.0)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.setBrush(QColor("#ffffff"))
+        for hx, hy in handle_points(shape.rect).values():
+            painter.drawRect(QRectF(hx - side / 2, hy - side / 2, side, side))
+
+
+def render_boxes_batched(painter: QPainter, shapes: list[BoxShape], rects: list[QRectF],
+                         ctx: RenderContext) -> None:
+    """Draw many plain (unselected) boxes: one ``drawRects`` per colour/style group.
+
+    ``rects`` are the precomputed normalised QRectF of ``shapes`` (same order). Labels are
+    drawn only for boxes big enough on screen to hold them, at most ``LABEL_BUDGET``.
+    """
+    groups: dict[tuple[str, str], list[QRectF]] = {}
+    for shape, rect in zip(shapes, rects):
+        groups.setdefault(style_key(shape), []).append(rect)
+    painter.setBrush(Qt.NoBrush)
+    for (color, source), group in groups.items():
+        painter.setPen(box_pen(color, source))
+        painter.drawRects(group)
+    if not ctx.labels_visible:
+        return
+    min_w, min_h = LABEL_MIN_BOX_PX
+    s = ctx.scale
+    drawn = 0
+    for shape, rect in zip(shapes, rects):
+        if rect.width() * s >= min_w and rect.height() * s >= min_h:
+            _draw_label(painter, shape, ctx)
+            drawn += 1
+            if drawn >= LABEL_BUDGET:
+                break

@@ -1,0 +1,109 @@
+"""The run history table: one row per run (plain dicts), with intents to open a
+run's charts, make its model the active one, or resume it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+COLUMNS = ("run", "template", "status", "best", "data", "duration", "started")
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+class RunHistory(QWidget):
+    """Rows: ``{"id", "template", "status", "best_metric", "images", "boxes",
+    "duration_s", "created", "hyperparameters", "message", "resumable", "active"}``."""
+
+    open_requested = Signal(int)
+    use_requested = Signal(int)
+    resume_requested = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[dict] = []
+        self.busy = False  # a run is training: nothing can be resumed meanwhile
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.cellDoubleClicked.connect(lambda *_: self._emit(self.open_requested))
+        self.open_button = QPushButton("Show charts")
+        self.use_button = QPushButton("Use this model")
+        self.resume_button = QPushButton("Resume")
+        self.open_button.clicked.connect(lambda: self._emit(self.open_requested))
+        self.use_button.clicked.connect(lambda: self._emit(self.use_requested))
+        self.resume_button.clicked.connect(lambda: self._emit(self.resume_requested))
+        buttons = QHBoxLayout()
+        for b in (self.open_button, self.use_button, self.resume_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self._update_buttons()
+
+    def set_rows(self, rows: list[dict]) -> None:
+        selected = self.selected_id()
+        self.rows = list(rows)
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            best = row.get("best_metric")
+            cells = (f"#{row['id']}" + ("  ✓" if row.get("active") else ""),
+                     row.get("template", ""), row.get("status", ""),
+                     "" if best is None else f"{best:.3f}",
+                     f"{row.get('images', 0)} img, {row.get('boxes', 0)} boxes",
+                     fmt_duration(row.get("duration_s")), (row.get("created") or "")[:16].replace("T", " "))
+            hp = ", ".join(f"{k}={v}" for k, v in sorted((row.get("hyperparameters") or {}).items()))
+            tip = "\n".join(x for x in (f"hyperparameters: {hp or 'defaults'}", row.get("message") or "")
+                            if x)
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
+                item.setData(Qt.UserRole, row["id"])
+                self.table.setItem(r, c, item)
+        if selected is not None:
+            self.select(selected)
+        self._update_buttons()
+
+    def select(self, run_id: int) -> None:
+        for r, row in enumerate(self.rows):
+            if row["id"] == run_id:
+                self.table.selectRow(r)
+                return
+
+    def selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.rows[rows[0].row()]["id"] if rows and rows[0].row() < len(self.rows) else None
+
+    def selected_row(self) -> dict | None:
+        rid = self.selected_id()
+        return next((r for r in self.rows if r["id"] == rid), None)
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        row = self.selected_row()
+        self.open_button.setEnabled(row is not None)
+        self.use_button.setEnabled(row is not None and row.get("status") in ("finished", "cancelled")
+                                   and bool(row.get("has_model")))
+        self.resume_button.setEnabled(row is not None and bool(row.get("resumable")) and not self.busy)
+
+    def _emit(self, signal) -> None:
+        rid = self.selected_id()
+        if rid is not None:
+            signal.emit(rid)
