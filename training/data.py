@@ -14,9 +14,14 @@ from typing import Any, Iterator
 
 import torch
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from torchvision import tv_tensors
 from torchvision.transforms import v2
+
+
+# Photos cut short by a few bytes are common in real datasets; they still train
+# (missing rows stay grey) instead of stopping a run after an hour.
+ImageFile.LOAD_TRUNCATED_IMAGES = True
 
 
 class DatasetError(ValueError):
@@ -175,7 +180,8 @@ def collate(batch: list) -> tuple:
 
 
 class GroupedBatchSampler(torch.utils.data.Sampler):
-    """Shuffled batches of images of one aspect group, sharded over ranks.
+    """Shuffled batches of images of one aspect group, sharded over ranks
+    (torchvision's GroupedBatchSampler over a DistributedSampler).
 
     The order depends only on (seed, epoch), so a resumed run sees the same batches;
     ``skip`` drops the first batches of the epoch (resume inside an epoch).
@@ -193,15 +199,13 @@ class GroupedBatchSampler(torch.utils.data.Sampler):
         self.epoch, self.skip = epoch, skip
 
     def _rank_indices(self) -> list[int]:
-        n = len(self.groups)
-        if self.shuffle:
-            g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
-            order = torch.randperm(n, generator=g).tolist()
-        else:
-            order = list(range(n))
-        per_rank = math.ceil(n / self.world_size)
-        order += order[: per_rank * self.world_size - n]  # pad like DistributedSampler
-        return order[self.rank::self.world_size]
+        # DistributedSampler does the seeded shuffle, padding and sharding (also for
+        # one process, so both cases share one order).
+        shard = torch.utils.data.DistributedSampler(
+            self.groups, num_replicas=self.world_size, rank=self.rank,
+            shuffle=self.shuffle, seed=self.seed)
+        shard.set_epoch(self.epoch)
+        return list(shard)
 
     def _batches(self) -> list[list[int]]:
         indices, bs = self._rank_indices(), self.batch_size

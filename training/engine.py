@@ -60,7 +60,8 @@ def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer,
             scheduler.step()
         step += 1
         # One small tensor carries the loss parts and the stop request: one sync per step.
-        stats = torch.stack([loss.detach().float()] + [v.detach().float() for v in loss_dict.values()]
+        stats = torch.stack([loss.detach().float().sum()]
+                            + [v.detach().float().sum() for v in loss_dict.values()]
                             + [torch.tensor(float(should_stop()), device=loss.device)])
         if all_reduce is not None:
             stats = all_reduce(stats)

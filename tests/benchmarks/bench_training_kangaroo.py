@@ -48,9 +48,20 @@ def voc_to_coco(voc_dir: Path, out: Path) -> Path:
     return out
 
 
+class _Tee(io.StringIO):
+    """Keeps the events and shows each epoch's metrics as it comes."""
+
+    def write(self, s: str) -> int:
+        if '"event": "metrics"' in s or '"event": "failed"' in s:
+            e = json.loads(s)
+            print(f"  [{time.strftime('%H:%M:%S')}] epoch {e.get('epoch')} mAP50 {e.get('map50')} "
+                  f"{e.get('message', '')[:200]}", flush=True)
+        return super().write(s)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     args = ap.parse_args()
     if not DATA.is_dir():
@@ -62,10 +73,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         coco = voc_to_coco(DATA, Path(tmp) / "kangaroo.json")
         overrides = ["pretrained=imagenet", f"epochs={args.epochs}", "batch_size=4",
-                     "min_size=320", "max_size=512", "lr=0.01", "warmup_iters=50",
-                     "trainable_backbone_layers=4", "val_fraction=0.2", "seed=0",
+                     "min_size=288", "max_size=480", "lr=0.01", "warmup_iters=30",
+                     "trainable_backbone_layers=3", "val_fraction=0.2", "seed=0",
                      "workers=1", "patience=0"] + args.overrides
-        sink = io.StringIO()
+        sink = _Tee()
         t0 = time.perf_counter()
         rc = run_train(TrainConfig(coco, DATA / "images", "fasterrcnn_mobilenet_v2",
                                    Path(tmp) / "run", overrides, progress_interval_s=5.0),
