@@ -7,6 +7,7 @@ normalised; helpers here never mutate — they return new frozen values.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Iterable
 
 SOURCES = ("manual", "predicted", "interpolated")
@@ -48,6 +49,7 @@ class BoxShape:
         x1, y1, x2, y2 = rect
         return replace(self, x1=x1, y1=y1, x2=x2, y2=y2)
 
+    @cached_property
     def caption(self) -> str:
         """The text of the label drawn above the box: class, track id, score."""
         parts = [self.label]
