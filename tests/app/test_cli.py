@@ -48,12 +48,15 @@ def test_export_import_export_is_identical(capsys, tmp_path, demo, fmt):
 def test_coco_export_loads_in_pycocotools_with_project_counts(capsys, tmp_path, demo):
     run(capsys, "export", demo, tmp_path / "c", "--format", "coco")
     coco = COCO(str(tmp_path / "c" / "annotations.json"))
+    from app.store.sampling import dataset_frames
+
     with Project.open(demo) as project:
-        images = project.info()["images"]
+        frames = dataset_frames(project)       # by default: the video frames that have boxes
+        images = project.info()["images"] + sum(len(f) for f in frames.values())
         boxes = project.conn.execute(
             "SELECT COUNT(*) FROM boxes b JOIN media m ON m.id = b.media_id WHERE m.kind = 'image'"
-        ).fetchone()[0]
-    assert len(coco.getImgIds()) == images and len(coco.getAnnIds()) == boxes
+        ).fetchone()[0] + sum(len(project.boxes(m, f)) for m, fs in frames.items() for f in fs)
+    assert frames and len(coco.getImgIds()) == images and len(coco.getAnnIds()) == boxes
     assert (tmp_path / "c" / "images" / coco.loadImgs(1)[0]["file_name"]).is_file()
 
 
