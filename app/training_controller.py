@@ -1,0 +1,264 @@
+"""The app side of one-click training: fills the Training panel with plain data,
+turns its intents into runs (export off the GUI thread, the trainer as an asyncio
+child process under qasync), records every event in the project and re-emits
+progress as Qt signals. A crash of the trainer only ever marks its run failed.
+
+Integration (the main window)::
+
+    self.training = TrainingController(self, project)
+    self._dock("Training", self.training.panel, Qt.RightDockWidgetArea)
+    # in closeEvent: if not self.training.confirm_close(): event.ignore(); return
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Signal
+from PySide6.QtWidgets import QMessageBox
+
+from app import runs
+from app.training_data import counts, summary
+from app.training_devices import device_choices, find_devices
+from app.training_process import TrainerProcess
+from training.hparams import HParamError, parse_overrides
+from training.templates import get_template, list_templates
+from widgets.training_panel import TrainingPanel
+
+SPARE_CORES = 1  # kept free of the trainer's threads so the window stays responsive
+
+
+def _prepare(root: Path, template: str, overrides: dict, task: str, device: str, gpus: int):
+    """Export + record a run on a worker thread, with its own SQLite connection."""
+    from app.store.project import Project
+
+    with Project.open(root) as project:
+        return runs.prepare_run(project, template, overrides, task=task, device=device, gpus=gpus)
+
+
+class TrainingController(QObject):
+    run_started = Signal(int)
+    run_finished = Signal(int, str)         # run id, status
+    active_run_changed = Signal(int)
+    event_received = Signal(int, dict)      # run id, trainer event (after it is recorded)
+    _devices_found = Signal(list)           # from the GPU-probing thread (queued)
+
+    def __init__(self, parent_window, project, *, ask_stop: Callable[[str], bool] | None = None,
+                 probe_devices: bool = True):
+        super().__init__(parent_window)
+        self.project = project
+        self.window = parent_window
+        # The close question; tests inject an answer. True = stop the run and close.
+        self.ask_stop = ask_stop or self._ask_stop_box
+        self.cancel_grace_s = 20.0
+        self.process: TrainerProcess | None = None
+        self.run_id: int | None = None      # the run being prepared or trained
+        self.shown_run: int | None = None   # whose charts the panel shows
+        self._tasks: set[asyncio.Future] = set()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kestrel-export")
+        self._base: dict = {"images": 0, "boxes": 0, "boxes_per_class": {}}
+        self._values: dict[str, str] = {}
+
+        self.panel = panel = TrainingPanel()
+        panel.setObjectName("training_panel")
+        panel.values_changed.connect(self._values_changed)
+        panel.train_requested.connect(self.train)
+        panel.cancel_requested.connect(self.cancel)
+        panel.resume_requested.connect(self.resume)
+        panel.open_run_requested.connect(self.open_run)
+        panel.use_run_requested.connect(self.use_run)
+        panel.installEventFilter(self)
+        panel.set_devices(device_choices([]))
+        self._devices_found.connect(panel.set_devices)
+        if probe_devices:
+            find_devices(self._devices_found.emit)
+        panel.set_templates([s.describe() for s in list_templates()])
+        self.refresh()
+
+    # -- data for the panel --------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-count the data and reload the history (call after labels change)."""
+        self._base = counts(self.project)
+        self.panel.set_summary(summary(self._base, self._values or self.panel.form.values()))
+        self.refresh_history()
+
+    def refresh_history(self) -> None:
+        self.panel.set_history([runs.run_row(self.project, r) for r in reversed(self.project.runs())])
+
+    def _values_changed(self, values: dict) -> None:
+        self._values = values
+        self.panel.set_summary(summary(self._base, values))
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.panel and event.type() == QEvent.Show and not self.is_training():
+            self.refresh()  # labels may have changed while the panel was hidden
+        return False
+
+    # -- intents ---------------------------------------------------------------------------
+    def train(self, template: str, overrides: dict, device: str, gpus: int = 1) -> None:
+        """Validate, then export and start a new run (asynchronously)."""
+        if self.is_training():
+            self.panel.show_error("a run is already training")
+            return
+        try:
+            spec = get_template(template)
+            parse_overrides(spec.hparams(), [f"{k}={v}" for k, v in overrides.items()])
+        except (KeyError, HParamError) as exc:
+            self.panel.show_error(str(exc).strip('"'))
+            return
+        self._spawn(self._train(spec.name, spec.task, dict(overrides), device, gpus))
+
+    async def _train(self, template: str, task: str, overrides: dict, device: str, gpus: int) -> None:
+        self.panel.set_busy(True, "exporting the dataset…")
+        self.run_id = -1  # busy: a second Train is refused until this one has an id
+        loop = asyncio.get_running_loop()
+        try:
+            launch = await loop.run_in_executor(self._executor, _prepare, self.project.root,
+                                                template, overrides, task, device, gpus)
+        except Exception as exc:
+            self.run_id = None
+            self.panel.set_busy(False)
+            self.panel.show_error(f"could not prepare the run: {exc}")
+            self.refresh_history()
+            return
+        await self._follow(launch.run_id, launch.argv, f"#{launch.run_id} {template}")
+
+    def resume(self, run_id: int) -> None:
+        if self.is_training():
+            self.panel.show_error("a run is already training")
+            return
+        run = self.project.run(run_id)
+        device, gpus = self.panel.current_device()
+        argv = runs.resume_argv(self.project, run_id, device=device, gpus=gpus)
+        self.run_id = run_id
+        self._spawn(self._follow(run_id, argv, f"#{run_id} {run.template} (resumed)", resumed=True))
+
+    def cancel(self) -> None:
+        if self.process is not None and self.process.cancel():
+            self.panel.status.setText("stopping: the trainer saves a checkpoint…")
+
+    def open_run(self, run_id: int) -> None:
+        """Draw a recorded run's charts and log again."""
+        run = self.project.run(run_id)
+        self.shown_run = run_id
+        self.panel.replay(f"#{run.id} {run.template} ({run.status})", runs.events_of(self.project, run_id))
+        if not self.is_training():
+            row = runs.run_row(self.project, run)
+            self.panel.set_resumable(run_id if row["resumable"] else None)
+
+    def use_run(self, run_id: int) -> None:
+        """Make a run's model the one predictions use."""
+        if runs.model_path(self.project, run_id) is None:
+            self.panel.show_error(f"run #{run_id} has no checkpoint")
+            return
+        self.project.set_setting("active_run", str(run_id))
+        self.refresh_history()
+        self.panel.status.setText(f"run #{run_id} is now the active model")
+        self.active_run_changed.emit(run_id)
+
+    def active_run(self) -> int | None:
+        value = self.project.get_setting("active_run")
+        return int(value) if value and value.isdigit() else None
+
+    # -- one child process -----------------------------------------------------------------
+    async def _follow(self, run_id: int, argv: list[str], title: str, resumed: bool = False) -> None:
+        self.run_id = self.shown_run = run_id
+        run_dir = self.project.resolve(self.project.run(run_id).run_dir)
+        log = open(run_dir / runs.LOG_FILE, "a", encoding="utf-8")
+        process = self.process = TrainerProcess(
+            argv, runs.child_env(spare_cores=SPARE_CORES), cancel_grace_s=self.cancel_grace_s,
+            on_event=lambda e: self._on_event(run_id, e),
+            on_log=lambda lines: self._on_log(run_id, lines, log))
+        self.panel.set_resumable(None)
+        self.panel.run_started(run_id, title)
+        if resumed:
+            self.panel.replay(title, runs.events_of(self.project, run_id))
+        self.panel.append_log("$ " + " ".join(argv))
+        self.run_started.emit(run_id)
+        try:
+            code = await process.run()
+            if process.terminal is None:
+                runs.mark_crashed(self.project, run_id, code, "\n".join(process.tail),
+                                  cancelled=process.cancelling)
+        except Exception as exc:  # reading failed: the run is lost, the window is not
+            runs.mark_crashed(self.project, run_id, -1, f"{type(exc).__name__}: {exc}")
+        finally:
+            log.close()
+            self.process, self.run_id = None, None
+        run = self.project.run(run_id)
+        self.panel.run_ended(run.status, (run.message or "").split("\n")[0])
+        self.refresh()
+        row = runs.run_row(self.project, run)
+        self.panel.set_resumable(run_id if row["resumable"] else None)
+        self.run_finished.emit(run_id, run.status)
+
+    def _on_event(self, run_id: int, event: dict) -> None:
+        try:
+            runs.record_event(self.project, run_id, event)
+        except Exception as exc:  # a full disk must not stop us reading the child
+            self.panel.append_log(f"(could not record {event.get('event')}: {exc})")
+        if self.shown_run == run_id:
+            self.panel.show_event(event)
+        else:
+            self.panel.show_progress(event)
+        self.event_received.emit(run_id, event)
+
+    def _on_log(self, run_id: int, lines: list[str], log) -> None:
+        log.write("\n".join(lines) + "\n")
+        log.flush()
+        if self.shown_run == run_id:
+            self.panel.append_log("\n".join(lines))
+
+    def _spawn(self, coro) -> None:
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or not loop.is_running():
+            coro.close()
+            self.panel.show_error("training needs the application's asyncio (qasync) event loop")
+            return
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Future) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            if self.process is None:
+                self.run_id = None
+            self.panel.set_busy(False)
+            self.panel.show_error(f"training error: {type(exc).__name__}: {exc}")
+
+    # -- closing ---------------------------------------------------------------------------
+    def is_training(self) -> bool:
+        return self.run_id is not None
+
+    def confirm_close(self) -> bool:
+        """True if the window may close: no run, or the user chose to stop it (the
+        trainer then saves a resumable checkpoint before we return)."""
+        if not self.is_training():
+            return True
+        what = "A run is being prepared" if self.run_id == -1 else f"Run #{self.run_id} is training"
+        if not self.ask_stop(f"{what}. Stop it (it stays resumable) and close?"):
+            return False
+        self.stop_and_wait()
+        return True
+
+    def stop_and_wait(self, timeout_s: float | None = None) -> None:
+        """Cancel and keep the event loop turning until the run has ended."""
+        deadline = time.monotonic() + (timeout_s or self.cancel_grace_s + 10)
+        while self.is_training() and time.monotonic() < deadline:
+            self.cancel()
+            QCoreApplication.processEvents(QEventLoop.AllEvents, 50)
+            time.sleep(0.01)
+
+    def _ask_stop_box(self, text: str) -> bool:
+        answer = QMessageBox.question(self.window, "Training in progress", text,
+                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
