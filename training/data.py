@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -173,6 +174,12 @@ class DetectionDataset(torch.utils.data.Dataset):
         if self.transforms is not None:
             image, target = self.transforms(image, target)
         return image, target
+
+
+def worker_init(_worker_id: int) -> None:
+    """DataLoader workers ignore Ctrl-C: the main process stops the run after the
+    current step, and a worker that died on SIGINT would turn that into a failure."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def collate(batch: list) -> tuple:

@@ -20,7 +20,7 @@ import torch
 from training import hparams as hpmod
 from training.checkpoint import load_detector_checkpoint, set_rng_state
 from training.data import (DetectionDataset, GroupedBatchSampler, coco_ground_truth, collate,
-                           load_coco, make_transforms, split_indices)
+                           load_coco, make_transforms, split_indices, worker_init)
 from training.engine import evaluate
 from training.events import Emitter
 from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
@@ -167,13 +167,13 @@ def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
         pin = device.type == "cuda"
         loader = torch.utils.data.DataLoader(
             train_ds, batch_sampler=sampler, num_workers=hp.workers, collate_fn=collate,
-            pin_memory=pin, persistent_workers=hp.workers > 0,
+            pin_memory=pin, persistent_workers=hp.workers > 0, worker_init_fn=worker_init,
             generator=torch.Generator().manual_seed(hp.seed))
         evaluate_fn = None
         if val_idx and rank == 0:
             val_loader = torch.utils.data.DataLoader(
                 val_ds, batch_size=hp.batch_size, num_workers=min(hp.workers, 2),
-                collate_fn=collate, pin_memory=pin,
+                collate_fn=collate, pin_memory=pin, worker_init_fn=worker_init,
                 generator=torch.Generator().manual_seed(hp.seed))
             gt = coco_ground_truth(coco, val_idx)
             evaluate_fn = lambda m: evaluate(m, val_loader, device, gt, coco.class_names, amp)  # noqa: E731
