@@ -12,6 +12,21 @@ from pathlib import Path
 from typing import Any, TextIO
 
 
+def train_argv(coco: str | Path, images: str | Path, template: str, run_dir: str | Path,
+               overrides: dict[str, Any] | None = None, resume: bool = False,
+               device: str = "auto", python: str | None = None) -> list[str]:
+    """The ``python -m training train`` command line for a subprocess (torch-free, so
+    the app can build it). Tuples/lists in ``overrides`` become comma lists."""
+    argv = [python or sys.executable, "-m", "training", "train", "--coco", str(coco),
+            "--images", str(images), "--template", template, "--run-dir", str(run_dir),
+            "--device", device]
+    for key, value in (overrides or {}).items():
+        if isinstance(value, (list, tuple)):
+            value = ",".join(map(str, value))
+        argv += ["--set", f"{key}={value}"]
+    return argv + (["--resume"] if resume else [])
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)

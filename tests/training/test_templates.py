@@ -18,6 +18,7 @@ EXPECTED = {"fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_
 
 def test_app_side_imports_do_not_import_torch():
     code = ("import sys, training.templates as t, training.events as e, training.hparams;"
+            "import training.cli; training.cli.train_argv('c.json', 'img', 'x', 'run', {'lr': 0.1});"
             "specs = t.list_templates();"
             "[training.hparams.describe(s.hparams) for s in specs];"
             "assert 'torch' not in sys.modules, 'torch imported';"
@@ -76,6 +77,16 @@ def test_register_template_is_task_generic():
     assert spec.build(num_classes=3) == ("built", 3, 12)
     with pytest.raises(KeyError, match="unknown template"):
         get_template("no_such_template")
+
+
+def test_train_argv_round_trips_through_the_parser():
+    from training.cli import _parser, train_argv
+
+    argv = train_argv("c.json", "imgs", "fasterrcnn_mobilenet_v2", "run",
+                      {"lr": 0.1, "milestones": (0.5, 0.8)}, resume=True, device="cpu")
+    args = _parser().parse_args(argv[3:])
+    assert args.overrides == ["lr=0.1", "milestones=0.5,0.8"] and args.resume
+    assert (args.template, args.device, str(args.run_dir)) == ("fasterrcnn_mobilenet_v2", "cpu", "run")
 
 
 def test_cli_templates_json():
