@@ -47,6 +47,19 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", help="make a demo project from generated data and open it")
     s.add_argument("dir", nargs="?", default=None, help="where (default: ~/kestrel-demo)")
     s.add_argument("--no-window", action="store_true", help="make the project, print its info")
+    s = sub.add_parser("train", help="train a model from a template (a child process; Ctrl-C saves)")
+    s.add_argument("project")
+    s.add_argument("--template", help="template name (see `python -m training templates`)")
+    s.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="hyperparameter (repeatable)")
+    s.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: the best there is)")
+    s.add_argument("--gpus", type=int, default=1, help="GPUs for one run with torchrun (DDP)")
+    s.add_argument("--resume", type=int, metavar="RUN", help="go on with a cancelled or failed run")
+    s.add_argument("--quiet", action="store_true", help="no progress display")
+
+    s = sub.add_parser("runs", help="the project's training runs")
+    s.add_argument("project")
+    s.add_argument("--json", action="store_true")
     return p
 
 
@@ -143,10 +156,28 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from app.train_cli import TrainError, train
+
+    try:
+        return train(args.project, args.template, args.sets, args.device, resume_run=args.resume,
+                     quiet=args.quiet, gpus=args.gpus)
+    except TrainError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_runs(args) -> int:
+    from app.train_cli import list_runs
+
+    return list_runs(args.project, as_json=args.json)
+
+
 COMMANDS = {
     "new": cmd_new,
     "import": cmd_import,
     "export": cmd_export,
     "info": cmd_info,
     "demo": cmd_demo,
+    "train": cmd_train,
+    "runs": cmd_runs,
 }

@@ -1,0 +1,40 @@
+"""``kestrel train`` and ``kestrel runs`` go through app.runs like the panel."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.cli import main
+from tests.training_panel.helpers import TEMPLATE, TINY
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def test_train_then_list_runs(project, trainer_env, capsys):
+    root = str(project.root)
+    sets = [a for k, v in {**TINY, "epochs": 1}.items() for a in ("--set", f"{k}={v}")]
+    assert main(["train", root, "--template", TEMPLATE, *sets, "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    assert "run #1: 8 images" in err and "run #1 finished" in err
+    assert main(["runs", root, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["id"], r["status"], r["template"]) for r in rows] == [(1, "finished", TEMPLATE)]
+    assert rows[0]["best_metric"] is not None and rows[0]["hyperparameters"]["epochs"] == "1"
+    assert rows[0]["duration_s"] > 0 and rows[0]["has_model"] and not rows[0]["resumable"]
+    assert main(["runs", root]) == 0
+    assert "finished" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--template", "nope"], "unknown template"),
+    (["--template", TEMPLATE, "--set", "epochs=0"], "outside the range"),
+    (["--template", TEMPLATE, "--set", "bogus"], "expected key=value"),
+    (["--resume", "7"], "no run with id 7"),
+    ([], "--template"),
+])
+def test_user_errors_exit_2_before_any_run(project, capsys, argv, message):
+    assert main(["train", str(project.root), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert project.runs() == []
