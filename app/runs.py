@@ -71,21 +71,16 @@ def prepare_run(project, template: str, overrides: dict[str, str] | None = None,
 
 def trainer_argv(run_dir: Path, template: str, overrides: dict[str, str], *,
                  device: str | None = None, gpus: int = 1, resume: bool = False) -> list[str]:
+    """The trainer's command line, built by training.cli itself (torch-free) so its
+    flags never drift; several GPUs run it under torchrun (DDP)."""
+    from training.cli import train_argv
+
     dataset = run_dir / DATASET_DIR
+    argv = train_argv(dataset / "annotations.json", dataset / "images", template, run_dir,
+                      overrides, resume=resume, device=device or "auto")
     if gpus > 1:
-        head = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                f"--nproc_per_node={gpus}", "-m", "training"]
-    else:
-        head = [sys.executable, "-m", "training"]
-    argv = head + ["train", "--coco", str(dataset / "annotations.json"),
-                   "--images", str(dataset / "images"), "--template", template,
-                   "--run-dir", str(run_dir)]
-    for key, value in overrides.items():
-        argv += ["--set", f"{key}={value}"]
-    if device:
-        argv += ["--device", device]
-    if resume:
-        argv.append("--resume")
+        argv = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                f"--nproc_per_node={gpus}", "-m", "training"] + argv[3:]
     return argv
 
 

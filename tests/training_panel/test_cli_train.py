@@ -38,3 +38,18 @@ def test_user_errors_exit_2_before_any_run(project, capsys, argv, message):
     assert main(["train", str(project.root), *argv]) == 2
     assert message in capsys.readouterr().err
     assert project.runs() == []
+
+
+def test_trainer_argv_matches_the_training_cli(tmp_path):
+    from app.runs import trainer_argv
+    from training.cli import _parser
+
+    argv = trainer_argv(tmp_path, TEMPLATE, {"epochs": "3", "milestones": "0.5, 0.8"},
+                        device="cuda:1", resume=True)
+    args = _parser().parse_args(argv[3:])
+    assert (args.template, args.device, args.resume, args.run_dir) == (TEMPLATE, "cuda:1", True, tmp_path)
+    assert args.coco == tmp_path / "dataset" / "annotations.json"
+    assert args.overrides == ["epochs=3", "milestones=0.5, 0.8"]
+    ddp = trainer_argv(tmp_path, TEMPLATE, {}, device="cuda", gpus=4)
+    assert ddp[1:5] == ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node=4"]
+    assert _parser().parse_args(ddp[7:]).device == "cuda"
