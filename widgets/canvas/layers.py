@@ -16,8 +16,8 @@ from widgets.canvas.index import BoxIndex
 from widgets.canvas.render import RenderContext, render_box, render_boxes_batched
 from widgets.shapes import BoxShape
 
-#: Largest cache, in device pixels (about 26 MB of ARGB).
-CACHE_MAX_PIXELS = 2560 * 2560
+#: Largest cache, in device pixels (64 MB of ARGB at most; beyond it few boxes are visible).
+CACHE_MAX_PIXELS = 4096 * 4096
 #: Below this many boxes the layer paints directly: cheaper than keeping a cache.
 DIRECT_MAX_BOXES = 400
 #: Milliseconds the zoom must stay still before the sharp cache is rebuilt.
