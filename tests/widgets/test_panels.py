@@ -161,3 +161,16 @@ def test_suggestions(tags, qtbot):
     assert sig.args == [3]
     tags.set_suggestions([])
     assert tags.suggestions_box.isHidden()
+
+
+def test_drop_reorder_emits_new_order(classes, qtbot):
+    # What a drag-and-drop leaves behind (the tree reorders its items, then drops):
+    tree = classes.tree
+    item = tree.takeTopLevelItem(2)
+    tree.insertTopLevelItem(0, item)
+    with qtbot.waitSignal(classes.reorder_requested) as sig:
+        tree.reordered.emit()
+    assert sig.args == [[3, 1, 2]]
+    classes.set_classes(ROWS)  # the app answers with its order
+    with qtbot.assertNotEmitted(classes.reorder_requested):
+        tree.reordered.emit()  # nothing moved: no intent

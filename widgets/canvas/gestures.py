@@ -81,7 +81,12 @@ class ResizeGesture:
 
 @dataclass
 class PanGesture:
-    last: tuple[float, float]
+    start: tuple[float, float]  # viewport position at the press
+    scroll: tuple[int, int]  # scroll bar values at the press
+
+    def scroll_for(self, x: float, y: float) -> tuple[int, int]:
+        """Scroll bar values that keep the grabbed point under the cursor (no drift)."""
+        return (self.scroll[0] - round(x - self.start[0]), self.scroll[1] - round(y - self.start[1]))
 
 
 def nudge(boxes: list[BoxShape], dx: float, dy: float, width: float, height: float) -> list[BoxShape]:

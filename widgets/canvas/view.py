@@ -6,29 +6,28 @@ slot that answers synchronously with ``set_boxes`` wins.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QTransform
-from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
 from widgets.canvas import gestures as g
 from widgets.canvas.layers import BoxLayer, ImageLayer
 from widgets.canvas.render import HANDLE_PX, RenderContext, render_box
+from widgets.canvas.zoompan import ZoomPanView
 from widgets.shapes import BoxShape, hit_handle
 
-MIN_ZOOM, MAX_ZOOM, ZOOM_STEP = 0.02, 64.0, 1.25
 _HANDLE_CURSORS = {"nw": Qt.SizeFDiagCursor, "se": Qt.SizeFDiagCursor, "ne": Qt.SizeBDiagCursor,
                    "sw": Qt.SizeBDiagCursor, "n": Qt.SizeVerCursor, "s": Qt.SizeVerCursor,
                    "e": Qt.SizeHorCursor, "w": Qt.SizeHorCursor}
 _ADD = Qt.ControlModifier | Qt.ShiftModifier
 
 
-class BoxCanvas(QGraphicsView):
+class BoxCanvas(ZoomPanView):
     box_drawn = Signal(float, float, float, float)
     boxes_edited = Signal(list)  # [(id, x1, y1, x2, y2)], one emission per gesture
     delete_requested = Signal(list)  # [id]
     selection_changed = Signal(list)  # [id]
     cursor_moved = Signal(float, float)  # image pixels
-    zoom_changed = Signal(float)  # device pixels per image pixel (1.0 = 100 %)
     copy_requested = Signal()
     paste_requested = Signal()
     draw_mode_changed = Signal(bool)
@@ -48,13 +47,6 @@ class BoxCanvas(QGraphicsView):
         self._gesture = None
         self._space = False
         self._cursor: QPointF | None = None  # last cursor position, image pixels
-        self._fit = True  # re-fit on resize until the user zooms or pans
-        self.setFrameShape(QFrame.NoFrame)
-        self.setBackgroundBrush(QColor("#1e1f22"))
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.setTransformationAnchor(QGraphicsView.NoAnchor)
-        self.setResizeAnchor(QGraphicsView.NoAnchor)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
         self.setOptimizationFlags(QGraphicsView.DontAdjustForAntialiasing)
         self.setMouseTracking(True)
@@ -119,73 +111,6 @@ class BoxCanvas(QGraphicsView):
     def draw_mode(self) -> bool:
         return self._draw_mode
 
-    # -- zoom and pan ---------------------------------------------------------------------
-    def zoom(self) -> float:
-        return self.transform().m11()
-
-    def fit_to_window(self) -> None:
-        w, h = self.image_size()
-        vp = self.viewport().size()
-        if w <= 0 or h <= 0 or vp.width() <= 0 or vp.height() <= 0:
-            return
-        s = min(vp.width() / w, vp.height() / h)
-        self._set_scale(s)
-        self.centerOn(w / 2, h / 2)
-        self._fit = True
-
-    def zoom_in(self) -> None:
-        self.set_zoom(self.zoom() * ZOOM_STEP)
-
-    def zoom_out(self) -> None:
-        self.set_zoom(self.zoom() / ZOOM_STEP)
-
-    def set_zoom(self, scale: float, anchor: QPointF | None = None) -> None:
-        """Zoom to ``scale`` keeping the image point under ``anchor`` (viewport px) in place."""
-        if anchor is None:
-            anchor = QPointF(self.viewport().width() / 2, self.viewport().height() / 2)
-        before = self.mapToScene(anchor.toPoint())
-        self._set_scale(scale)
-        after = self.mapFromScene(before)
-        self._scroll_by(after.x() - anchor.toPoint().x(), after.y() - anchor.toPoint().y())
-        self._fit = False
-
-    def _set_scale(self, scale: float) -> None:
-        scale = min(max(scale, MIN_ZOOM), MAX_ZOOM)
-        if abs(scale - self.zoom()) < 1e-12:
-            return
-        self.setTransform(QTransform.fromScale(scale, scale))
-        self._update_scene_rect()
-        self.zoom_changed.emit(scale)
-
-    def _update_scene_rect(self) -> None:
-        # Room around the image to pan past its edges by most of a viewport.
-        w, h = self.image_size()
-        s = max(self.zoom(), 1e-6)
-        mx, my = self.viewport().width() * 0.9 / s, self.viewport().height() * 0.9 / s
-        self._scene.setSceneRect(QRectF(-mx, -my, w + 2 * mx, h + 2 * my))
-
-    def _scroll_by(self, dx: float, dy: float) -> None:
-        hs, vs = self.horizontalScrollBar(), self.verticalScrollBar()
-        hs.setValue(hs.value() + round(dx))
-        vs.setValue(vs.value() + round(dy))
-
-    def pan(self, dx: float, dy: float) -> None:
-        """Move the view content by (dx, dy) viewport pixels."""
-        self._scroll_by(-dx, -dy)
-        self._fit = False
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._update_scene_rect()
-        if self._fit:
-            self.fit_to_window()
-
-    def wheelEvent(self, event) -> None:
-        steps = event.angleDelta().y() / 120.0
-        if steps:
-            self.set_zoom(self.zoom() * (ZOOM_STEP ** steps), event.position())
-        event.accept()
-
     # -- selection ------------------------------------------------------------------------
     def _set_selection(self, ids: list[int]) -> None:
         if ids == self._selection:
@@ -213,7 +138,8 @@ class BoxCanvas(QGraphicsView):
         p = self._to_image(pos)
         w, h = self.image_size()
         if button == Qt.MiddleButton or (button == Qt.LeftButton and self._space):
-            self._gesture = g.PanGesture((pos.x(), pos.y()))
+            self._gesture = g.PanGesture((pos.x(), pos.y()), (self.horizontalScrollBar().value(),
+                                                              self.verticalScrollBar().value()))
             self.viewport().setCursor(Qt.ClosedHandCursor)
         elif button != Qt.LeftButton or not w:
             super().mousePressEvent(event)
@@ -254,8 +180,9 @@ class BoxCanvas(QGraphicsView):
         self.cursor_moved.emit(p.x(), p.y())
         gest = self._gesture
         if isinstance(gest, g.PanGesture):
-            self._scroll_by(gest.last[0] - pos.x(), gest.last[1] - pos.y())
-            gest.last = (pos.x(), pos.y())
+            h, v = gest.scroll_for(pos.x(), pos.y())
+            self.horizontalScrollBar().setValue(h)
+            self.verticalScrollBar().setValue(v)
             self._fit = False
         elif isinstance(gest, g.DrawGesture):
             gest.move(p.x(), p.y())
@@ -336,6 +263,23 @@ class BoxCanvas(QGraphicsView):
         super().leaveEvent(event)
 
     # -- keys -----------------------------------------------------------------------------
+    def event(self, event) -> bool:
+        # While the canvas has focus, its editing keys beat window-wide shortcuts that use
+        # the same keys (a menu's Delete or Ctrl+C): the canvas then emits its own intent.
+        if event.type() == QEvent.ShortcutOverride and self._claims(event):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def _claims(self, event) -> bool:
+        key = event.key()
+        if key in (Qt.Key_Delete, Qt.Key_Backspace, Qt.Key_Left, Qt.Key_Right, Qt.Key_Up,
+                   Qt.Key_Down):
+            return bool(self._selection) and not event.modifiers() & Qt.ControlModifier
+        if key == Qt.Key_Escape:
+            return self._gesture is not None or self._draw_mode or bool(self._selection)
+        return event.matches(QKeySequence.Copy) or event.matches(QKeySequence.Paste)
+
     def keyPressEvent(self, event) -> None:
         if self._handle_key(event):
             event.accept()
@@ -421,15 +365,6 @@ class BoxCanvas(QGraphicsView):
                 painter.setPen(pen)
                 painter.drawLine(QPointF(0, y), QPointF(w, y))
                 painter.drawLine(QPointF(x, 0), QPointF(x, h))
-
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        super().drawBackground(painter, rect)
-        if not self.image_size()[0]:
-            painter.save()
-            painter.resetTransform()
-            painter.setPen(QColor("#8a8d93"))
-            painter.drawText(self.viewport().rect(), Qt.AlignCenter, "No image")
-            painter.restore()
 
     def viewport_point(self, x: float, y: float) -> QPoint:
         """Viewport position of image point (x, y) — handy for tests and tools."""
