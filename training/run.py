@@ -104,14 +104,15 @@ def _ddp_all_reduce(world: int) -> Callable[[torch.Tensor], torch.Tensor]:
 
 def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
     """Train; 0 when finished or cancelled (resumable), 1 when failed."""
-    rank, world, local_rank = _dist_setup()
     emitter = emitter or Emitter()
-    emitter.enabled = emitter.enabled and rank == 0
+    world = 1
     trainer: Trainer | None = None
     stop: list[str] = []  # a signal before the trainer exists is kept for it
     restore = _install_signals(lambda reason: trainer.request_stop(reason) if trainer
                                else stop.append(reason))
     try:
+        rank, world, local_rank = _dist_setup()
+        emitter.enabled = emitter.enabled and rank == 0
         device = resolve_device(cfg.device, local_rank)
         spec = get_template(cfg.template)
         run_dir = Path(cfg.run_dir)

@@ -1,5 +1,4 @@
 """Training runs on tiny generated data (random init, 64-96 px, a few steps)."""
-import time
 
 import pytest
 import torch
