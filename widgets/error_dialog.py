@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import traceback
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt, QThread, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
                                QVBoxLayout)
@@ -61,8 +61,16 @@ class ErrorDialog(QDialog):
         return cls(exc_type.__name__, str(exc) or exc_type.__name__, details, parent)
 
     @classmethod
-    def report(cls, exc_type, exc, tb, parent=None) -> "ErrorDialog":
-        """Show (non-blocking) or add to the open error dialog; returns it."""
+    def report(cls, exc_type, exc, tb, parent=None) -> "ErrorDialog | None":
+        """Show (non-blocking) or add to the open error dialog; returns it.
+
+        Safe to call from any thread: off the GUI thread the dialog is queued to the GUI
+        thread and None is returned.
+        """
+        app = QCoreApplication.instance()
+        if app is not None and QThread.currentThread() is not app.thread():
+            QTimer.singleShot(0, app, lambda: cls.report(exc_type, exc, tb, parent))
+            return None
         dlg = cls._open
         if dlg is not None and dlg.isVisible():
             dlg.add_error(exc_type, exc, tb)

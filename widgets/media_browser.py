@@ -135,6 +135,13 @@ class _Delegate(QStyledItemDelegate):
             painter.drawText(warn, Qt.AlignCenter, "!")
 
 
+class _MediaListView(QListView):
+    def keyboardSearch(self, search: str) -> None:
+        # Qt's type-ahead search walks the model row by row (model.match) and would read
+        # up to every row of a 100k source; the app offers a real search instead.
+        return
+
+
 class MediaBrowser(QWidget):
     current_changed = Signal(int)  # media id
     filter_changed = Signal(str, str)  # kind ("all"|"unlabelled"|"labelled"|"class"|"tag"), value
@@ -160,7 +167,7 @@ class MediaBrowser(QWidget):
         self.grid_button.clicked.connect(lambda: self.set_view_mode("grid"))
         self.list_button.clicked.connect(lambda: self.set_view_mode("list"))
 
-        self.view = QListView(self)
+        self.view = _MediaListView(self)
         self.view.setModel(self._model)
         self.view.setItemDelegate(_Delegate(self))
         self.view.setUniformItemSizes(True)

@@ -287,3 +287,16 @@ def test_pyside_none_refcount_workaround_keeps_interpreter_alive(canvas):
         assert sys.getrefcount(None) > 1 << 39
     else:
         assert sys.getrefcount(None) >= before - 100
+
+
+def test_drag_survives_set_boxes_midway(canvas, qtbot):
+    canvas.set_boxes([shape(1, (10, 10, 100, 100)), shape(2, (200, 50, 300, 150))])
+    vpw = canvas.viewport()
+    send_mouse(vpw, QEvent.MouseButtonPress, vp(canvas, 50, 50), Qt.LeftButton, Qt.LeftButton)
+    send_mouse(vpw, QEvent.MouseMove, vp(canvas, 60, 50), Qt.NoButton, Qt.LeftButton)
+    canvas.set_boxes([shape(1, (10, 10, 100, 100)), shape(2, (200, 50, 300, 150)),
+                      shape(3, (0, 200, 50, 250))])  # e.g. predictions arriving
+    with qtbot.waitSignal(canvas.boxes_edited) as sig:
+        send_mouse(vpw, QEvent.MouseMove, vp(canvas, 70, 50), Qt.NoButton, Qt.LeftButton)
+        send_mouse(vpw, QEvent.MouseButtonRelease, vp(canvas, 70, 50), Qt.LeftButton, Qt.NoButton)
+    assert sig.args[0] == [pytest.approx((1, 30, 10, 120, 100))]

@@ -102,3 +102,17 @@ def test_theme_applies_dark_palette(qapp):
         qapp.setStyleSheet(old_sheet)
         qapp.setPalette(old_palette)
     assert dark_palette().color(dark_palette().ColorRole.Text).lightness() > 200
+
+
+def test_error_report_from_worker_thread_is_queued_to_gui(qtbot):
+    import threading
+    results = []
+    t = threading.Thread(target=lambda: results.append(ErrorDialog.report(*_raise())))
+    t.start()
+    t.join()
+    assert results == [None]
+    qtbot.waitUntil(lambda: ErrorDialog._open is not None and ErrorDialog._open.isVisible())
+    dlg = ErrorDialog._open
+    qtbot.addWidget(dlg)
+    assert dlg.message.text() == "bad <thing>"
+    dlg.close()

@@ -171,3 +171,13 @@ def test_view_mode_switch(browser):
     assert browser.view.isWrapping() and browser.grid_button.isChecked()
     with pytest.raises(ValueError):
         browser.set_view_mode("tiles")
+
+
+def test_typing_does_not_scan_the_source(browser, qtbot):
+    src = FakeSource(100_000)
+    browser.set_source(src)
+    browser.view.viewport().repaint()
+    seen = len(src.asked)
+    browser.view.setFocus()
+    qtbot.keyClicks(browser.view, "zz")
+    assert len(src.asked) - seen < 50

@@ -90,7 +90,7 @@ class _CachedLayer(QGraphicsObject):
         if (width, height) != (self._w, self._h):
             self.prepareGeometryChange()
             self._w, self._h = float(width), float(height)
-        self.invalidate()
+            self.invalidate()
 
     def invalidate(self) -> None:
         self._version += 1
@@ -130,6 +130,7 @@ class ImageLayer(_CachedLayer):
             self.set_size(0, 0)
         else:
             self.set_size(self._image.width(), self._image.height())
+        self.invalidate()  # same size, new pixels (the next video frame)
 
     def image(self) -> QImage | None:
         return self._image

@@ -68,9 +68,16 @@ class BoxCanvas(ZoomPanView):
         return (r.width(), r.height())
 
     def set_boxes(self, boxes: list[BoxShape]) -> None:
-        self._gesture = None
+        """Show ``boxes``; the selection is kept by id, a drag of boxes that still exist goes on."""
+        gest = self._gesture
         self._boxes.set_shapes(list(boxes))
         known = self._boxes.index.position
+        if isinstance(gest, g.MoveGesture) and all(b.id in known for b in gest.boxes):
+            self._boxes.set_overlay(gest.preview())
+        elif isinstance(gest, g.ResizeGesture) and gest.box.id in known:
+            self._boxes.set_overlay(gest.preview())
+        elif isinstance(gest, (g.MoveGesture, g.ResizeGesture)):
+            self._gesture = None  # the boxes being edited went away
         self._set_selection([i for i in self._selection if i in known])
         if self._boxes.hovered not in known:
             self._boxes.hovered = None
