@@ -67,7 +67,7 @@ class _Delegate(QStyledItemDelegate):
         self.browser = browser
 
     def sizeHint(self, option, index) -> QSize:
-        return GRID_CELL if self.browser.view_mode() == "grid" else QSize(240, LIST_ROW_H)
+        return GRID_CELL if self.browser.view_mode() == "grid" else QSize(120, LIST_ROW_H)
 
     def paint(self, painter: QPainter, option, index) -> None:
         row: MediaRow | None = index.data(MediaRowRole)
@@ -260,6 +260,9 @@ class MediaBrowser(QWidget):
         v.setResizeMode(QListView.Adjust)
         v.setGridSize(GRID_CELL if mode == "grid" else QSize())
         v.setSpacing(0)
+        # rows span the viewport in list mode; a horizontal bar would only hide the badges
+        v.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff if mode == "list"
+                                       else Qt.ScrollBarAsNeeded)
         self.grid_button.setChecked(mode == "grid")
         self.list_button.setChecked(mode == "list")
         v.doItemsLayout()

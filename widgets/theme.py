@@ -13,6 +13,7 @@ STYLE_SHEET = """
 QToolTip { color: #e6e7ea; background: #30333a; border: 1px solid #474a52; }
 QToolButton { padding: 3px 7px; border-radius: 4px; }
 QToolButton:hover { background: #3a3d45; }
+QToolButton:checked { background: #2f5d9a; }
 QTreeView, QListView, QTableView, QPlainTextEdit { border: 1px solid #33363c; }
 QListView::indicator, QTreeView::indicator {
     width: 12px; height: 12px; border: 1px solid #6b6e75; border-radius: 3px; background: #1e1f22; }

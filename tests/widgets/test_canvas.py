@@ -300,3 +300,15 @@ def test_drag_survives_set_boxes_midway(canvas, qtbot):
         send_mouse(vpw, QEvent.MouseMove, vp(canvas, 70, 50), Qt.NoButton, Qt.LeftButton)
         send_mouse(vpw, QEvent.MouseButtonRelease, vp(canvas, 70, 50), Qt.LeftButton, Qt.NoButton)
     assert sig.args[0] == [pytest.approx((1, 30, 10, 120, 100))]
+
+
+def test_no_image_refuses_drawing(qtbot):
+    c = BoxCanvas()
+    qtbot.addWidget(c)
+    c.resize(300, 200)
+    c.show()
+    c.set_image(None)
+    c.set_draw_mode(True)
+    assert not c.draw_mode() and c.image_size() == (0, 0)
+    with qtbot.assertNotEmitted(c.box_drawn):
+        drag(c.viewport(), QPointF(10, 10), QPointF(100, 100))
