@@ -312,3 +312,16 @@ def test_no_image_refuses_drawing(qtbot):
     assert not c.draw_mode() and c.image_size() == (0, 0)
     with qtbot.assertNotEmitted(c.box_drawn):
         drag(c.viewport(), QPointF(10, 10), QPointF(100, 100))
+
+
+def test_rubber_band_selects_boxes_inside(canvas, qtbot):
+    canvas.set_boxes([shape(1, (10, 10, 60, 60)), shape(2, (70, 20, 120, 80)),
+                      shape(3, (200, 50, 300, 150))])
+    with qtbot.waitSignal(canvas.selection_changed) as sig:
+        drag(canvas.viewport(), vp(canvas, 5, 5), vp(canvas, 130, 90))
+    assert sig.args == [[1, 2]]
+    drag(canvas.viewport(), vp(canvas, 190, 40), vp(canvas, 310, 160), mods=Qt.ShiftModifier)
+    assert canvas.selected_ids() == [1, 2, 3]
+    with qtbot.assertNotEmitted(canvas.box_drawn):
+        drag(canvas.viewport(), vp(canvas, 5, 5), vp(canvas, 65, 65))
+    assert canvas.selected_ids() == [1]

@@ -34,6 +34,14 @@ class DrawGesture:
 
 
 @dataclass
+class RubberBandGesture(DrawGesture):
+    """Drag on empty space: selects the boxes lying wholly inside the band."""
+
+    additive: bool = False
+    base: tuple[int, ...] = ()  # selection at the press, kept when additive
+
+
+@dataclass
 class MoveGesture:
     width: float
     height: float

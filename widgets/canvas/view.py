@@ -169,6 +169,8 @@ class BoxCanvas(ZoomPanView):
         if hit is None:
             if not mods & _ADD:
                 self._set_selection([])
+            self._gesture = g.RubberBandGesture(w, h, (p.x(), p.y()), additive=bool(mods & _ADD),
+                                                base=tuple(self._selection))
             return
         if mods & Qt.ControlModifier and hit.id in self._selection:
             self._set_selection([i for i in self._selection if i != hit.id])
@@ -191,7 +193,7 @@ class BoxCanvas(ZoomPanView):
             self.horizontalScrollBar().setValue(h)
             self.verticalScrollBar().setValue(v)
             self._fit = False
-        elif isinstance(gest, g.DrawGesture):
+        elif isinstance(gest, g.DrawGesture):  # a box being drawn, or a rubber band
             gest.move(p.x(), p.y())
             self.viewport().update()
         elif isinstance(gest, (g.MoveGesture, g.ResizeGesture)):
@@ -244,6 +246,14 @@ class BoxCanvas(ZoomPanView):
         self._boxes.set_overlay({})
         if isinstance(gest, g.PanGesture):
             self._update_cursor(self._to_image(event.position()))
+        elif isinstance(gest, g.RubberBandGesture):
+            self.viewport().update()
+            x1, y1, x2, y2 = gest.rect()
+            ix = self._boxes.index
+            inside = [s.id for k, s in enumerate(ix.shapes) if x1 <= ix.x1[k] and ix.x2[k] <= x2
+                      and y1 <= ix.y1[k] and ix.y2[k] <= y2] if gest.result() else []
+            base = list(gest.base) if gest.additive else []
+            self._set_selection(base + [i for i in inside if i not in base])
         elif isinstance(gest, g.DrawGesture):
             self.viewport().update()
             rect = gest.result()
@@ -360,7 +370,14 @@ class BoxCanvas(ZoomPanView):
         w, h = self.image_size()
         if not w:
             return
-        if isinstance(self._gesture, g.DrawGesture):
+        if isinstance(self._gesture, g.RubberBandGesture):
+            pen = QPen(QColor("#6aa6ff"), 1, Qt.DashLine)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.setBrush(QColor(106, 166, 255, 40))
+            x1, y1, x2, y2 = self._gesture.rect()
+            painter.drawRect(QRectF(x1, y1, x2 - x1, y2 - y1))
+        elif isinstance(self._gesture, g.DrawGesture):
             x1, y1, x2, y2 = self._gesture.rect()
             ctx = RenderContext(scale=self.zoom(), selected=False, labels_visible=False)
             render_box(painter, BoxShape(-1, x1, y1, x2, y2, -1, "", "#ffd400"), ctx)
