@@ -7,7 +7,8 @@ Integration (the main window)::
 
     self.training = TrainingController(self, project)
     self._dock("Training", self.training.panel, Qt.RightDockWidgetArea)
-    # in closeEvent: if not self.training.confirm_close(): event.ignore(); return
+    self.close_hooks.append(self.training.confirm_close)   # asks, stops the run
+    self.doc.boxes_changed.connect(self.training.data_changed)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from app import runs
@@ -63,6 +64,8 @@ class TrainingController(QObject):
         self._base: dict = {"images": 0, "boxes": 0, "boxes_per_class": {}}
         self._values: dict[str, str] = {}
 
+        self._recount = QTimer(self, singleShot=True, interval=500)  # edits come in bursts
+        self._recount.timeout.connect(lambda: self.panel.isVisible() and self.refresh())
         self.panel = panel = TrainingPanel()
         panel.setObjectName("training_panel")
         panel.values_changed.connect(self._values_changed)
@@ -85,6 +88,10 @@ class TrainingController(QObject):
         self._base = counts(self.project)
         self.panel.set_summary(summary(self._base, self._values or self.panel.form.values()))
         self.refresh_history()
+
+    def data_changed(self, *_args) -> None:
+        """Labels changed (connect the document's change signals): re-count soon, once."""
+        self._recount.start()
 
     def refresh_history(self) -> None:
         self.panel.set_history([runs.run_row(self.project, r) for r in reversed(self.project.runs())])

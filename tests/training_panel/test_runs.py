@@ -135,3 +135,15 @@ def test_closing_asks_and_stops_the_run(controller, loop, project):
     assert closed == [True] and not controller.is_training()
     run = project.runs()[-1]
     assert run.status == "cancelled" and (project.resolve(run.run_dir) / "last.pt").is_file()
+
+
+def test_summary_follows_label_edits(controller, project, qtbot):
+    panel = controller.panel
+    panel.window().show()
+    before = controller._base["boxes"]
+    media = project.list_media()[0]
+    cls = project.classes()[0]
+    project.add_boxes([dict(media_id=media.id, class_id=cls.id, x1=1, y1=1, x2=9, y2=9)])
+    controller.data_changed()
+    qtbot.waitUntil(lambda: controller._base["boxes"] == before + 1, timeout=3000)
+    assert f"<b>{before + 1}</b> boxes" in panel.summary.text()

@@ -3,6 +3,8 @@ validation metric per epoch. Fed with plain numbers; knows nothing of events."""
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
@@ -13,12 +15,24 @@ METRIC_LABELS = {"map": "mAP", "map50": "mAP50", "precision_at_1": "precision@1"
                  "r_precision": "R-precision", "map_at_r": "mAP@R"}
 
 
-class _Axes:
-    """A value axis that grows to hold every point it has seen."""
+def nice_step(span: float, ticks: int = 5) -> float:
+    """A 1/2/5×10^k tick interval, at least 1 (steps and epochs are whole numbers)."""
+    raw = max(span / ticks, 1.0)
+    k = 10 ** math.floor(math.log10(raw))
+    return next(m * k for m in (1, 2, 5, 10) if m * k >= raw)
 
-    def __init__(self, axis: QValueAxis, floor: float | None = None):
-        self.axis, self.floor = axis, floor
+
+class _Axes:
+    """A value axis that grows to hold every point it has seen; ``integer`` axes
+    get whole-number ticks (a %d label on a 1.25 tick would lie)."""
+
+    def __init__(self, axis: QValueAxis, floor: float | None = None, integer: bool = False):
+        self.axis, self.floor, self.integer = axis, floor, integer
         self.lo = self.hi = None
+        if integer:
+            axis.setTickType(QValueAxis.TicksDynamic)
+            axis.setTickAnchor(0)
+            axis.setTickInterval(1)
 
     def reset(self) -> None:
         self.lo = self.hi = None
@@ -33,7 +47,12 @@ class _Axes:
         self.hi = hi if self.hi is None else max(self.hi, hi)
         lo = self.floor if self.floor is not None else self.lo
         hi = self.hi if self.hi > lo else lo + 1e-9 + abs(lo) * 0.1
-        self.axis.setRange(lo, hi + (hi - lo) * 0.05)
+        if self.integer:
+            step = nice_step(hi - lo)
+            self.axis.setTickInterval(step)
+            self.axis.setRange(lo, max(math.ceil(hi / step) * step, lo + step))
+        else:
+            self.axis.setRange(lo, hi + (hi - lo) * 0.05)
 
 
 class _Chart(QChartView):
@@ -51,7 +70,7 @@ class _Chart(QChartView):
         self.x.setTitleText(x_title)
         self.x.setLabelFormat("%d")
         chart.addAxis(self.x, Qt.AlignBottom)
-        self.x_range = _Axes(self.x, floor=0.0)
+        self.x_range = _Axes(self.x, floor=0.0, integer=True)
         self.series: dict[str, QLineSeries] = {}
 
     def add_series(self, key: str, label: str, y: QValueAxis) -> QLineSeries:

@@ -5,6 +5,9 @@ dicts), intents out (signals). It starts nothing itself."""
 
 from __future__ import annotations
 
+import contextlib
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QPlainTextEdit, QProgressBar, QPushButton, QScrollArea,
@@ -15,6 +18,7 @@ from widgets.training_panel.form import HParamForm
 from widgets.training_panel.history import RunHistory, fmt_duration
 
 LOG_LINES = 5000
+NOTE_COLOUR = "#4e9ad6"
 
 
 def summarise_event(e: dict) -> str | None:
@@ -244,7 +248,7 @@ class TrainingPanel(QWidget):
             self.charts.add_metrics(event["epoch"] + 1, {k: event.get(k) for k in METRIC_LABELS})
         line = summarise_event(event)
         if line:
-            self.append_log(line)
+            self.append_note(line)
 
     def show_progress(self, event: dict) -> None:
         """Only the progress bar (the charts show another run)."""
@@ -263,7 +267,26 @@ class TrainingPanel(QWidget):
                                 f"· {ips:.1f} img/s · ETA {eta}")
 
     def append_log(self, text: str) -> None:
-        self.log.appendPlainText(text.rstrip("\n"))
+        """The trainer's own output, as it came."""
+        with self._following():
+            self.log.appendPlainText(text.rstrip("\n"))
+
+    def append_note(self, text: str) -> None:
+        """What happened (from events), set apart from the trainer's chatter."""
+        first, _, rest = text.partition("\n")
+        with self._following():
+            self.log.appendHtml(f"<b style='color:{NOTE_COLOUR}'>▸ {html.escape(first)}</b>")
+            if rest:
+                self.log.appendPlainText(rest)
+
+    @contextlib.contextmanager
+    def _following(self):
+        """Keep the log at its end unless the user scrolled up to read."""
+        bar = self.log.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 4
+        yield
+        if at_end:
+            bar.setValue(bar.maximum())
 
     def replay(self, title: str, events: list[dict]) -> None:
         """Draw a recorded run's charts and log again (one append per series)."""
@@ -283,7 +306,7 @@ class TrainingPanel(QWidget):
                 self.charts.add_metrics(e["epoch"] + 1, {k: e.get(k) for k in METRIC_LABELS})
             line = summarise_event(e)
             if line:
-                self.log.appendPlainText(line)
+                self.append_note(line)
         self.charts.add_steps(rows)
         self.tabs.setCurrentIndex(1)
 
