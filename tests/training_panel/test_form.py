@@ -137,3 +137,22 @@ def test_panel_lists_tasks_templates_and_shows_data(qtbot):
     assert got.args == ["ssdlite320_mobilenet_v3_large", {"epochs": "3"}, "cuda", 2]
     panel.form.editors["lr"].setText("99")
     assert not panel.train_button.isEnabled()
+
+
+def test_the_panel_and_controller_start_without_torch(tmp_path):
+    """The window must open without torch: building the controller and its panel
+    (templates, form, summary, history, device probe) imports none of it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, os; os.environ['QT_QPA_PLATFORM'] = 'offscreen';"
+        "from PySide6.QtWidgets import QApplication, QMainWindow; app = QApplication([]);"
+        "from resources.demo_data import make_demo; p = make_demo(sys.argv[1], n_images=2, video=False);"
+        "from app.training_controller import TrainingController;"
+        "c = TrainingController(QMainWindow(), p); c.panel.select_template('ssdlite320_mobilenet_v3_large');"
+        "assert c.panel.form.editors, 'no form';"
+        "bad = [m for m in ('torch', 'torchvision') if m in sys.modules]; assert not bad, bad")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p")], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
