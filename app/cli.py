@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", help="make a demo project from generated data and open it")
     s.add_argument("dir", nargs="?", default=None, help="where (default: ~/kestrel-demo)")
     s.add_argument("--no-window", action="store_true", help="make the project, print its info")
+    _window_options(s)
+
+    s = sub.add_parser("open", help="open a project in the window")
+    s.add_argument("project")
+    _window_options(s)
+
     s = sub.add_parser("train", help="train a model from a template (a child process; Ctrl-C saves)")
     s.add_argument("project")
     s.add_argument("--template", help="template name (see `python -m training templates`)")
@@ -63,11 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _window_options(s) -> None:
+    s.add_argument("--screenshot", metavar="PNG", help="render the window offscreen, save it, exit")
+    s.add_argument("--goto", metavar="MEDIA", help="open at this media item (id or file name)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
-        _parser().print_help()
-        return 0
+        from app.gui import run
+
+        return run()
     try:
         return COMMANDS[args.command](args) or 0
     except (UserError, ProjectError, FormatError, FileNotFoundError, ValueError) as exc:
@@ -152,8 +164,17 @@ def cmd_demo(args) -> int:
     else:
         make_demo(folder).close()
         print(f"made a demo project in {folder}")
-    cmd_info(argparse.Namespace(project=str(folder), json=False))
-    return 0
+    if args.no_window:
+        cmd_info(argparse.Namespace(project=str(folder), json=False))
+        return 0
+    return cmd_open(argparse.Namespace(project=str(folder), screenshot=args.screenshot, goto=args.goto))
+
+
+def cmd_open(args) -> int:
+    from app.gui import run
+
+    Project.open(args.project).close()  # a missing project is a one-line user error
+    return run(args.project, screenshot=args.screenshot, goto=args.goto)
 
 
 def cmd_train(args) -> int:
@@ -178,6 +199,7 @@ COMMANDS = {
     "export": cmd_export,
     "info": cmd_info,
     "demo": cmd_demo,
+    "open": cmd_open,
     "train": cmd_train,
     "runs": cmd_runs,
 }

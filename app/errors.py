@@ -1,8 +1,8 @@
 """An exception hook that shows the error and keeps the window alive.
 
 Qt calls slots from its event loop; an exception escaping a slot would otherwise
-be printed and, in PySide6, may abort the process. The hook logs the traceback
-and shows it in a non-modal dialog; the app goes on.
+only be printed (or abort the process). The hook prints the traceback and shows it
+in a non-modal error dialog (one dialog collects a burst of errors); the app goes on.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ class ErrorReporter:
     def __init__(self, parent: QWidget | None = None, show_dialog: bool = True):
         self.parent = parent
         self.show_dialog = show_dialog
-        self.last: tuple[str, str] | None = None
-        self._dialogs = []
+        self.last: tuple[str, str] | None = None   # (message, traceback) of the latest error
         self._previous = None
 
     def install(self) -> "ErrorReporter":
@@ -29,6 +28,7 @@ class ErrorReporter:
     def uninstall(self) -> None:
         if self._previous is not None:
             sys.excepthook = self._previous
+            self._previous = None
 
     def handle(self, exc_type, exc, tb) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
@@ -36,14 +36,8 @@ class ErrorReporter:
             return
         text = "".join(traceback.format_exception(exc_type, exc, tb))
         print(text, file=sys.stderr)
-        message = f"{exc_type.__name__}: {exc}" if str(exc) else exc_type.__name__
-        self.last = (message, text)
+        self.last = (f"{exc_type.__name__}: {exc}" if str(exc) else exc_type.__name__, text)
         if self.show_dialog and QApplication.instance() is not None:
-            self.show(message, text)
+            from widgets.error_dialog import ErrorDialog
 
-    def show(self, message: str, details: str = "") -> None:
-        from widgets.error_dialog import ErrorDialog
-
-        dialog = ErrorDialog(message, details, self.parent)
-        self._dialogs = [d for d in self._dialogs if d.isVisible()] + [dialog]
-        dialog.show()
+            ErrorDialog.report(exc_type, exc, tb, self.parent)

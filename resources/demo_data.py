@@ -106,7 +106,8 @@ def make_demo(folder: str | os.PathLike, n_images: int = 60, seed: int = 0, vide
         project.add_tag(tag)
     class_ids = {c.name: c.id for c in project.classes()}
     tag_ids = {t.name: t.id for t in project.tags()}
-    report = project.import_media([media_dir])
+    # Images first (short names in the browser), then the clip.
+    report = project.import_media([media_dir / "images"] + ([media_dir / "shapes_clip.mp4"] if video else []))
     with project.transaction():
         for media in project.list_media():
             if media.kind == "image":

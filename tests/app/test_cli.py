@@ -76,7 +76,7 @@ def test_malformed_import_names_the_problem_and_keeps_nothing(capsys, tmp_path, 
 
 def test_import_of_missing_image_aborts_whole_import(capsys, tmp_path, demo):
     run(capsys, "export", demo, tmp_path / "c", "--format", "coco")
-    (tmp_path / "c" / "images" / "images" / "shapes_007.jpg").unlink()
+    (tmp_path / "c" / "images" / "shapes_007.jpg").unlink()
     run(capsys, "new", tmp_path / "p")
     code, _, err = run(capsys, "import", tmp_path / "p", tmp_path / "c" / "annotations.json")
     assert code == 2 and "shapes_007.jpg" in err and "file not found" in err

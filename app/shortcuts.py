@@ -1,0 +1,27 @@
+"""The window's keyboard map, in one table: the F1 sheet is built from it."""
+
+from __future__ import annotations
+
+SHORTCUTS: list[tuple[str, str]] = [
+    ("W", "Draw a box (drag on the image)"),
+    ("1 … 9", "Set the class of the selected boxes, or of the next box"),
+    ("Click / Ctrl+click", "Select / add to the selection"),
+    ("Drag a box / a handle", "Move / resize it"),
+    ("Arrow keys (Shift: ×10)", "Images: nudge the selected boxes by a pixel"),
+    ("Delete / Backspace", "Delete the selected boxes"),
+    ("Ctrl+C / Ctrl+V", "Copy / paste boxes"),
+    ("Ctrl+Shift+V", "Copy all boxes from the previous image"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
+    ("Wheel, Ctrl+= / Ctrl+-", "Zoom about the cursor / in / out"),
+    ("Ctrl+0", "Fit the image to the window"),
+    ("Middle drag, Space+drag", "Pan"),
+    ("L", "Show or hide box labels"),
+    ("A / D", "Previous / next media"),
+    ("Home / End", "First / last media"),
+    ("U", "Next unlabelled media"),
+    ("Alt+1 … Alt+9", "Toggle the 1st … 9th tag of the image (or click it)"),
+    ("Left / Right (Shift: ×10)", "Video: previous / next frame"),
+    ("Space", "Video: play / pause"),
+    ("O", "Video: the selected objects leave the picture from this frame"),
+    ("F1", "This sheet"),
+]
