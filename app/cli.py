@@ -117,6 +117,8 @@ def cmd_import(args) -> None:
             print(f"{path}: {fmt}: {r.images} images ({r.new_media} new), {r.boxes} boxes"
                   + (f", {r.duplicates} already present" if r.duplicates else "")
                   + (f", new classes: {', '.join(r.classes)}" if r.classes else ""))
+            for image, reason in r.skipped:
+                print(f"skipped {image}: {reason}")
         if media_paths:
             report = project.import_media(media_paths)
             print(f"imported {len(report.added)} media files"

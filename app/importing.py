@@ -28,6 +28,7 @@ def import_paths(project, paths: list[str]) -> tuple[list[str], list[str]]:
                 continue
             r = import_labelset(project, labelset, labelset.image_root, source=path)
             done.append(f"{path.name}: {fmt}, {r.images} images, {r.boxes} boxes")
+            problems += [f"{image}: {reason}" for image, reason in r.skipped]
         except FormatError as exc:
             problems.append(str(exc))
     if media:

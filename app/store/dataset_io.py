@@ -1,8 +1,9 @@
 """Moving labels between a project and a format-neutral ``LabelSet``.
 
 Import resolves and probes every image before it writes, then writes everything in
-one transaction: a missing or unreadable image aborts the whole import and leaves
-the project exactly as it was. Export turns the project into a ``LabelSet`` plus the
+one transaction. A missing or corrupt image is skipped and listed with its reason
+(as a media import does); the rest of the labels go in. A malformed label file has
+already failed in its reader, before anything was written. Export turns the project into a ``LabelSet`` plus the
 list of image files that belong beside it.
 """
 
@@ -22,6 +23,7 @@ class LabelImportReport:
     new_media: int = 0
     boxes: int = 0
     duplicates: int = 0          # boxes already in the project, not added again
+    skipped: list[tuple[str, str]] = field(default_factory=list)   # (image, reason)
     classes: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
 
@@ -34,7 +36,7 @@ def import_labelset(project, labelset: LabelSet, image_root: str | os.PathLike,
     """
     root = Path(image_root).expanduser().absolute()
     where = str(source or root)
-    resolved = []
+    resolved, skipped = [], []
     for n, image in enumerate(labelset.images):
         path = Path(image.file_name)
         path = path if path.is_absolute() else root / path
@@ -45,12 +47,13 @@ def import_labelset(project, labelset: LabelSet, image_root: str | os.PathLike,
         try:
             info = _probe.probe(path)
         except _probe.ProbeError as exc:
-            raise FormatError(where, f"image {image.file_name!r}: {exc}", f"image {n}") from None
+            skipped.append((str(path), str(exc)))
+            continue
         if info.kind != "image":
             raise FormatError(where, f"{image.file_name!r} is not an image", f"image {n}")
         resolved.append((image, None, info))
 
-    report = LabelImportReport(images=len(resolved))
+    report = LabelImportReport(images=len(resolved), skipped=skipped)
     with project.transaction():
         known_classes = {c.name for c in project.classes()}
         class_ids = {}

@@ -108,9 +108,13 @@ def _probe_image(path: Path, ext: str, size: int) -> tuple[int, int]:
 
 
 def _check_complete(path: Path, ext: str, size: int) -> None:
-    """Catch truncated JPEG/PNG files from their trailer without decoding them."""
+    """Catch truncated JPEG/PNG files from their end marker without decoding them.
+
+    The marker is looked for in the last 64 KiB, not at the very end: real files
+    carry padding or maker trailers after it (zero-padded JPEGs are common).
+    """
     with open(path, "rb") as f:
-        f.seek(max(0, size - 64))
+        f.seek(max(0, size - _HASH_CHUNK))
         tail = f.read()
     if ext in (".jpg", ".jpeg") and b"\xff\xd9" not in tail:
         raise ProbeError("truncated JPEG (no end-of-image marker)")

@@ -74,13 +74,20 @@ def test_malformed_import_names_the_problem_and_keeps_nothing(capsys, tmp_path, 
     assert Project.open(tmp_path / "p").info() == before
 
 
-def test_import_of_missing_image_aborts_whole_import(capsys, tmp_path, demo):
+def test_missing_or_corrupt_images_are_skipped_and_listed(capsys, tmp_path, demo):
     run(capsys, "export", demo, tmp_path / "c", "--format", "coco")
     (tmp_path / "c" / "images" / "shapes_007.jpg").unlink()
+    broken = tmp_path / "c" / "images" / "shapes_008.jpg"
+    data = broken.read_bytes()
+    broken.write_bytes(data[: len(data) - 200])           # its end is missing
     run(capsys, "new", tmp_path / "p")
-    code, _, err = run(capsys, "import", tmp_path / "p", tmp_path / "c" / "annotations.json")
-    assert code == 2 and "shapes_007.jpg" in err and "file not found" in err
-    assert Project.open(tmp_path / "p").info()["images"] == 0
+    code, out, _ = run(capsys, "import", tmp_path / "p", tmp_path / "c" / "annotations.json")
+    assert code == 0
+    assert "skipped" in out and "shapes_007.jpg: file not found" in out
+    assert "shapes_008.jpg: truncated JPEG" in out
+    with Project.open(tmp_path / "p") as project:
+        names = {m.name for m in project.list_media()}
+    assert "shapes_006.jpg" in names and not {"shapes_007.jpg", "shapes_008.jpg"} & names
 
 
 def test_media_import_lists_skipped_files(capsys, tmp_path):

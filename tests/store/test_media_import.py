@@ -48,6 +48,13 @@ def test_folder_import_is_recursive_and_reports_bad_files(tmp_path, project):
     assert sizes["sub/ünïcødé b.jpg"] == (30, 20)
 
 
+def test_jpeg_padded_after_its_end_marker_is_accepted(tmp_path, project):
+    path = _jpeg(tmp_path / "padded.jpg")
+    path.write_bytes(path.read_bytes() + b"\x00" * 3000)   # as some exporters write them
+    report = project.import_media([path])
+    assert report.skipped == [] and len(report.added) == 1
+
+
 def test_explicit_unsupported_file_is_reported(tmp_path, project):
     f = tmp_path / "doc.pdf"
     f.write_bytes(b"%PDF")
