@@ -1,4 +1,4 @@
-"""Images for display: files and decoded frames to ``QImage``.
+"""Images for display: files to ``QImage``.
 
 ``QImageReader`` with auto-transform applies the EXIF orientation, matching the
 sizes the store probed, so box coordinates line up with what is shown.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 from PySide6.QtGui import QImage, QImageReader
 
 
@@ -23,13 +22,3 @@ def load_image(path: str | os.PathLike) -> QImage:
     if image.isNull():
         raise ImageLoadError(f"{path}: cannot show this image ({reader.errorString()})")
     return image
-
-
-def bgr_to_qimage(frame: np.ndarray) -> QImage:
-    """Convert an OpenCV BGR frame; the QImage owns a copy of the pixels."""
-    if frame.ndim == 2:
-        h, w = frame.shape
-        return QImage(np.ascontiguousarray(frame).data, w, h, w, QImage.Format_Grayscale8).copy()
-    h, w, _ = frame.shape
-    rgb = np.ascontiguousarray(frame[..., ::-1])
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
