@@ -17,6 +17,7 @@ from typing import Iterator
 from app.store import schema
 from app.store._labels import LabelsMixin
 from app.store._media import MediaMixin
+from app.store._predictions import PredictionsMixin
 from app.store._runs import RunsMixin
 from app.store._video import VideoMixin
 
@@ -31,7 +32,7 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-class Project(MediaMixin, LabelsMixin, RunsMixin, VideoMixin):
+class Project(MediaMixin, LabelsMixin, RunsMixin, VideoMixin, PredictionsMixin):
     def __init__(self, root: Path, conn: sqlite3.Connection):
         self.root = root
         self.conn = conn

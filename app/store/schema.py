@@ -100,7 +100,20 @@ _V3 = [
     "CREATE INDEX boxes_track ON boxes (media_id, track_id, frame)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
+# v4: model predictions. Predicted boxes stay in ``boxes`` (source 'predicted', run_id,
+# score), which every label view already skips; ``prediction_frames`` records which
+# (run, media, frame) the model has seen, so "no boxes" and "not predicted yet" differ.
+_V4 = [
+    """CREATE TABLE prediction_frames (
+        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,
+        frame INTEGER NOT NULL,
+        PRIMARY KEY (run_id, media_id, frame)
+    )""",
+    "CREATE INDEX boxes_run ON boxes (run_id, media_id, frame)",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

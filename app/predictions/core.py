@@ -1,0 +1,152 @@
+"""Qt-free prediction plumbing shared by the window and ``kestrel predict``.
+
+torch is imported only when a model is loaded (``load_model``), never at import.
+A *model* is anything with ``class_names`` and ``predict(frames, bgr=...)`` returning
+objects with ``boxes`` (xyxy), ``labels`` (index into class_names) and ``scores`` —
+``training.predictor.Predictor``, or a stub in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from app.runs import model_path
+
+Item = tuple[int, int]   # (media id, frame); frame 0 for images
+
+
+class PredictError(RuntimeError):
+    """A user-facing problem: no model for the run, an untrusted checkpoint, …"""
+
+
+def load_model(project, run_id: int, device: str = "auto", score_threshold: float = 0.05):
+    """The run's Predictor. A low threshold: the window filters with its slider."""
+    path = model_path(project, run_id)
+    if path is None:
+        raise PredictError(f"run #{run_id} has no checkpoint (best.pt or last.pt) yet")
+    from training.checkpoint import CheckpointError
+    from training.predictor import Predictor
+
+    try:
+        return Predictor(path, device=device, score_threshold=score_threshold)
+    except CheckpointError as exc:
+        raise PredictError(str(exc)) from None
+
+
+def read_frame(project, media_id: int, frame: int = 0, reader_cache: dict | None = None) -> np.ndarray:
+    """RGB uint8 pixels of an image, or of a video frame (decoded, BGR→RGB)."""
+    media = project.media(media_id)
+    path = project.media_path(media)
+    if media.kind == "image":
+        from PIL import Image, ImageOps
+
+        with Image.open(path) as im:   # EXIF orientation: the sizes the store probed
+            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    from app.store.video import VideoReader
+
+    cache = reader_cache if reader_cache is not None else {}
+    reader = cache.get(media_id)
+    if reader is None:
+        reader = cache[media_id] = VideoReader(path, cache_frames=2)
+    return np.ascontiguousarray(reader.frame(frame)[..., ::-1])
+
+
+def class_ids_for(project, class_names: list[str]) -> list[int]:
+    """Project class id for each model class (created when missing, as imports do)."""
+    return [project.ensure_class(name) for name in class_names]
+
+
+def to_rows(det, class_ids: list[int]) -> list[tuple]:
+    return [(class_ids[int(k)], *map(float, b), float(s))
+            for b, k, s in zip(det.boxes, det.labels, det.scores)]
+
+
+def all_items(project) -> list[Item]:
+    """What "Predict all" covers: every image, and each video's dataset frames."""
+    from app.store.sampling import dataset_frames
+
+    frames = dataset_frames(project)
+    items: list[Item] = []
+    for m in project.list_media():
+        items += [(m.id, 0)] if m.kind == "image" else [(m.id, f) for f in frames.get(m.id, [])]
+    return items
+
+
+def predict_items(project, run_id: int, model, items: Iterable[Item],
+                  progress: Callable[[int, int], None] | None = None,
+                  cancelled: Callable[[], bool] = lambda: False, batch_size: int = 4) -> int:
+    """Predict and store ``items`` (skipping those already cached); returns how many ran."""
+    items = [i for i in items if not project.is_predicted(run_id, *i)]
+    class_ids = class_ids_for(project, list(model.class_names))
+    readers: dict = {}
+    done = 0
+    try:
+        for start in range(0, len(items), batch_size):
+            if cancelled():
+                break
+            chunk = items[start:start + batch_size]
+            frames = [read_frame(project, m, f, readers) for m, f in chunk]
+            for (media_id, frame), det in zip(chunk, model.predict(frames)):
+                project.store_predictions(run_id, media_id, frame, to_rows(det, class_ids))
+            done += len(chunk)
+            if progress:
+                progress(done, len(items))
+    finally:
+        for reader in readers.values():
+            reader.close()
+    return done
+
+
+def import_checkpoint(project, file: str | Path) -> int:
+    """Check a detector checkpoint (refusing pickled code), copy it into a run folder
+    and record a finished run pointing at it; returns the run id."""
+    from training.checkpoint import CheckpointError, load_detector_checkpoint
+
+    file = Path(file)
+    try:
+        state = load_detector_checkpoint(file)
+    except CheckpointError as exc:
+        raise PredictError(str(exc)) from None
+    template = str(state.get("template", "imported"))
+    run_id = project.add_run(name=f"imported {file.name}", task="detector", template=template,
+                             run_dir="", hyperparameters=dict(state.get("hparams") or {}))
+    run_dir = project.root / "runs" / f"{run_id:04d}-imported"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(file, run_dir / "best.pt")
+    project.update_run(run_id, run_dir=project.stored_path(run_dir), status="finished",
+                       message=f"imported from {file}",
+                       dataset={"imported": str(file), "classes": list(state["class_names"])})
+    return run_id
+
+
+def coco_results(project, run_id: int, items: Iterable[Item] | None = None) -> list[dict]:
+    """Stored predictions as a COCO results list. Image and category ids are those of
+    ``kestrel export --format coco`` of the same project (export order, classes 1..C);
+    video frames outside the dataset frames have no image there and are left out."""
+    from app.store.dataset_io import export_labelset
+    from app.store.sampling import dataset_frames
+
+    _labelset, export_items = export_labelset(project, frames=dataset_frames(project))
+    image_id = {(it.media_id, it.frame or 0): n for n, it in enumerate(export_items, 1)}
+    cat_id = {c.id: n for n, c in enumerate(project.classes(), 1)}
+    wanted = set(items) if items is not None else None
+    out = []
+    for media_id, frame in project.predicted_frames(run_id):
+        if (wanted is not None and (media_id, frame) not in wanted) or (media_id, frame) not in image_id:
+            continue   # a video frame outside the dataset frames has no image id
+        for b in project.predictions(run_id, media_id, frame):
+            out.append({"image_id": image_id[(media_id, frame)], "category_id": cat_id[b.class_id],
+                        "bbox": [round(b.x1, 2), round(b.y1, 2), round(b.x2 - b.x1, 2),
+                                 round(b.y2 - b.y1, 2)], "score": round(float(b.score or 0), 5)})
+    return out
+
+
+def write_coco_results(project, run_id: int, path: str | Path, items=None) -> int:
+    results = coco_results(project, run_id, items)
+    Path(path).write_text(json.dumps(results), encoding="utf-8")
+    return len(results)

@@ -1,0 +1,112 @@
+"""Which media a run validated on, and the review numbers over them (Qt-free, torch-free).
+
+The trainer splits the run's exported COCO file with ``training.data.split_indices``
+(seeded shuffle, ``val_fraction`` and ``seed`` hyperparameters). That function lives
+in a torch-importing module, so the same few lines are repeated here; a test checks
+both give the same split. COCO images map back to media by export name: images by
+their name, video frames as ``<video stem>/frame_NNNNNN.jpg``. A run without a
+dataset (an imported checkpoint) has no split: review then uses every labelled image.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+
+from app import review_metrics as rm
+from app.runs import DATASET_DIR
+from app.store.exporter import COCO_FILE
+
+_FRAME = re.compile(r"^(.*)/frame_(\d+)\.jpg$")
+
+
+def split_indices(n: int, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Same as ``training.data.split_indices``."""
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    n_val = int(round(n * val_fraction))
+    if val_fraction > 0 and n > 1:
+        n_val = min(max(n_val, 1), n - 1)
+    return sorted(order[n_val:]), sorted(order[:n_val])
+
+
+def _hparam(run, name: str, default):
+    from training import hparams  # torch-free
+
+    value = run.hyperparameters.get(name)
+    if value is None:
+        value = getattr(hparams.DetectorHParams(), name, default)
+    return type(default)(value)
+
+
+def val_items(project, run) -> list[tuple[int, int]] | None:
+    """(media id, frame) of the run's validation images, or None when unknown."""
+    if not run.run_dir:
+        return None
+    coco = project.resolve(run.run_dir) / DATASET_DIR / COCO_FILE
+    if not coco.is_file():
+        return None
+    images = json.loads(coco.read_text(encoding="utf-8"))["images"]
+    _train, val = split_indices(len(images), _hparam(run, "val_fraction", 0.2),
+                                _hparam(run, "seed", 0))
+    by_name = {m.name: m for m in project.list_media()}
+    by_stem = {Path(m.name).with_suffix("").as_posix(): m for m in by_name.values() if m.is_video}
+    out = []
+    for i in val:
+        name = images[i]["file_name"]
+        hit = _FRAME.match(name)
+        if hit and hit.group(1) in by_stem:
+            out.append((by_stem[hit.group(1)].id, int(hit.group(2))))
+        elif name in by_name:
+            out.append((by_name[name].id, 0))
+    return out
+
+
+def labelled_items(project) -> list[tuple[int, int]]:
+    rows = project.conn.execute("SELECT DISTINCT media_id, frame FROM boxes "
+                                "WHERE source != 'predicted' ORDER BY media_id, frame")
+    return [(r[0], r[1]) for r in rows]
+
+
+def frame_arrays(project, run_id: int, media_id: int, frame: int, min_score: float = 0.0):
+    """(labels xyxy, label classes, preds xyxy, pred classes, scores) of one frame."""
+    labels = project.label_boxes(media_id, frame)
+    preds = [p for p in project.predictions(run_id, media_id, frame) if (p.score or 0) >= min_score]
+    return (np.array([b.rect for b in labels]).reshape(-1, 4), [b.class_id for b in labels],
+            np.array([b.rect for b in preds]).reshape(-1, 4), [b.class_id for b in preds],
+            np.array([p.score or 0.0 for p in preds]))
+
+
+def frame_match(project, run_id: int, media_id: int, frame: int, min_score: float,
+                iou: float = 0.5) -> rm.Match:
+    return rm.match(*frame_arrays(project, run_id, media_id, frame, min_score), iou)
+
+
+def media_counts(project, run_id: int, min_score: float, iou: float = 0.5) -> dict[int, tuple]:
+    """media id → (TP, FP, FN) summed over its predicted frames."""
+    out: dict[int, list[int]] = {}
+    for media_id, frame in project.predicted_frames(run_id):
+        m = frame_match(project, run_id, media_id, frame, min_score, iou)
+        c = out.setdefault(media_id, [0, 0, 0])
+        c[0] += m.tp
+        c[1] += m.fp
+        c[2] += m.fn
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def evaluate_run(project, run, iou: float = 0.5, confusion_score: float = 0.5):
+    """PR curves and confusion matrix on the run's validation split (or, without one,
+    every labelled frame); only frames the run has predicted count. Returns
+    (Evaluation, description of the frames used, how many)."""
+    split = val_items(project, run)
+    scope = "validation split" if split is not None else "all labelled frames"
+    items = split if split is not None else labelled_items(project)
+    seen = set(project.predicted_frames(run.id))
+    items = [i for i in items if i in seen]
+    ev = rm.evaluate((frame_arrays(project, run.id, m, f) for m, f in items),
+                     [c.id for c in project.classes()], iou, confusion_score)
+    return ev, scope, len(items)
