@@ -4,6 +4,8 @@ references/detection/engine.py, same model, data, batch, image size and device.
 
     python tests/benchmarks/bench_training_throughput.py [--images 48] [--rounds 2]
 
+Gradient clipping is off by default here because the reference loop has none
+(``--set grad_clip=10`` shows what our default clipping costs).
 Steady-state images/s from the end of step 1 to the end of the last step; rounds
 alternate (plain, ours, plain, ours) so a busy shared CPU hurts both alike.
 Skips when the kangaroo data folder is absent.
@@ -28,13 +30,13 @@ from bench_training_kangaroo import DATA, voc_to_coco  # noqa: E402
 TEMPLATE = "fasterrcnn_mobilenet_v2"
 
 
-def settings(n_images: int) -> list[str]:
+def settings(extra: list[str]) -> list[str]:
     from training.weights import cache_dir
 
     pretrained = "imagenet" if (cache_dir() / "mobilenet_v2-b0353104.pth").exists() else "none"
     return [f"pretrained={pretrained}", "epochs=1", "batch_size=4", "min_size=288",
             "max_size=480", "val_fraction=0", "workers=1", "warmup_iters=10", "seed=0",
-            "aspect_grouping=false"]
+            "aspect_grouping=false", "grad_clip=0"] + extra
 
 
 def subset(coco: Path, n: int) -> Path:
@@ -118,7 +120,9 @@ def plain(coco: Path, overrides: list[str]) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=48)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--set", dest="extra", action="append", default=[],
+                    help="more settings for both loops; e.g. grad_clip=10 (ours only clips)")
     args = ap.parse_args()
     if not DATA.is_dir():
         print(f"SKIP: {DATA} is absent")
@@ -127,7 +131,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         coco = subset(voc_to_coco(DATA, Path(tmp) / "k.json"), args.images)
-        overrides = settings(args.images)
+        overrides = settings(args.extra)
         a, b = [], []
         for r in range(args.rounds):
             a.append(plain(coco, overrides))
