@@ -102,6 +102,14 @@ class BoxCanvas(ZoomPanView):
     def labels_visible(self) -> bool:
         return self._boxes.labels_visible
 
+    def set_boxes_visible(self, on: bool) -> None:
+        """Hide or show the label boxes (the review overlay's "predictions only")."""
+        self._boxes.setVisible(bool(on))
+
+    def add_overlay(self, item) -> None:
+        """Host an extra scene item (e.g. a prediction overlay) above the image."""
+        self._scene.addItem(item)
+
     def set_draw_mode(self, on: bool) -> None:
         on = bool(on)
         if on and not self.image_size()[0]:
