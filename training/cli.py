@@ -165,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             from training.events import Emitter
             from training.run import TrainConfig, run_train
+            from training.templates import list_templates
 
+            if args.template in {s.name for s in list_templates("embedder")}:
+                from training.embedding.run import run_embedder_train as run_train
             cfg = TrainConfig(args.coco, args.images, args.template, args.run_dir,
                               args.overrides, args.resume, args.device, args.progress_interval)
             return run_train(cfg, Emitter(out))

@@ -90,7 +90,6 @@ class Emitter:
     def __init__(self, stream: TextIO | None = None, enabled: bool = True):
         self.stream = stream if stream is not None else sys.stdout
         self.enabled = enabled
-        self.history: list[dict[str, Any]] = []  # what this process emitted, for tests
         self._lock = threading.Lock()
 
     def emit(self, kind: str, /, **fields: Any) -> dict[str, Any]:
@@ -100,7 +99,6 @@ class Emitter:
             with self._lock:
                 self.stream.write(line + "\n")
                 self.stream.flush()
-            self.history.append(event)
         return event
 
 

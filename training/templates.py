@@ -19,7 +19,7 @@ from training import hparams as _hp
 
 # Modules whose import registers the built-in templates. Another task (embedder)
 # adds its module here.
-BUILTIN_MODULES = ["training.detection.models"]
+BUILTIN_MODULES = ["training.detection.models", "training.embedding.templates"]
 
 _REGISTRY: dict[str, "TemplateSpec"] = {}
 _loaded = False

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def test_sigint_cancels_saves_and_exits_zero(small_coco, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_cancels_saves_and_exits_zero(small_coco, tmp_path, sig):
     coco, root = small_coco
     cmd = [sys.executable, "-m", "training", "train", "--coco", str(coco), "--images", str(root),
            "--template", "fasterrcnn_mobilenet_v3_large_320_fpn", "--run-dir", str(tmp_path),
@@ -37,7 +38,7 @@ def test_sigint_cancels_saves_and_exits_zero(small_coco, tmp_path):
         for line in proc.stdout:
             events.append(parse_event(line))
             if events[-1]["event"] == "progress":
-                proc.send_signal(signal.SIGINT)
+                proc.send_signal(sig)
                 break
         events += [parse_event(line) for line in proc.stdout]
         assert proc.wait(timeout=120) == 0
@@ -45,7 +46,7 @@ def test_sigint_cancels_saves_and_exits_zero(small_coco, tmp_path):
         if proc.poll() is None:
             proc.kill()
     last = events[-1]
-    assert last["event"] == "cancelled" and last["reason"] == "SIGINT", last
+    assert last["event"] == "cancelled" and last["reason"] == sig.name, last
     state = load_detector_checkpoint(last["checkpoint"])
     assert (state["epoch"], state["step"]) == (last["epoch"], last["step"])
     assert state["epoch"] < 50 and "optimizer" in state and "rng" in state

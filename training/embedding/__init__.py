@@ -1,0 +1,7 @@
+"""Embedder templates: a torchvision backbone + a projection head, trained with a
+metric-learning loss (pytorch-metric-learning) on image tags or box crops.
+
+Importing ``training.embedding.templates`` registers the templates (torch-free);
+``run`` trains one through the shared Trainer/hooks; ``inference.Embedder`` turns
+images into L2-normalised vectors.
+"""

@@ -1,0 +1,200 @@
+"""One embedder training run, wired like ``training.run.run_train`` and reusing its
+parts: the same Trainer loop and hooks (progress, checkpoints, early stop, cancel),
+signals, devices and torchrun/DDP. Only data, model and evaluation differ: metrics
+events carry precision@1 / R-precision / MAP@R (``map``/``map50`` stay null).
+"""
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from training import hparams as hpmod
+from training.checkpoint import CheckpointError, load_checkpoint, set_rng_state
+from training.data import collate, worker_init
+from training.embedding.data import (EmbeddingDataset, MPerClassBatchSampler, load_examples,
+                                     make_transform, split_examples)
+from training.embedding.metrics import embed_batches, retrieval_metrics
+from training.events import Emitter
+from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
+from training.run import (TrainConfig, _ddp_all_reduce, _dist_setup, _install_signals,
+                          lr_lambda, resolve_device, seed_everything)
+from training.templates import get_template
+from training.trainer import Hook, Trainer
+
+FORMAT = "kestrel.embedder"
+
+
+class RetrievalEvalHook(EvalHook):
+    """EvalHook that ranks epochs by validation precision@1 (higher is better)."""
+
+    def after_epoch(self, trainer: Trainer) -> None:
+        score = None
+        if self.evaluate_fn is not None:
+            trainer.metrics = self.evaluate_fn(trainer.unwrapped)
+            score = trainer.metrics.get("precision_at_1")
+            if self.emitter is not None:
+                self.emitter.emit("metrics", epoch=trainer.epoch - 1,
+                                  train_loss=trainer.epoch_loss, **trainer.metrics)
+        if score is None and trainer.epoch_loss is not None:
+            score = -trainer.epoch_loss
+        trainer.improved = score is not None and (trainer.best_score is None
+                                                  or score > trainer.best_score)
+        if trainer.improved:
+            trainer.best_score = score
+
+
+def load_embedder_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
+    state = load_checkpoint(path, map_location)
+    if state.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a Kestrel embedder checkpoint")
+    return state
+
+
+def _evaluate_fn(train_ds, val_ds, hp, device, amp, class_names):
+    def loader(ds):
+        return torch.utils.data.DataLoader(ds, batch_size=hp.batch_size, collate_fn=collate,
+                                           num_workers=min(hp.workers, 2),
+                                           worker_init_fn=worker_init)
+    val_loader, ref_loader = loader(val_ds), loader(train_ds)
+
+    def evaluate(model: torch.nn.Module) -> dict[str, Any]:
+        # validation queries against validation + training examples: a class with a
+        # single held-out example still has its neighbours to find
+        q, qy = embed_batches(model, val_loader, device, amp)
+        r, ry = embed_batches(model, ref_loader, device, amp)
+        m = retrieval_metrics(q, qy, np.concatenate([q, r]), np.concatenate([qy, ry]),
+                              class_names)
+        return {"map": None, "map50": None, **m}
+    return evaluate
+
+
+def run_embedder_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
+    """Train an embedder; 0 when finished or cancelled (resumable), 1 when failed."""
+    emitter = emitter or Emitter()
+    world = 1
+    trainer: Trainer | None = None
+    stop: list[str] = []
+    restore = _install_signals(lambda reason: trainer.request_stop(reason) if trainer
+                               else stop.append(reason))
+    try:
+        rank, world, local_rank = _dist_setup()
+        emitter.enabled = emitter.enabled and rank == 0
+        device = resolve_device(cfg.device, local_rank)
+        spec = get_template(cfg.template)
+        run_dir = Path(cfg.run_dir)
+        last = run_dir / "last.pt"
+        state = None
+        if cfg.resume and last.exists():
+            state = load_embedder_checkpoint(last)
+            if state["template"] != cfg.template:
+                raise ValueError(f"{last} was trained with template {state['template']!r}, "
+                                 f"not {cfg.template!r}")
+            hp = hpmod.parse_overrides(hpmod.from_dict(spec.hparams, state["hparams"]),
+                                       cfg.overrides)
+        else:
+            hp = hpmod.parse_overrides(spec.hparams(), cfg.overrides)
+        seed_everything(hp.seed)
+
+        data = load_examples(cfg.coco, cfg.images, hp.source)
+        if data.excluded:
+            print(f"left out of training (a single example each): "
+                  + ", ".join(f"{n} ({c})" for n, c in data.excluded.items()), file=sys.stderr)
+        if state is not None and state["class_names"] != data.class_names:
+            raise ValueError(f"{last} knows classes {state['class_names']}, the dataset "
+                             f"has {data.class_names}; start a new run instead of resuming")
+        labels = [e.label for e in data.examples]
+        train_idx, val_idx = split_examples(labels, hp.val_fraction, hp.seed)
+        pad = hp.crop_padding
+        train_ds = EmbeddingDataset(data, cfg.images, train_idx, make_transform(hp, True), pad)
+        val_ds = EmbeddingDataset(data, cfg.images, val_idx, make_transform(hp, False), pad)
+        ref_ds = EmbeddingDataset(data, cfg.images, train_idx, make_transform(hp, False), pad)
+
+        model = spec.build(num_classes=len(data.class_names), hparams=hp).to(device)
+        optimizer = torch.optim.AdamW(model.param_groups(hp.lr, hp.head_lr_factor),
+                                      weight_decay=hp.weight_decay)
+        sampler = MPerClassBatchSampler(train_ds.labels, hp.batch_size, hp.samples_per_class,
+                                        hp.seed, rank=rank, world_size=world)
+        steps_per_epoch = len(sampler)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lr_lambda(hp, hp.epochs * steps_per_epoch))
+        amp = hp.amp and device.type == "cuda"
+        scaler = torch.amp.GradScaler("cuda", enabled=amp)
+        start_epoch = start_step = 0
+        if state is not None:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            if state["scaler"]:
+                scaler.load_state_dict(state["scaler"])
+            start_epoch, start_step = state["epoch"], state["step"]
+            set_rng_state(state["rng"])
+        if world > 1:
+            model = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=[local_rank] if device.type == "cuda" else None)
+
+        loader = torch.utils.data.DataLoader(
+            train_ds, batch_sampler=sampler, num_workers=hp.workers, collate_fn=collate,
+            pin_memory=device.type == "cuda", persistent_workers=hp.workers > 0,
+            worker_init_fn=worker_init, generator=torch.Generator().manual_seed(hp.seed))
+        evaluate_fn = None
+        if val_idx and rank == 0:
+            evaluate_fn = _evaluate_fn(ref_ds, val_ds, hp, device, amp, data.class_names)
+        hooks: list[Hook] = [EarlyStopHook(hp.patience)]
+        if rank == 0:
+            hooks = [ReporterHook(emitter, cfg.progress_interval_s),
+                     RetrievalEvalHook(evaluate_fn, emitter), CheckpointHook(run_dir, emitter),
+                     EarlyStopHook(hp.patience)]
+        meta = {"format": FORMAT, "template": cfg.template, "hparams": hpmod.to_dict(hp),
+                "class_names": data.class_names, "source": hp.source}
+        trainer = Trainer(
+            model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler, loader=loader,
+            batch_sampler=sampler, device=device, epochs=hp.epochs,
+            steps_per_epoch=steps_per_epoch, hooks=hooks + cfg.extra_hooks, amp=amp,
+            grad_clip=hp.grad_clip, start_epoch=start_epoch, start_step=start_step, meta=meta,
+            all_reduce=_ddp_all_reduce(world) if world > 1 else None, world_size=world)
+        if state is not None:
+            trainer.best_score = state.get("best_score")
+            trainer.metrics = state.get("metrics") or None
+        if stop:
+            trainer.request_stop(stop[0])
+        emitter.emit("started", run_dir=str(run_dir), template=cfg.template, task="embedder",
+                     device=str(device), world_size=world, epochs=hp.epochs,
+                     steps_per_epoch=steps_per_epoch, train_images=len(train_idx),
+                     val_images=len(val_idx), class_names=data.class_names,
+                     excluded_classes=data.excluded, multi_tagged_images=data.multi_tagged,
+                     hparams=hpmod.to_dict(hp), start_epoch=start_epoch,
+                     resumed_from=str(last) if state is not None else None)
+        outcome = trainer.train()
+        best = run_dir / "best.pt"
+        if outcome == "cancelled":
+            emitter.emit("cancelled", epoch=trainer.epoch, step=trainer.step,
+                         checkpoint=str(last), reason=trainer.stop_reason)
+        else:
+            p1 = trainer.best_score if evaluate_fn is not None else None
+            emitter.emit("finished", epoch=trainer.epoch, best_map=None,
+                         best_precision_at_1=p1,
+                         best_path=str(best) if best.exists() else None, last_path=str(last),
+                         elapsed_s=time.time() - trainer.started_at,
+                         early_stopped=outcome == "early_stopped")
+        return 0
+    except Exception as exc:  # every failure becomes an event; the caller decides the exit
+        emitter.emit("failed", message=f"{type(exc).__name__}: {exc}",
+                     traceback=traceback.format_exc(),
+                     epoch=trainer.epoch if trainer is not None else None)
+        return 1
+    finally:
+        import signal
+
+        for sig, handler in restore.items():
+            signal.signal(sig, handler)
+        if world > 1:
+            import torch.distributed as dist
+
+            if dist.is_initialized():
+                dist.destroy_process_group()
