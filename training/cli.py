@@ -55,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--score", type=float, default=0.5, help="score threshold")
     pr.add_argument("--device", default="auto")
     pr.add_argument("--batch-size", type=int, default=4)
-    pr.add_argument("paths", nargs="+", type=Path, help="image files or folders")
+    pr.add_argument("paths", nargs="*", type=Path, help="image files or folders")
+    pr.add_argument("--coco", type=Path, help="instead of paths: the images of this COCO file; "
+                    "prints one JSON list of COCO results (image_id, category_id, bbox, score)")
+    pr.add_argument("--images", type=Path, help="with --coco: the folder file_names are relative to")
 
     x = sub.add_parser("export", help="TorchScript or ONNX file from a checkpoint")
     x.add_argument("--checkpoint", required=True, type=Path)
@@ -117,14 +120,34 @@ def _predict(args, out: TextIO) -> int:
 
     from training.predictor import Predictor
 
+    if args.coco is None and not args.paths:
+        raise ValueError("predict needs image paths or --coco FILE")
     predictor = Predictor(args.checkpoint, device=args.device, score_threshold=args.score)
-    files = _image_files(args.paths)
+    if args.coco is not None:
+        from training.data import load_coco
+
+        coco = load_coco(args.coco, args.images or args.coco.parent)
+        files = [(args.images or args.coco.parent) / im["file_name"] for im in coco.images]
+        ids = [im["id"] for im in coco.images]
+    else:
+        files = _image_files(args.paths)
+        ids = []
+    results = []
     for i in range(0, len(files), args.batch_size):
         chunk = files[i:i + args.batch_size]
         frames = [np.asarray(ImageOps.exif_transpose(Image.open(f)).convert("RGB")) for f in chunk]
-        for f, det in zip(chunk, predictor.predict(frames, batch_size=args.batch_size)):
-            _emit_json(out, {"file": str(f), "boxes": det.boxes.round(2).tolist(),
-                             "labels": det.names, "scores": det.scores.round(4).tolist()})
+        for j, det in enumerate(predictor.predict(frames, batch_size=args.batch_size)):
+            if ids:  # COCO results: category ids of the checkpoint, boxes as x, y, w, h
+                for (x0, y0, x1, y1), label, score in zip(det.boxes.tolist(), det.labels, det.scores):
+                    results.append({"image_id": ids[i + j],
+                                    "category_id": predictor.category_ids[label],
+                                    "bbox": [round(v, 2) for v in (x0, y0, x1 - x0, y1 - y0)],
+                                    "score": round(float(score), 4)})
+            else:
+                _emit_json(out, {"file": str(chunk[j]), "boxes": det.boxes.round(2).tolist(),
+                                 "labels": det.names, "scores": det.scores.round(4).tolist()})
+    if ids:
+        _emit_json(out, results)
     return 0
 
 

@@ -121,6 +121,11 @@ def test_cli_eval_and_predict(checkpoint, small_coco):
                          root / "img")
     assert rc == 0 and len(lines) == 6
     assert set(lines[0]) == {"file", "boxes", "labels", "scores"}
+    rc, lines = _run_cli("predict", "--checkpoint", checkpoint, "--score", "0", "--device", "cpu",
+                         "--coco", coco, "--images", root)
+    assert rc == 0 and len(lines) == 1 and lines[0], lines
+    assert set(lines[0][0]) == {"image_id", "category_id", "bbox", "score"}
+    assert {r["category_id"] for r in lines[0]} <= {1, 2}
 
 
 def test_weights_import_checks_the_hash(tmp_path, _offline_torch_home):

@@ -132,7 +132,7 @@ class EmbeddingDataset(torch.utils.data.Dataset):
         path = self.root / ex.file_name
         try:
             with Image.open(path) as im:
-                pixels = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+                pixels = np.array(ImageOps.exif_transpose(im).convert("RGB"))
         except (UnidentifiedImageError, OSError) as exc:
             raise DatasetError(f"cannot decode {path} ({exc})") from None
         if ex.box is not None:
