@@ -102,26 +102,37 @@ def predict_items(project, run_id: int, model, items: Iterable[Item],
     return done
 
 
-def import_checkpoint(project, file: str | Path) -> int:
-    """Check a detector checkpoint (refusing pickled code), copy it into a run folder
-    and record a finished run pointing at it; returns the run id."""
+def check_checkpoint(file: str | Path) -> dict:
+    """Load a detector checkpoint safely (weights only: pickled code is refused);
+    returns what the run record needs. Imports torch: call it off the GUI thread."""
     from training.checkpoint import CheckpointError, load_detector_checkpoint
 
-    file = Path(file)
     try:
         state = load_detector_checkpoint(file)
     except CheckpointError as exc:
         raise PredictError(str(exc)) from None
-    template = str(state.get("template", "imported"))
-    run_id = project.add_run(name=f"imported {file.name}", task="detector", template=template,
-                             run_dir="", hyperparameters=dict(state.get("hparams") or {}))
+    return {"template": str(state.get("template", "imported")),
+            "hparams": dict(state.get("hparams") or {}),
+            "class_names": [str(c) for c in state["class_names"]]}
+
+
+def record_checkpoint(project, file: str | Path, summary: dict) -> int:
+    """Copy a checked checkpoint into a run folder and record a finished run for it."""
+    file = Path(file)
+    run_id = project.add_run(name=f"imported {file.name}", task="detector",
+                             template=summary["template"], run_dir="",
+                             hyperparameters=summary["hparams"])
     run_dir = project.root / "runs" / f"{run_id:04d}-imported"
     run_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy2(file, run_dir / "best.pt")
     project.update_run(run_id, run_dir=project.stored_path(run_dir), status="finished",
                        message=f"imported from {file}",
-                       dataset={"imported": str(file), "classes": list(state["class_names"])})
+                       dataset={"imported": str(file), "classes": summary["class_names"]})
     return run_id
+
+
+def import_checkpoint(project, file: str | Path) -> int:
+    return record_checkpoint(project, file, check_checkpoint(file))
 
 
 def coco_results(project, run_id: int, items: Iterable[Item] | None = None) -> list[dict]:

@@ -86,10 +86,13 @@ def frame_match(project, run_id: int, media_id: int, frame: int, min_score: floa
     return rm.match(*frame_arrays(project, run_id, media_id, frame, min_score), iou)
 
 
-def media_counts(project, run_id: int, min_score: float, iou: float = 0.5) -> dict[int, tuple]:
-    """media id → (TP, FP, FN) summed over its predicted frames."""
+def media_counts(project, run_id: int, min_score: float, iou: float = 0.5,
+                 media_ids=None) -> dict[int, tuple]:
+    """media id → (TP, FP, FN) summed over its predicted frames (of ``media_ids``: all)."""
     out: dict[int, list[int]] = {}
-    for media_id, frame in project.predicted_frames(run_id):
+    frames = (project.predicted_frames(run_id) if media_ids is None else
+              [mf for m in media_ids for mf in project.predicted_frames(run_id, m)])
+    for media_id, frame in frames:
         m = frame_match(project, run_id, media_id, frame, min_score, iou)
         c = out.setdefault(media_id, [0, 0, 0])
         c[0] += m.tp

@@ -1,0 +1,250 @@
+"""ReviewController: live predictions, review and model-assisted labelling in the window.
+
+Attaches itself to a MainWindow (one line there: ``self.review = ReviewController(self)``):
+adds the Predictions dock and a Model menu, hosts the prediction overlay on the
+canvas, and follows the annotator (images) and the video player (frames). The model
+runs on a worker thread; torch is imported there, when a model is first used.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+from app.predictions import split
+from app.predictions.live import LivePredictions
+from app.review_actions import ReviewActions
+from app.runs import model_path
+from widgets.canvas.overlay import OverlayBox, PredictionOverlay
+from widgets.review.panel import ReviewPanel
+
+ACTIVE_RUN = "active_run"
+
+
+def predictor_factory(path, device: str = "auto"):
+    """Builds the Predictor where it is called (the worker thread): torch loads there."""
+    def build():
+        from training.predictor import Predictor
+
+        return Predictor(path, device=device, score_threshold=0.05)
+    return build
+
+
+class ReviewController(QObject):
+    def __init__(self, window, factory_for=None):
+        super().__init__(window)
+        self.window = window
+        self.project = window.project
+        self.canvas = window.canvas
+        # run id -> model factory; tests swap in a stub model here
+        self.factory_for = factory_for or (lambda run_id: predictor_factory(
+            model_path(self.project, run_id)))
+        self.panel = ReviewPanel()
+        self.dock = window._dock("Predictions", self.panel, Qt.RightDockWidgetArea)
+        self.overlay = PredictionOverlay()
+        self.canvas.add_overlay(self.overlay)
+        self.live = LivePredictions(self.project, self)
+        self.actions = ReviewActions(self)
+        self.iou = 0.5
+        self.show_mode = "both"
+        self._shown: tuple[int, int] | None = None
+        self._wire()
+        self.menu = self._build_menu()
+        self.refresh_runs()
+        self.refresh_classes()
+
+    # -- wiring --------------------------------------------------------------------
+    def _wire(self) -> None:
+        w, p = self.window, self.panel
+        w.annotator.media_loaded.connect(self._media_loaded)
+        w.video.player.frame_ready.connect(self._video_frame)
+        w.doc.boxes_changed.connect(self._labels_changed)
+        w.doc.classes_changed.connect(self.refresh_classes)
+        self.live.shown.connect(self._draw)
+        self.live.stats_changed.connect(self._stats)
+        self.live.failed.connect(lambda text: w.statusBar().showMessage(f"model: {text}", 8000))
+        p.run_picked.connect(self.set_run)
+        p.show_mode_changed.connect(self.set_show_mode)
+        p.threshold_changed.connect(self._threshold)
+        p.iou_changed.connect(self._iou)
+        p.review_toggled.connect(self._review)
+        p.hidden_classes_changed.connect(self.overlay.set_hidden_classes)
+        p.accept_requested.connect(self.actions.accept_shown)
+        p.accept_range_requested.connect(self.actions.accept_range)
+        p.predict_all_requested.connect(self.actions.predict_all)
+        p.cancel_requested.connect(self.actions.cancel)
+        p.sort_changed.connect(self.actions.sort_browser)
+        p.metrics_requested.connect(self.actions.show_metrics)
+        w.browser.filter_changed.connect(lambda *_: self.actions.resort())
+        training = getattr(w, "training", None)
+        if training is not None and hasattr(training, "active_run_changed"):
+            training.active_run_changed.connect(self._active_run_changed)
+            training.run_finished.connect(lambda *_: self.refresh_runs())
+        self.canvas.viewport().installEventFilter(self)
+        self.overlay.set_threshold(p.threshold())
+
+    def _build_menu(self):
+        m = self.window.menuBar().addMenu("&Model")
+
+        def add(text, slot, shortcut=None, checkable=False):
+            action = QAction(text, self.window)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+            if checkable:
+                action.setCheckable(True)
+                action.toggled.connect(slot)
+            else:
+                action.triggered.connect(lambda _=False: slot())
+            m.addAction(action)
+            self.window.addAction(action)
+            return action
+
+        self.import_action = add("&Import checkpoint…", self.actions.import_checkpoint_dialog)
+        m.addSeparator()
+        self.predict_action = add("&Predict all", self.actions.predict_all)
+        self.accept_action = add("&Accept shown predictions", self.actions.accept_shown,
+                                 "Ctrl+Shift+A")
+        self.review_action = add("&Review against labels", self.panel.review.setChecked,
+                                 "Ctrl+Shift+R", checkable=True)
+        self.panel.review.toggled.connect(self.review_action.setChecked)
+        add("&Metrics…", self.actions.show_metrics)
+        return m
+
+    # -- model ---------------------------------------------------------------------
+    def refresh_runs(self) -> None:
+        runs = [(r.id, r.name) for r in self.project.runs()
+                if r.task == "detector" and model_path(self.project, r.id) is not None]
+        active = self.project.get_setting(ACTIVE_RUN)
+        active = int(active) if active and active.isdigit() else None
+        if active not in {r for r, _ in runs}:
+            active = None
+        self.panel.set_runs(runs, active)
+        if active != self.live.run_id:
+            self.set_run(active)
+
+    def _active_run_changed(self, run_id: int) -> None:
+        self.refresh_runs()
+        self.set_run(run_id if model_path(self.project, run_id) else None)
+
+    def set_run(self, run_id: int | None) -> None:
+        if run_id is not None and model_path(self.project, run_id) is None:
+            run_id = None
+        if run_id is not None:
+            self.project.set_setting(ACTIVE_RUN, str(run_id))
+        self.live.set_model(run_id, self.factory_for(run_id) if run_id is not None else None)
+        if self.panel.runs.currentData() != run_id:
+            self.panel.set_runs([(self.panel.runs.itemData(i), self.panel.runs.itemText(i))
+                                 for i in range(1, self.panel.runs.count())], run_id)
+        self._update_enabled()
+        self.panel.set_stats("no model" if run_id is None else "model loads on first use")
+        self.overlay.set_hud("")
+        self.overlay.set_boxes([])
+        self.actions.resort()
+        self._show_current()
+
+    def _update_enabled(self) -> None:
+        video = self.window.video.media_id is not None
+        self.panel.set_has_model(self.live.active, video)
+
+    # -- what is on screen ---------------------------------------------------------
+    def _media_loaded(self, media_id: int) -> None:
+        self._update_enabled()
+        w, h = self.canvas.image_size()
+        self.overlay.set_size(w, h)
+        if self.window.video.media_id == media_id:
+            return   # frames come through _video_frame
+        self.live.show(media_id, 0, str(self.project.media_path(media_id)))
+
+    def _video_frame(self, index: int, image) -> None:
+        media_id = self.window.video.media_id
+        if media_id is None:
+            return
+        self.overlay.set_size(image.width(), image.height())
+        self.live.show(media_id, index, image, self.window.video.player.fps)
+
+    def _show_current(self) -> None:
+        annotator = self.window.annotator
+        if annotator.media_id is None:
+            return
+        if self.window.video.media_id == annotator.media_id:
+            self.live.refresh()
+        else:
+            self._media_loaded(annotator.media_id)
+
+    def _draw(self, media_id: int, frame: int, boxes: list, stale: bool) -> None:
+        self._shown = (media_id, frame)
+        classes = {c.id: c for c in self.project.classes()}
+        out = []
+        review = self.panel.review.isChecked()
+        if review:
+            thr = self.panel.threshold()
+            preds = [b for b in boxes if (b.score or 0) >= thr]
+            labels = self.project.label_boxes(media_id, frame)
+            m = split.frame_match(self.project, self.live.run_id, media_id, frame, thr, self.iou) \
+                if not stale else None
+            for b, status in zip(preds, m.pred_status if m else [None] * len(preds)):
+                out.append(_overlay_box(b, classes, status))
+            if m:
+                out += [_overlay_box(b, classes, "fn") for b, s in zip(labels, m.label_status)
+                        if s == "fn"]
+        else:
+            out = [_overlay_box(b, classes, None) for b in boxes]
+        self.overlay.set_boxes(out, stale)
+
+    def _stats(self, text: str) -> None:
+        self.panel.set_stats(text)
+        self.overlay.set_hud(text)
+
+    def _labels_changed(self, media_ids) -> None:
+        if self._shown and self._shown[0] in media_ids:
+            self.live.refresh()
+        self.actions.counts_changed(media_ids)
+
+    def refresh_classes(self) -> None:
+        self.panel.set_classes([(c.id, c.name, c.color) for c in self.project.classes()])
+        self.live.refresh()
+
+    # -- controls ------------------------------------------------------------------
+    def set_show_mode(self, mode: str) -> None:
+        self.show_mode = mode
+        self.canvas.set_boxes_visible(mode != "predictions")
+        self.overlay.setVisible(mode != "labels")
+
+    def _threshold(self, value: float) -> None:
+        self.overlay.set_threshold(value)
+        if self.panel.review.isChecked():
+            self.live.refresh()
+            self.actions.resort()
+
+    def _iou(self, value: float) -> None:
+        self.iou = value
+        if self.panel.review.isChecked():
+            self.live.refresh()
+            self.actions.resort()
+
+    def _review(self, on: bool) -> None:
+        self.overlay.set_review(on)
+        self.live.refresh()
+        self.actions.resort()
+
+    def eventFilter(self, obj, event) -> bool:
+        # Double-click on a prediction accepts it (single clicks stay the canvas's).
+        if event.type() == QEvent.MouseButtonDblClick and self.overlay.isVisible():
+            p = self.canvas.mapToScene(event.position().toPoint())
+            hit = self.overlay.box_at(p.x(), p.y())
+            if hit is not None:
+                self.actions.accept_ids([hit.id])
+                return True
+        return False
+
+    def close(self) -> None:
+        self.actions.cancel()
+        self.live.stop()
+
+
+def _overlay_box(b, classes, status) -> OverlayBox:
+    c = classes.get(b.class_id)
+    return OverlayBox(b.id, b.x1, b.y1, b.x2, b.y2, b.class_id, c.name if c else "?",
+                      c.color if c else "#ffffff", b.score if b.source == "predicted" else None,
+                      status)
+
