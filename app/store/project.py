@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from app.store import schema
+from app.store._embeddings import EmbeddingsMixin
 from app.store._labels import LabelsMixin
 from app.store._media import MediaMixin
 from app.store._predictions import PredictionsMixin
@@ -32,7 +33,8 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-class Project(MediaMixin, LabelsMixin, RunsMixin, VideoMixin, PredictionsMixin):
+class Project(MediaMixin, LabelsMixin, RunsMixin, VideoMixin, PredictionsMixin,
+              EmbeddingsMixin):
     def __init__(self, root: Path, conn: sqlite3.Connection):
         self.root = root
         self.conn = conn

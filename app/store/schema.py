@@ -113,7 +113,22 @@ _V4 = [
     "CREATE INDEX boxes_run ON boxes (run_id, media_id, frame)",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4]
+# v5: embeddings per run (image, sampled frame or box) for visual search and the
+# tag classifier; box_id is 0 for images and frames (vanished boxes are pruned).
+_V5 = [
+    """CREATE TABLE embeddings (
+        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('image', 'frame', 'box')),
+        media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,
+        frame INTEGER NOT NULL DEFAULT 0,
+        box_id INTEGER NOT NULL DEFAULT 0,
+        stamp TEXT NOT NULL DEFAULT '',
+        vector BLOB NOT NULL,
+        PRIMARY KEY (run_id, kind, media_id, frame, box_id)
+    )""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
