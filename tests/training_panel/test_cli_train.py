@@ -12,6 +12,7 @@ from tests.training_panel.helpers import TEMPLATE, TINY
 pytestmark = pytest.mark.timeout(240)
 
 
+@pytest.mark.slow
 def test_train_then_list_runs(project, trainer_env, capsys):
     root = str(project.root)
     sets = [a for k, v in {**TINY, "epochs": 1}.items() for a in ("--set", f"{k}={v}")]

@@ -12,7 +12,7 @@ import pytest
 from app import runs
 from tests.training_panel.helpers import TEMPLATE, TINY, set_values, wait_signal, wait_until
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 
 
 def collect(controller) -> list[dict]:
