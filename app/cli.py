@@ -66,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("runs", help="the project's training runs")
     s.add_argument("project")
     s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("predict", help="store a run's predictions; optionally a COCO results file")
+    s.add_argument("project")
+    s.add_argument("--run", type=int, required=True, help="run id (see `kestrel runs`)")
+    s.add_argument("--media", nargs="+", metavar="MEDIA", help="only these media (id or name)")
+    s.add_argument("--coco-results", metavar="FILE", help="write the detections as COCO results JSON")
+    s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    s.add_argument("--score", type=float, default=0.05, help="keep detections scoring at least this")
+    s.add_argument("--quiet", action="store_true", help="no progress display")
     return p
 
 
@@ -195,6 +204,16 @@ def cmd_runs(args) -> int:
     return list_runs(args.project, as_json=args.json)
 
 
+def cmd_predict(args) -> int:
+    from app.predict_cli import PredictError, predict
+
+    try:
+        return predict(args.project, args.run, args.media, args.coco_results, args.device,
+                       args.quiet, args.score)
+    except PredictError as exc:
+        raise UserError(str(exc)) from None
+
+
 COMMANDS = {
     "new": cmd_new,
     "import": cmd_import,
@@ -203,5 +222,6 @@ COMMANDS = {
     "demo": cmd_demo,
     "open": cmd_open,
     "train": cmd_train,
+    "predict": cmd_predict,
     "runs": cmd_runs,
 }

@@ -46,7 +46,7 @@ def read_frame(project, media_id: int, frame: int = 0, reader_cache: dict | None
         from PIL import Image, ImageOps
 
         with Image.open(path) as im:   # EXIF orientation: the sizes the store probed
-            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+            return np.array(ImageOps.exif_transpose(im).convert("RGB"))
     from app.store.video import VideoReader
 
     cache = reader_cache if reader_cache is not None else {}

@@ -39,7 +39,7 @@ def load_pixels(pixels) -> np.ndarray:
     from PIL import Image, ImageOps
 
     with Image.open(pixels) as im:
-        return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+        return np.array(ImageOps.exif_transpose(im).convert("RGB"))
 
 
 class _Engine(QObject):
