@@ -45,6 +45,9 @@ class TrainerProcess:
             self._log(f"cannot start the trainer: {exc}")
             self._flush()
             return 127
+        if self.cancelling:  # Cancel was pressed while the child was being started
+            self.cancelling = False
+            self.cancel()
         await asyncio.gather(self._read_stdout(self.proc.stdout), self._read_stderr(self.proc.stderr))
         code = await self.proc.wait()
         self._flush()
@@ -97,6 +100,9 @@ class TrainerProcess:
 
     def cancel(self) -> bool:
         """Ask the trainer to stop (SIGINT); escalate after ``cancel_grace_s``."""
+        if self.proc is None and not self.cancelling:  # not started yet: stop on arrival
+            self.cancelling = True
+            return True
         if not self.running or self.cancelling:
             return False
         self.cancelling = True
