@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import re
 import shutil
 from pathlib import Path
@@ -36,6 +37,19 @@ def ensure_cached(weights: Any) -> Any:
             f"Get '{name}' and run: python -m training weights import {name}  "
             "(or choose pretrained=none)")
     return weights
+
+
+def cached_or_none(weights: Any) -> Any | None:
+    """``weights`` if its file is in the hub cache, else None with a notice on stderr.
+
+    Kestrel must train offline: a missing pretrained file means a random start (and
+    says so in the run's log), not a failed run and never a download.
+    """
+    try:
+        return ensure_cached(weights)
+    except WeightsError as exc:
+        print(f"notice: {exc}; starting without them", file=sys.stderr, flush=True)
+        return None
 
 
 def _known_files() -> dict[str, str]:

@@ -47,22 +47,28 @@ def _tv_detector(fn_name: str, coco_weights: str, backbone_weights: str, head: s
     import torchvision.models as tvm
     import torchvision.models.detection as D
 
-    from training.weights import ensure_cached, load_weights_file
+    from training.weights import cached_or_none, load_weights_file
 
     builder = getattr(D, fn_name)
     kwargs: dict[str, Any] = {"min_size": hp.min_size, "max_size": hp.max_size} if sized else {}
     layers = min(hp.trainable_backbone_layers, max_layers)
-    if hp.pretrained == "coco":
-        weights = ensure_cached(getattr(D, coco_weights).COCO_V1)
-        model = builder(weights=weights, weights_backbone=None,
-                        trainable_backbone_layers=layers, **kwargs)
-        _replace_head(model, head, num_classes)
-    elif hp.pretrained == "imagenet":
+    # A start whose weights are not on this machine falls back one step (COCO → ImageNet
+    # backbone → random), with a notice in the run's log.
+    start = hp.pretrained
+    if start == "coco":
+        weights = cached_or_none(getattr(D, coco_weights).COCO_V1)
+        if weights is not None:
+            model = builder(weights=weights, weights_backbone=None,
+                            trainable_backbone_layers=layers, **kwargs)
+            _replace_head(model, head, num_classes)
+        else:
+            start = "imagenet"
+    if start == "imagenet":
         backbone_enum, member = backbone_weights.split(".")
-        weights = ensure_cached(getattr(getattr(tvm, backbone_enum), member))
+        weights = cached_or_none(getattr(getattr(tvm, backbone_enum), member))
         model = builder(weights=None, weights_backbone=weights, num_classes=num_classes,
-                        trainable_backbone_layers=layers, **kwargs)
-    else:
+                        trainable_backbone_layers=layers if weights is not None else None, **kwargs)
+    elif start != "coco":
         model = builder(weights=None, weights_backbone=None, num_classes=num_classes, **kwargs)
         if hp.pretrained != "none":
             load_weights_file(model, hp.pretrained)
@@ -179,10 +185,11 @@ def fasterrcnn_mobilenet_v2(*, num_classes: int, hparams: Any):
     from torchvision.models.detection.anchor_utils import AnchorGenerator
     from torchvision.ops import FrozenBatchNorm2d, MultiScaleRoIAlign
 
-    from training.weights import ensure_cached, load_weights_file
+    from training.weights import cached_or_none, load_weights_file
 
-    pretrained = hparams.pretrained == "imagenet"
-    weights = ensure_cached(MobileNet_V2_Weights.IMAGENET1K_V1) if pretrained else None
+    weights = (cached_or_none(MobileNet_V2_Weights.IMAGENET1K_V1)
+               if hparams.pretrained == "imagenet" else None)
+    pretrained = weights is not None
     # Frozen BN with a pretrained start: detection batches are too small for BN statistics.
     features = mobilenet_v2(weights=weights,
                             norm_layer=FrozenBatchNorm2d if pretrained else nn.BatchNorm2d).features
