@@ -18,7 +18,8 @@ from app.store.formats._yaml import parse_simple_yaml
 
 from .strategies import assert_same
 
-KANGAROO = Path("/work/shared/data/kangaroo-voc")
+# The sample data lies beside the checkout (../shared/data), here and in CI.
+KANGAROO = Path(__file__).resolve().parents[3] / "shared" / "data" / "kangaroo-voc"
 SAMPLE = LabelSet(["a", "b"], [], [LabelImage("x.jpg", 40, 30, [LabelBox("b", 1, 2, 3, 4)])])
 
 
