@@ -52,6 +52,12 @@ class ReviewController(QObject):
         self.menu = self._build_menu()
         self.refresh_runs()
         self.refresh_classes()
+        # the window runs these before it closes: stop the model thread and Predict all
+        window.close_hooks = list(getattr(window, "close_hooks", [])) + [self._close_hook]
+
+    def _close_hook(self) -> bool:
+        self.close()
+        return True
 
     # -- wiring --------------------------------------------------------------------
     def _wire(self) -> None:

@@ -104,7 +104,7 @@ class PredictionOverlay(QGraphicsObject):
             c = QColor(color)
             if self.stale:
                 c = c.darker(140)
-            pen = QPen(c, 2.5 if solid else 2.0, Qt.SolidLine if solid else Qt.DashLine)
+            pen = QPen(c, 2 if solid else 1, Qt.SolidLine if solid else Qt.DashLine)  # thin dashes: wide ones raster slowly
             pen.setCosmetic(True)  # dashes and width constant on screen at any zoom
             painter.setPen(pen)
             painter.drawRects(rects)
