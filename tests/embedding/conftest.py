@@ -56,8 +56,46 @@ def classes_coco(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def trained_embedder(classes_coco, tmp_path_factory) -> Path:
-    """Run folder of one tiny MobileNetV2 embedder run (two steps)."""
+    """Run folder of one tiny ResNet-18 embedder run (two steps; a random MobileNetV2
+    gives every picture the same vector this early, as its BatchNorm statistics are
+    still untrained)."""
     run_dir = tmp_path_factory.mktemp("emb_run")
-    rc, events = train_events(classes_coco, "embed_mobilenet_v2", run_dir)
+    rc, events = train_events(classes_coco, "embed_resnet18", run_dir)
     assert rc == 0, events[-1]
     return run_dir
+
+
+def make_project(folder: Path, run_dir: Path | None, per_class: int = 4, seed: int = 3,
+                 untagged: int = 3):
+    """A project of generated shape images: ``per_class`` tagged images per class, each
+    with one box of its class, plus ``untagged`` untagged ones; an embedder run record
+    pointing at ``run_dir``. Returns (project, run id, {media id: class index})."""
+    import cv2
+    import numpy as np
+
+    from app.store.project import Project
+    from tests.embedding.helpers import CLASSES, shape_image
+
+    rng = np.random.default_rng(seed)
+    media_dir = folder / "media"
+    media_dir.mkdir(parents=True)
+    plan = [c for c in range(len(CLASSES)) for _ in range(per_class)]
+    plan += [i % len(CLASSES) for i in range(untagged)]
+    boxes = []
+    for i, cls in enumerate(plan):
+        img, (x, y, w, h) = shape_image(cls, rng)
+        cv2.imwrite(str(media_dir / f"{i:03d}.png"), img[..., ::-1])
+        boxes.append((x, y, x + w, y + h))
+    project = Project.create(folder / "proj")
+    report = project.import_media(sorted(media_dir.glob("*.png")))
+    tags = [project.ensure_tag(c) for c in CLASSES]
+    classes = [project.ensure_class(c) for c in CLASSES]
+    truth = {}
+    for i, (media_id, cls) in enumerate(zip(report.added, plan)):
+        truth[media_id] = cls
+        project.add_box(media_id, classes[cls], *boxes[i])
+        if i < per_class * len(CLASSES):
+            project.set_media_tag(media_id, tags[cls], True)
+    run_id = project.add_run(name="emb", task="embedder", template="embed_resnet18",
+                             run_dir=str(run_dir) if run_dir else "")
+    return project, run_id, truth

@@ -82,7 +82,8 @@ class EmbeddingModel(nn.Module):
                  stages: list[nn.Module] | None = None):
         super().__init__()
         self.backbone = backbone
-        self.head = nn.Linear(feature_dim, hp.embedding_size)
+        # no bias: a shared offset only pulls every unit vector the same way
+        self.head = nn.Linear(feature_dim, hp.embedding_size, bias=False)
         self.loss, self.miner = make_loss(hp, max(num_classes, 2))
         self.num_classes = num_classes
         frozen = [p for s in (stages or [])[:hp.frozen_stages] for p in s.parameters()]
