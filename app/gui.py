@@ -49,13 +49,17 @@ def recent_projects() -> list[str]:
     return [p for p in (settings().value(RECENT_KEY) or []) if (Path(p) / "kestrel.db").is_file()]
 
 
-def open_window(folder: str | os.PathLike, create: bool = False):
-    """Open a project in a new main window (the caller shows it)."""
+def open_window(folder: str | os.PathLike, create: bool = False, remember_layout: bool = True):
+    """Open a project in a new main window (the caller shows it).
+
+    ``remember_layout=False`` neither restores nor saves the window layout, so
+    screenshots always show the default one.
+    """
     from app.store.project import Project
     from app.window import MainWindow
 
     project = Project.create(folder) if create else Project.open(folder)
-    window = MainWindow(project, settings())
+    window = MainWindow(project, settings() if remember_layout else None)
     remember(project.root)
     _windows.append(window)
     window.destroyed.connect(lambda *_: _windows.remove(window) if window in _windows else None)
@@ -119,7 +123,7 @@ def run(project: str | None = None, *, screenshot: str | None = None, goto: str 
     if project is None:
         window = start_page()
     else:
-        window = open_window(project)
+        window = open_window(project, remember_layout=not screenshot)
     reporter = ErrorReporter(window).install()
     window.show()
     if project is not None:

@@ -80,7 +80,7 @@ def build_menus(w) -> dict[str, QAction]:
         lambda: w.video.edits.interpolate(w.video.media_id) if w.video.media_id else None)
     add(m, "sampling", "&Dataset frames of this video…", lambda: w.video.choose_sampling())
 
-    m = bar.addMenu("&Help")
+    m = w.help_menu = bar.addMenu("&Help")
     add(m, "shortcuts", "&Keyboard shortcuts", lambda: _shortcut_sheet(w), "F1")
     add_dock_toggles(w)
     return actions

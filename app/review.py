@@ -53,7 +53,7 @@ class ReviewController(QObject):
         self.refresh_runs()
         self.refresh_classes()
         # the window runs these before it closes: stop the model thread and Predict all
-        window.close_hooks = list(getattr(window, "close_hooks", [])) + [self._close_hook]
+        window.close_hooks.append(self._close_hook)
 
     def _close_hook(self) -> bool:
         self.close()

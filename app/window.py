@@ -10,15 +10,18 @@ from app.browser_source import StoreMediaSource
 from app.document import Document
 from app.imaging import ImageLoadError
 from app.menus import build_menus
+from app.review import ReviewController
 from app.panels import PanelsController
 from app.store import browse
 from app.store.project import Project
+from app.training_controller import TrainingController
 from app.video_controller import VideoController
 from widgets.canvas import BoxCanvas
 from widgets.media_browser import MediaBrowser
 from widgets.status import CanvasStatus
 
 LAST_MEDIA = "last_media"
+LAYOUT_VERSION = 2   # bump when the docks change: an older saved layout is then ignored
 
 
 class MainWindow(QMainWindow):
@@ -63,7 +66,17 @@ class MainWindow(QMainWindow):
         self.doc.classes_changed.connect(self._filter_options)
         self.doc.tags_changed.connect(lambda _ids: self._filter_options())
         self._filter_options()
+        self.close_hooks: list = []
+        self.training = TrainingController(self, project)
+        self._dock("Training", self.training.panel, Qt.RightDockWidgetArea)
+        self.close_hooks.append(self.training.confirm_close)
+        self.doc.boxes_changed.connect(self.training.data_changed)
         self.actions = build_menus(self)
+        self.review = ReviewController(self)   # follows self.training's active run
+        self._arrange_docks()
+        help_menu = self.help_menu.menuAction()   # menus added by controllers go before Help
+        self.menuBar().removeAction(help_menu)
+        self.menuBar().addAction(help_menu)
         self.setAcceptDrops(True)
 
     def inform(self, title: str, text: str, warning: bool = False) -> QMessageBox:
@@ -84,6 +97,17 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def _arrange_docks(self) -> None:
+        """Classes stay in view; tags, training, predictions and search share tabs below."""
+        docks = {d.windowTitle(): d for d in self.findChildren(QDockWidget)}
+        group = [docks[t] for t in ("Tags", "Training", "Predictions", "Search") if t in docks]
+        for dock in group[1:]:
+            self.tabifyDockWidget(group[0], dock)
+        group[0].raise_()
+        if self.settings is not None and self.settings.value("window/state") is not None:
+            self.restoreGeometry(self.settings.value("window/geometry"))
+            self.restoreState(self.settings.value("window/state"), LAYOUT_VERSION)
+
     # -- media ---------------------------------------------------------------------------
     @property
     def media_id(self) -> int | None:
@@ -93,7 +117,7 @@ class MainWindow(QMainWindow):
         if media_id == self.media_id:
             return
         media = self.project.media(media_id)
-        self.browser.set_current(media_id)
+        self.browser.set_current(media_id, emit=False)   # we are already opening it
         self.status.set_image_size((media.width, media.height))
         self.project.set_setting(LAST_MEDIA, str(media_id))
         if media.is_video:
@@ -148,7 +172,7 @@ class MainWindow(QMainWindow):
         self.source = StoreMediaSource(self.project, kind, value)
         self.browser.set_source(self.source)
         if self.media_id is not None:
-            self.browser.set_current(self.media_id)
+            self.browser.set_current(self.media_id, emit=False)
 
     def _rows_changed(self, media_ids) -> None:
         if media_ids:
@@ -174,12 +198,12 @@ class MainWindow(QMainWindow):
 
     # -- lifetime ------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        for hook in getattr(self, "close_hooks", []):
+        for hook in self.close_hooks:
             if not hook():
                 event.ignore()
                 return
         self.video.close_media()   # stops the decode thread
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())
-            self.settings.setValue("window/state", self.saveState())
+            self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         super().closeEvent(event)
