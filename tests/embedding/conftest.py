@@ -69,7 +69,8 @@ def make_project(folder: Path, run_dir: Path | None, per_class: int = 4, seed: i
                  untagged: int = 3):
     """A project of generated shape images: ``per_class`` tagged images per class, each
     with one box of its class, plus ``untagged`` untagged ones; an embedder run record
-    pointing at ``run_dir``. Returns (project, run id, {media id: class index})."""
+    pointing at ``run_dir`` (none when it is None).
+    Returns (project, run id, {media id: class index})."""
     import cv2
     import numpy as np
 
@@ -96,6 +97,6 @@ def make_project(folder: Path, run_dir: Path | None, per_class: int = 4, seed: i
         project.add_box(media_id, classes[cls], *boxes[i])
         if i < per_class * len(CLASSES):
             project.set_media_tag(media_id, tags[cls], True)
-    run_id = project.add_run(name="emb", task="embedder", template="embed_resnet18",
-                             run_dir=str(run_dir) if run_dir else "")
+    run_id = None if run_dir is None else project.add_run(
+        name="emb", task="embedder", template="embed_resnet18", run_dir=str(run_dir))
     return project, run_id, truth

@@ -1,0 +1,149 @@
+"""``kestrel embed`` / ``kestrel search`` / ``kestrel classify``: embeddings of a
+project with a trained embedder run, nearest neighbours of an image, a media item or
+a box, and tag suggestions for untagged images from a classifier on top.
+
+Machine-readable answers (``--json``) go to stdout; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+class SearchError(ValueError):
+    """A user error, reported by ``kestrel`` as one line with exit code 2."""
+
+
+def add_search_parsers(sub) -> None:
+    s = sub.add_parser("embed", help="embed every image, sampled frame and box with an embedder run")
+    s.add_argument("project")
+    s.add_argument("--run", type=int, required=True, help="embedder run id (see `kestrel runs`)")
+    s.add_argument("--kinds", default="image,frame,box", help="comma list of image, frame, box")
+    s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps")
+    s.add_argument("--batch-size", type=int, default=32)
+    s.add_argument("--quiet", action="store_true", help="no progress display")
+
+    s = sub.add_parser("search", help="nearest neighbours of an image file, a media id or box:ID")
+    s.add_argument("project")
+    s.add_argument("query", metavar="QUERY", help="image file, media id, or box:ID")
+    s.add_argument("--run", type=int, required=True, help="embedder run id")
+    s.add_argument("-k", type=int, default=10, help="how many neighbours")
+    s.add_argument("--kinds", default=None, help="search among: image, frame, box "
+                   "(default: boxes for a box query, pictures otherwise)")
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("classify", help="suggest tags for untagged images (classifier on embeddings)")
+    s.add_argument("project")
+    s.add_argument("--run", type=int, required=True, help="embedder run id")
+    s.add_argument("--threshold", type=float, default=0.5, help="lowest confidence shown")
+    s.add_argument("--json", action="store_true")
+
+
+def _kinds(text: str) -> tuple[str, ...]:
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    bad = set(kinds) - {"image", "frame", "box"}
+    if bad or not kinds:
+        raise SearchError(f"--kinds: expected image, frame, box; got {text!r}")
+    return kinds
+
+
+def _open(path: str, run_id: int):
+    from app.embeddings import EmbeddingError, run_checkpoint
+    from app.store.project import Project
+
+    project = Project.open(path)
+    try:
+        run_checkpoint(project, run_id)
+    except (KeyError, EmbeddingError) as exc:
+        project.close()
+        raise SearchError(str(exc).strip("'\"")) from None
+    return project
+
+
+def cmd_embed(args) -> int:
+    from app.embeddings import embed_project
+
+    kinds = _kinds(args.kinds)
+    with _open(args.project, args.run) as project:
+        def progress(done: int, total: int) -> None:
+            if not args.quiet:
+                print(f"\rembedded {done}/{total}", end="", file=sys.stderr, flush=True)
+        try:
+            counts = embed_project(project, args.run, kinds=kinds, batch_size=args.batch_size,
+                                   device=args.device, progress=progress)
+        except KeyboardInterrupt:
+            print("\ninterrupted; what was embedded is kept", file=sys.stderr)
+            return 130
+    if not args.quiet and counts["embedded"]:
+        print(file=sys.stderr)
+    print(f"embedded {counts['embedded']}, already there {counts['kept']}, "
+          f"removed {counts['removed']}, unreadable {counts['failed']}")
+    return 0
+
+
+def _describe(project, hit) -> dict:
+    out = hit.to_json()
+    try:
+        out["name"] = project.media(hit.key.media_id).name
+    except KeyError:
+        out["name"] = None
+    return out
+
+
+def cmd_search(args) -> int:
+    from app.embeddings import load_embedder
+    from app.search import EmbeddingIndex, parse_query, query_vector
+
+    with _open(args.project, args.run) as project:
+        try:
+            query = parse_query(args.query)
+            vector, key = query_vector(project, args.run, query,
+                                       lambda: load_embedder(project, args.run, args.device))
+        except (KeyError, LookupError) as exc:
+            raise SearchError(str(exc).strip("'\"")) from None
+        kinds = _kinds(args.kinds) if args.kinds else (
+            ("box",) if query[0] == "box" else ("image", "frame"))
+        index = EmbeddingIndex.from_store(project, args.run, kinds)
+        if not len(index):
+            raise SearchError(f"nothing embedded with run {args.run} yet; "
+                              f"run `kestrel embed {args.project} --run {args.run}`")
+        hits = [_describe(project, h) for h in index.search(vector, args.k)]
+    if args.json:
+        print(json.dumps({"query": args.query, "run": args.run, "hits": hits}))
+        return 0
+    for i, h in enumerate(hits, 1):
+        where = f"box:{h['box_id']} in " if h["box_id"] else ""
+        frame = f" frame {h['frame']}" if h["kind"] != "image" else ""
+        print(f"{i:3d}  {h['similarity']:.4f}  {where}media {h['media_id']} {h['name']}{frame}")
+    return 0
+
+
+def cmd_classify(args) -> int:
+    from app.search import classify_untagged
+
+    with _open(args.project, args.run) as project:
+        clf, suggestions = classify_untagged(project, args.run, args.threshold)
+        names = {t.id: t.name for t in project.tags()}
+        if not clf.models:
+            raise SearchError("no tag can be learnt: tag some embedded images with at least "
+                              f"two different tags (and run `kestrel embed` first)")
+        media = {m: project.media(m).name for m in suggestions}
+    rows = [{"media_id": m, "name": media[m],
+             "tags": [{"tag_id": t, "tag": names[t], "confidence": round(p, 4)} for t, p in s]}
+            for m, s in sorted(suggestions.items())]
+    if args.json:
+        print(json.dumps({"run": args.run, "learnt": [names[t] for t in clf.tags],
+                          "skipped": [names[t] for t in clf.skipped], "suggestions": rows}))
+        return 0
+    print(f"learnt {', '.join(names[t] for t in clf.tags)}"
+          + (f"; too few examples for {', '.join(names[t] for t in clf.skipped)}"
+             if clf.skipped else ""))
+    for r in rows:
+        tags = ", ".join(f"{t['tag']} {t['confidence']:.2f}" for t in r["tags"]) or "-"
+        print(f"media {r['media_id']} {r['name']}: {tags}")
+    return 0
+
+
+SEARCH_COMMANDS = {"embed": cmd_embed, "search": cmd_search, "classify": cmd_classify}
