@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from app.search_cli import SEARCH_COMMANDS, add_search_parsers
 from app.store.formats.labelset import FormatError
 from app.store.project import Project, ProjectError
 
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     s.add_argument("--score", type=float, default=0.05, help="keep detections scoring at least this")
     s.add_argument("--quiet", action="store_true", help="no progress display")
+    add_search_parsers(sub)  # embed, search, classify
     return p
 
 
@@ -224,4 +226,5 @@ COMMANDS = {
     "train": cmd_train,
     "predict": cmd_predict,
     "runs": cmd_runs,
+    **SEARCH_COMMANDS,
 }
