@@ -217,24 +217,34 @@ class GroupedBatchSampler(torch.utils.data.Sampler):
     def _batches(self) -> list[list[int]]:
         indices, bs = self._rank_indices(), self.batch_size
         if not self.grouping:
-            return [indices[i:i + bs] for i in range(0, len(indices), bs)]
-        buffers: dict[int, list[int]] = {}
-        batches = []
-        for i in indices:
-            buf = buffers.setdefault(self.groups[i], [])
-            buf.append(i)
-            if len(buf) == bs:
-                batches.append(buf[:])
-                buf.clear()
-        rest = [i for buf in buffers.values() for i in buf]
-        batches += [rest[i:i + bs] for i in range(0, len(rest), bs)]
+            batches = [indices[i:i + bs] for i in range(0, len(indices), bs)]
+        else:
+            buffers: dict[int, list[int]] = {}
+            batches = []
+            for i in indices:
+                buf = buffers.setdefault(self.groups[i], [])
+                buf.append(i)
+                if len(buf) == bs:
+                    batches.append(buf[:])
+                    buf.clear()
+            rest = [i for buf in buffers.values() for i in buf]
+            batches += [rest[i:i + bs] for i in range(0, len(rest), bs)]
+        # A last batch of one image breaks BatchNorm in training (SSDlite's heads):
+        # it joins the batch before it.
+        if len(batches) > 1 and len(batches[-1]) == 1:
+            lone = batches.pop()
+            batches[-1] = batches[-1] + lone
         return batches
 
     def __iter__(self) -> Iterator[list[int]]:
         yield from self._batches()[self.skip:]
 
     def __len__(self) -> int:
-        return math.ceil(math.ceil(len(self.groups) / self.world_size) / self.batch_size) - self.skip
+        per_rank = math.ceil(len(self.groups) / self.world_size)
+        n = math.ceil(per_rank / self.batch_size)
+        if n > 1 and per_rank % self.batch_size == 1:
+            n -= 1   # the lone last image rides with the batch before it
+        return n - self.skip
 
 
 def coco_ground_truth(coco: CocoData, indices: list[int]) -> dict[str, Any]:

@@ -91,3 +91,14 @@ def test_perfect_predictions_give_map_one(tiny_coco):
     assert m["per_class"] == {"red": pytest.approx(1.0), "green": pytest.approx(1.0)}
     empty = coco_metrics(gt, [], coco.class_names)
     assert empty["map"] == 0.0
+
+
+@pytest.mark.parametrize("n, batch, grouping", [(7, 2, True), (7, 2, False), (9, 4, True), (1, 2, True)])
+def test_no_training_batch_holds_a_lone_image(n, batch, grouping):
+    """BatchNorm in training needs two images: a lone last image joins the batch before."""
+    s = GroupedBatchSampler([i % 2 for i in range(n)], batch, seed=0, grouping=grouping)
+    s.set_epoch(0)
+    batches = list(s)
+    assert len(batches) == len(s)
+    assert sorted(i for b in batches for i in b) == list(range(n))
+    assert n == 1 or all(len(b) >= 2 for b in batches)
