@@ -13,6 +13,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsObject
 
+from widgets.canvas.render import label_cache
+
 REVIEW_COLORS = {"tp": "#2ecc71", "fp": "#ff4d4d", "fn": "#ffd400"}
 REVIEW_NAMES = {"tp": "correct", "fp": "false positive", "fn": "missed label"}
 
@@ -113,16 +115,15 @@ class PredictionOverlay(QGraphicsObject):
         painter.resetTransform()   # captions at a constant size on screen
         painter.setFont(self._font)
         h = self._fm.height()
+        captions = label_cache()   # pre-rendered pills: a repaint is one blit per caption
         for b in shown[:400]:
             text = b.label if b.score is None else f"{b.label} {b.score:.2f}"
             if self.review and b.status:
                 text += f" · {b.status.upper()}"
             p = t.map(QPointF(b.x1, b.y2))   # below the box: label captions sit above it
-            w = self._fm.horizontalAdvance(text) + 6
             color = QColor(REVIEW_COLORS[b.status] if self.review and b.status else b.color)
-            painter.fillRect(QRectF(p.x(), p.y(), w, h), color.darker(200))
-            painter.setPen(QColor("#ffffff"))
-            painter.drawText(QRectF(p.x() + 3, p.y(), w, h), Qt.AlignVCenter, text)
+            painter.drawImage(QPointF(round(p.x()), round(p.y())),
+                              captions.get(text, color.darker(200).name(), "predicted"))
         if self.hud:
             origin = t.map(QPointF(0, 0))
             text = self.hud + ("  · stale" if self.stale else "")
