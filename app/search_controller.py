@@ -1,0 +1,305 @@
+"""SearchController: the visual search panel, project embedding and tag suggestions
+in the main window. Embedding, search and the classifier run on one worker thread
+(torch is imported there, only when an embedder is needed), with its own Project
+connection; results come back as queued Qt signals. Answers for a picture the user
+has left are dropped (latest request wins).
+
+Attach with ``self.search = SearchController(self)`` in MainWindow.__init__.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from PySide6.QtCore import QObject, QRect, Qt, Signal
+from PySide6.QtGui import QImage
+
+from widgets.search_panel import THUMB, Neighbour, SearchPanel
+
+K = 24
+
+
+class _Worker:
+    """State touched only on the worker thread."""
+
+    def __init__(self, root):
+        self.root = root
+        self.project = None
+        self.embedders: dict = {}
+        self.indexes: dict = {}
+        self.classifiers: dict = {}
+
+    def open(self):
+        if self.project is None:
+            from app.store.project import Project
+
+            self.project = Project.open(self.root)
+        return self.project
+
+    def embedder(self, run_id: int):
+        if run_id not in self.embedders:
+            from app.embeddings import load_embedder
+
+            self.embedders[run_id] = load_embedder(self.open(), run_id)
+        return self.embedders[run_id]
+
+    def index(self, run_id: int, kinds: tuple[str, ...]):
+        if (run_id, kinds) not in self.indexes:
+            from app.search import EmbeddingIndex
+
+            self.indexes[(run_id, kinds)] = EmbeddingIndex.from_store(self.open(), run_id, kinds)
+        return self.indexes[(run_id, kinds)]
+
+    def classifier(self, run_id: int, version: int):
+        cached = self.classifiers.get(run_id)
+        if cached is None or cached[0] != version:
+            from app.search import train_classifier
+
+            self.classifiers[run_id] = (version, train_classifier(self.open(), run_id))
+        return self.classifiers[run_id][1]
+
+    def embedded(self, run_id: int) -> None:
+        self.indexes = {k: v for k, v in self.indexes.items() if k[0] != run_id}
+        self.classifiers.pop(run_id, None)
+
+    def close(self) -> None:
+        if self.project is not None:
+            self.project.close()
+            self.project = None
+
+
+def thumbnail(project, key) -> QImage:
+    """A small QImage of an image, a video frame or a box (QImage is thread-safe)."""
+    from app.imaging import load_image
+
+    media = project.media(key.media_id)
+    path = project.media_path(media)
+    if media.kind == "video":
+        from app.store.video import VideoReader
+        from app.video_player import to_qimage
+
+        with VideoReader(path) as reader:
+            image = to_qimage(reader.frame(key.frame))
+    else:
+        image = load_image(path)
+    if key.kind == "box":
+        b = project.box(key.box_id)
+        image = image.copy(QRect(int(b.x1), int(b.y1), max(1, int(b.x2 - b.x1)),
+                                 max(1, int(b.y2 - b.y1))))
+    return image.scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+
+
+class SearchController(QObject):
+    _progress = Signal(int, int)
+    _embedded = Signal(dict)
+    _results = Signal(int, object, str, list)     # request, query image, text, neighbours
+    _suggested = Signal(int, list)                # media id, [(tag id, confidence)]
+    _failed = Signal(str)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window, self.project = window, window.project
+        self.panel = SearchPanel()
+        self.dock = window._dock("Search", self.panel, Qt.RightDockWidgetArea)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kestrel-search")
+        self._worker = _Worker(self.project.root)
+        self._cancel = threading.Event()
+        self._request = 0
+        self._tags_version = 0
+        self.embedding = False
+        p = self.panel
+        p.embed_requested.connect(self.embed)
+        p.cancel_requested.connect(self._cancel.set)
+        p.search_current_requested.connect(self.search_current)
+        p.search_box_requested.connect(self.search_box)
+        p.file_query.connect(self.search_file)
+        p.open_requested.connect(window.open_media)
+        p.run_changed.connect(self._run_changed)
+        self._progress.connect(self._on_progress)
+        self._embedded.connect(self._on_embedded)
+        self._results.connect(self._on_results)
+        self._suggested.connect(self._on_suggested)
+        self._failed.connect(self._on_failed)
+        window.annotator.media_loaded.connect(self._media_loaded)
+        window.doc.tags_changed.connect(self._tags_changed)
+        window.panels.tags_panel.suggestion_accepted.connect(self._accept)
+        if hasattr(window, "training"):
+            window.training.run_finished.connect(self._run_finished)
+        if hasattr(window, "close_hooks"):
+            window.close_hooks.append(self.shutdown)
+        self.refresh_runs()
+
+    # -- runs --------------------------------------------------------------------------
+    def refresh_runs(self) -> None:
+        from app.embeddings import embedder_runs
+
+        runs = [r for r in embedder_runs(self.project) if r.status in ("finished", "cancelled")]
+        current = self.panel.current_run()
+        self.panel.set_runs([(r.id, r.name or f"#{r.id} {r.template}") for r in reversed(runs)],
+                            current)
+        if runs:
+            self._status_for(self.panel.current_run())
+
+    def _run_finished(self, _run_id: int, _status: str) -> None:
+        self.refresh_runs()
+
+    def _run_changed(self, run_id: int) -> None:
+        if run_id >= 0:
+            self._status_for(run_id)
+            self._media_loaded(self.window.annotator.media_id)
+
+    def _status_for(self, run_id: int | None) -> None:
+        if run_id is None:
+            return
+        n = len(self.project.embedding_stamps(run_id))
+        self.panel.set_status(f"{n} items embedded with this run." if n else
+                              "Nothing embedded with this run yet: press Embed project.")
+
+    # -- embedding ---------------------------------------------------------------------
+    def embed(self) -> None:
+        run_id = self.panel.current_run()
+        if run_id is None or self.embedding:
+            return
+        self.embedding = True
+        self._cancel.clear()
+        self.panel.set_busy("Embedding", 0, 0)
+        self._submit(self._embed_job, run_id)
+
+    def _embed_job(self, run_id: int) -> None:
+        from app.embeddings import embed_project
+
+        w = self._worker
+        counts = embed_project(w.open(), run_id, w.embedder(run_id),
+                               progress=lambda d, t: self._progress.emit(d, t),
+                               cancel=self._cancel.is_set)
+        w.embedded(run_id)
+        self._embedded.emit(counts)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.panel.set_busy("Embedding", done, total)
+
+    def _on_embedded(self, counts: dict) -> None:
+        self.embedding = False
+        self.panel.set_busy(None)
+        self.panel.set_status(
+            ("Cancelled: " if counts["cancelled"] else "")
+            + f"embedded {counts['embedded']}, already there {counts['kept']}"
+            + (f", unreadable {counts['failed']}" if counts["failed"] else "") + ".")
+        self._media_loaded(self.window.annotator.media_id)
+
+    # -- search ------------------------------------------------------------------------
+    def search_current(self) -> None:
+        media_id = self.window.annotator.media_id
+        if media_id is None:
+            self.panel.set_status("Open an image first.")
+            return
+        self._search(("media", media_id), getattr(self.window.annotator, "frame", 0) or 0)
+
+    def search_box(self) -> None:
+        ids = self.window.canvas.selected_ids()
+        if not ids:
+            self.panel.set_status("Select a box on the canvas first.")
+            return
+        self._search(("box", ids[0]))
+
+    def search_file(self, path: str) -> None:
+        from pathlib import Path
+
+        self._search(("file", Path(path)))
+
+    def _search(self, query: tuple, frame: int = 0) -> None:
+        run_id = self.panel.current_run()
+        if run_id is None:
+            return
+        self._request += 1
+        self.panel.set_status("Searching…")
+        self._submit(self._search_job, self._request, run_id, query, frame)
+
+    def _search_job(self, request: int, run_id: int, query: tuple, frame: int) -> None:
+        from app.imaging import load_image
+        from app.search import query_vector
+
+        w = self._worker
+        project = w.open()
+        vector, key = query_vector(project, run_id, query, lambda: w.embedder(run_id), frame)
+        kinds = ("box",) if query[0] == "box" else ("image", "frame")
+        hits = w.index(run_id, kinds).search(vector, K)
+        image = thumbnail(project, key) if key is not None else load_image(query[1]).scaled(
+            THUMB, THUMB, Qt.KeepAspectRatio)
+        text = {"media": "This picture", "box": f"Box {query[1]}",
+                "file": str(query[1])}[query[0]]
+        neighbours = []
+        for h in hits:
+            label = project.media(h.key.media_id).name
+            if h.key.kind == "frame":
+                label += f" · frame {h.key.frame}"
+            elif h.key.kind == "box":
+                label = f"box {h.key.box_id} · {label}"
+            neighbours.append(Neighbour(h.key.media_id, label, h.score, thumbnail(project, h.key)))
+        self._results.emit(request, image, text, neighbours)
+
+    def _on_results(self, request: int, image, text: str, neighbours: list) -> None:
+        if request != self._request:
+            return
+        self.panel.set_query(image, text)
+        self.panel.set_results(neighbours)
+        self.panel.set_status(f"{len(neighbours)} nearest neighbours." if neighbours else
+                              "Nothing embedded with this run yet: press Embed project.")
+
+    # -- tag suggestions from the classifier on top ------------------------------------------
+    def _media_loaded(self, media_id) -> None:
+        self.window.panels.tags_panel.set_suggestions([])
+        run_id = self.panel.current_run()
+        if media_id is None or run_id is None:
+            return
+        self._submit(self._suggest_job, run_id, media_id, self._tags_version)
+
+    def _suggest_job(self, run_id: int, media_id: int, version: int) -> None:
+        from app.store._embeddings import EmbeddingKey
+
+        w = self._worker
+        vector = w.open().embedding(run_id, EmbeddingKey("image", media_id))
+        if vector is None:
+            return   # not embedded (yet, or a video): no suggestion rather than a slow one
+        clf = w.classifier(run_id, version)
+        have = w.project.media_tags(media_id)
+        self._suggested.emit(media_id, [s for s in clf.suggest(vector) if s[0] not in have])
+
+    def _on_suggested(self, media_id: int, suggestions: list) -> None:
+        if media_id == self.window.annotator.media_id:
+            self.window.panels.tags_panel.set_suggestions(suggestions)
+
+    def _accept(self, tag_id: int) -> None:
+        media_id = self.window.annotator.media_id
+        if media_id is not None:
+            self.window.doc.set_tag([media_id], tag_id, True)
+
+    def _tags_changed(self, media_ids) -> None:
+        self._tags_version += 1
+        if self.window.annotator.media_id in (media_ids or ()):
+            self._media_loaded(self.window.annotator.media_id)
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _submit(self, fn, *args) -> None:
+        def job():
+            try:
+                fn(*args)
+            except Exception as exc:  # a failed job is reported, never kills the window
+                self._failed.emit(f"{type(exc).__name__}: {exc}")
+        try:
+            self._pool.submit(job)
+        except RuntimeError:  # the window is closing: the pool is shut down
+            pass
+
+    def _on_failed(self, message: str) -> None:
+        self.embedding = False
+        self.panel.set_busy(None)
+        self.panel.set_status(message)
+
+    def shutdown(self) -> bool:
+        """Close hook: stop an embedding job, close the worker's connection."""
+        self._cancel.set()
+        self._submit(self._worker.close)
+        self._pool.shutdown(wait=True)
+        return True
