@@ -71,7 +71,7 @@ class EmbeddingIndex:
             scores, idx = self._faiss.search(q, k)
             return [Hit(self.keys[i], float(s)) for s, i in zip(scores[0], idx[0]) if i >= 0]
         scores = self.vectors @ q[0]
-        top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+        top = np.argpartition(scores, n - k)[n - k:] if k < n else np.arange(n)
         top = top[np.argsort(-scores[top], kind="stable")]
         return [Hit(self.keys[i], float(scores[i])) for i in top]
 
