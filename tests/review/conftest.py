@@ -86,19 +86,18 @@ def project(tmp_path):
 @pytest.fixture
 def review_window(qtbot, tmp_path):
     """(window, review controller, stub model, run id) with the stub as the active model."""
-    from app.review import ReviewController
-
     p = make_project(tmp_path / "proj")
     run_id = add_model_run(p)
     p.set_setting("active_run", str(run_id))
     w = MainWindow(p)
     model = StubModel()
-    w.review = ReviewController(w, factory_for=lambda _run: (lambda: model))
+    # The window's own controller, with the stub swapped in before any media is shown.
+    w.review.factory_for = lambda _run: (lambda: model)
+    w.review.set_run(run_id)
     qtbot.addWidget(w)
     w.resize(1200, 800)
     w.show()
     qtbot.waitExposed(w)
     yield w, w.review, model, run_id
-    w.review.close()
-    w.close()
+    w.close()                      # its close hooks stop the model thread
     p.close()

@@ -22,7 +22,6 @@ def test_train_predict_cli_and_window(tmp_path, qtbot):
     pytest.importorskip("pycocotools")
     from pycocotools.coco import COCO
 
-    from app.review import ReviewController
     from training.cli import main as trainer
 
     project = make_project(tmp_path / "proj")
@@ -53,7 +52,7 @@ def test_train_predict_cli_and_window(tmp_path, qtbot):
     project.clear_predictions(launch.run_id)            # the window predicts afresh, live
     project.set_setting("active_run", str(launch.run_id))
     w = MainWindow(project)
-    review = ReviewController(w)
+    review = w.review                                   # the window's own controller
     qtbot.addWidget(w)
     w.show()
     review.panel.slider.setValue(0)
@@ -63,6 +62,5 @@ def test_train_predict_cli_and_window(tmp_path, qtbot):
     qtbot.waitUntil(lambda: "ms" in review.panel.stats.text(), timeout=5000)
     shown = len(project.predictions(launch.run_id, project.media_ids()[0]))
     assert len(review.overlay.boxes()) == shown
-    review.close()
-    w.close()
+    w.close()                                           # stops the model thread
     project.close()
