@@ -22,6 +22,14 @@ Schema version 1. Every event has ``"schema": 1``, ``"event": <kind>`` and
 
 ``finished``, ``cancelled`` and ``failed`` are terminal: exactly one ends a run.
 Readers must ignore unknown fields; a new required field bumps ``schema``.
+
+Embedder runs (templates of task "embedder") emit the same events with extra,
+optional fields: ``started`` adds task ("embedder"), excluded_classes (dict name ->
+examples: classes with a single example, left out of training) and
+multi_tagged_images; ``metrics`` adds precision_at_1, r_precision and map_at_r
+(validation queries against validation + training examples, cosine), with ``map``
+and ``map50`` null and ``per_class`` holding precision@1 per class; ``finished``
+adds best_precision_at_1 (``best_map`` is null).
 """
 from __future__ import annotations
 
