@@ -36,10 +36,10 @@ def counts(project) -> dict:
 
 
 def split_sizes(n: int, val_fraction: float) -> tuple[int, int]:
-    """(train, val) image counts, as training.data.split_indices makes them."""
-    n_val = int(round(n * val_fraction))
-    if val_fraction > 0 and n > 1:
-        n_val = min(max(n_val, 1), n - 1)
+    """(train, val) image counts, as the trainer's split makes them."""
+    from training.split import val_count  # torch-free
+
+    n_val = val_count(n, val_fraction)
     return n - n_val, n_val
 
 

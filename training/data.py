@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,8 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from torchvision import tv_tensors
 from torchvision.transforms import v2
+
+from training.split import split_indices  # noqa: F401  (the split lives torch-free)
 
 
 # Photos cut short by a few bytes are common in real datasets; they still train
@@ -108,16 +109,6 @@ def load_coco(path: str | Path, image_root: str | Path, check_files: bool = True
             continue  # crowd regions are ignored by training, as in torchvision's references
         boxes[ann["image_id"]].append(([x, y, x + w, y + h], cat_to_label[ann["category_id"]]))
     return CocoData(path, images, boxes, cat_ids, [str(c["name"]) for c in cats], cats)
-
-
-def split_indices(n: int, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
-    """Deterministic train/val split from the seed (same on every machine and rank)."""
-    order = list(range(n))
-    random.Random(seed).shuffle(order)
-    n_val = int(round(n * val_fraction))
-    if val_fraction > 0 and n > 1:
-        n_val = min(max(n_val, 1), n - 1)
-    return sorted(order[n_val:]), sorted(order[:n_val])
 
 
 def make_transforms(hp: Any, train: bool) -> v2.Compose:

@@ -1,9 +1,8 @@
 """Which media a run validated on, and the review numbers over them (Qt-free, torch-free).
 
-The trainer splits the run's exported COCO file with ``training.data.split_indices``
-(seeded shuffle, ``val_fraction`` and ``seed`` hyperparameters). That function lives
-in a torch-importing module, so the same few lines are repeated here; a test checks
-both give the same split. COCO images map back to media by export name: images by
+The trainer splits the run's exported COCO file with ``training.split.split_indices``
+(seeded shuffle, ``val_fraction`` and ``seed`` hyperparameters); that module is
+torch-free, so the same function recomputes the split here. COCO images map back to media by export name: images by
 their name, video frames as ``<video stem>/frame_NNNNNN.jpg``. A run without a
 dataset (an imported checkpoint) has no split: review then uses every labelled image.
 """
@@ -11,7 +10,6 @@ dataset (an imported checkpoint) has no split: review then uses every labelled i
 from __future__ import annotations
 
 import json
-import random
 import re
 from pathlib import Path
 
@@ -20,18 +18,9 @@ import numpy as np
 from app import review_metrics as rm
 from app.runs import DATASET_DIR
 from app.store.exporter import COCO_FILE
+from training.split import split_indices
 
 _FRAME = re.compile(r"^(.*)/frame_(\d+)\.jpg$")
-
-
-def split_indices(n: int, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
-    """Same as ``training.data.split_indices``."""
-    order = list(range(n))
-    random.Random(seed).shuffle(order)
-    n_val = int(round(n * val_fraction))
-    if val_fraction > 0 and n > 1:
-        n_val = min(max(n_val, 1), n - 1)
-    return sorted(order[n_val:]), sorted(order[:n_val])
 
 
 def _hparam(run, name: str, default):

@@ -28,12 +28,6 @@ def test_predictions_cached_and_ignored_by_label_views(project):
     assert not project.predicted_frames(run_id)
 
 
-def test_split_matches_the_trainer():
-    data = pytest.importorskip("training.data")
-    for n, frac, seed in [(1, 0.2, 0), (7, 0.25, 3), (50, 0.2, 0), (10, 0.0, 1)]:
-        assert split.split_indices(n, frac, seed) == data.split_indices(n, frac, seed)
-
-
 def test_coco_results_load_with_pycocotools(project, tmp_path):
     from pycocotools.coco import COCO
 
