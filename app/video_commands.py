@@ -149,14 +149,18 @@ class VideoEdits:
         loose = {b.id for b in boxes if b.track_id is None}
         self._push(TrackCommand(self.doc, media_id, tracks, text, edit, loose))
 
-    def set_class(self, box_ids: list[int], class_id: int) -> None:
-        """Change the class of boxes; for a box in a track, the whole track changes."""
+    def _affected(self, box_ids: list[int]):
+        """(boxes, their media, the tracks they belong to, the ids of boxes in no track)."""
         boxes = [self.project.box(i) for i in box_ids]
-        if not boxes:
-            return
-        media_id = boxes[0].media_id
         tracks = {b.track_id for b in boxes if b.track_id is not None}
         loose = {b.id for b in boxes if b.track_id is None}
+        return boxes, (boxes[0].media_id if boxes else None), tracks, loose
+
+    def set_class(self, box_ids: list[int], class_id: int) -> None:
+        """Change the class of boxes; for a box in a track, the whole track changes."""
+        boxes, media_id, tracks, loose = self._affected(box_ids)
+        if not boxes:
+            return
 
         def edit(p):
             for t in tracks:
@@ -171,12 +175,9 @@ class VideoEdits:
         """Delete boxes. A keyframe goes and its track is re-interpolated; deleting an
         interpolated box marks its track outside from that frame (the only way the
         object stays gone when the track is re-interpolated)."""
-        boxes = [self.project.box(i) for i in box_ids]
+        boxes, media_id, tracks, loose = self._affected(box_ids)
         if not boxes:
             return
-        media_id = boxes[0].media_id
-        tracks = {b.track_id for b in boxes if b.track_id is not None}
-        loose = {b.id for b in boxes if b.track_id is None}
 
         def edit(p):
             for b in boxes:
