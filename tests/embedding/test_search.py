@@ -103,3 +103,22 @@ def test_classify_untagged_suggests_for_untagged_images_only(project):
     untagged = [m for m in truth if not p.media_tags(m)]
     assert sorted(suggestions) == sorted(untagged)
     assert all(len(s) == 3 for s in suggestions.values())
+
+
+def test_sampled_video_frames_and_their_boxes_are_embedded(tmp_path, trained_embedder):
+    from tests.video.clips import write_cv2
+
+    p, run_id, _ = make_project(tmp_path, trained_embedder, per_class=1, untagged=0)
+    try:
+        clip = write_cv2(tmp_path / "clip.avi", "MJPG", 12, size=(64, 48))
+        video = p.import_media([clip]).added[0]
+        p.set_video_sampling(video, {"mode": "every", "step": 4, "start": 0})
+        box = p.add_box(video, p.classes()[0].id, 5, 5, 30, 30, frame=5)
+        embed_project(p, run_id, kinds=("frame", "box"))
+        keys = set(p.load_embeddings(run_id, ["frame"])[0])
+        assert keys == {EmbeddingKey("frame", video, f) for f in (0, 4, 8)}
+        assert p.embedding(run_id, EmbeddingKey("box", video, 5, box)) is not None
+        vec, key = query_vector(p, run_id, parse_query(str(video)), frame=4)
+        assert key == EmbeddingKey("frame", video, 4)
+    finally:
+        p.close()
