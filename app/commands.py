@@ -8,6 +8,7 @@ id), so commands further down the stack still point at the right rows.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 
 from PySide6.QtGui import QUndoCommand
 
@@ -21,8 +22,14 @@ def _row(box: Box) -> dict:
 class _DocCommand(QUndoCommand):
     def __init__(self, doc, text: str):
         super().__init__(text)
-        self.doc = doc
+        self._doc = weakref.ref(doc)
         self.project = doc.project
+
+    @property
+    def doc(self):
+        # Weak: a strong reference would close a cycle document → stack → command →
+        # document, and a cycle holding Qt-owned commands crashes the collector.
+        return self._doc()
 
 
 class AddBoxes(_DocCommand):

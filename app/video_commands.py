@@ -12,6 +12,7 @@ exactly, interpolated boxes and their ids included.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from typing import Callable
 
 from PySide6.QtGui import QUndoCommand
@@ -27,13 +28,17 @@ class TrackCommand(QUndoCommand):
     def __init__(self, doc, media_id: int, tracks: set[int], text: str,
                  edit: Callable[[object], None], boxes: set[int] = frozenset()):
         super().__init__(text)
-        self.doc, self.project = doc, doc.project
+        self._doc, self.project = weakref.ref(doc), doc.project   # weak: see app.commands
         self.media_id = media_id
         self.tracks = {t for t in tracks if t is not None}
         self.loose = set(boxes)
         self.edit = edit
         self.before = self._snapshot()
         self.after = None
+
+    @property
+    def doc(self):
+        return self._doc()
 
     def _snapshot(self) -> tuple[list[dict], list[tuple[int, int]]]:
         p = self.project
