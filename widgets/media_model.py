@@ -169,17 +169,30 @@ def broken_icon(size: int = THUMB) -> QImage:
     return img
 
 
+_ICONS: dict[str, QImage] = {}
+
+
+def prepare_icons() -> None:
+    """Paint the fixed icons once, on the GUI thread: thumbnail workers only copy them
+    (painting them in workers raced with the GUI thread's painting and crashed)."""
+    if not _ICONS:
+        _ICONS["video"] = film_strip_icon()
+        _ICONS["broken"] = broken_icon()
+
+
 def default_thumbnail(row: MediaRow, size: int = THUMB) -> QImage:
     """QImageReader decoding straight to a small image; film strip for videos."""
     if row.kind == "video":
-        return film_strip_icon(size)
+        return _ICONS["video"].copy() if size == THUMB and _ICONS else film_strip_icon(size)
     reader = QImageReader(row.path)
     reader.setAutoTransform(True)
     full = reader.size()
     if full.isValid() and full.width() > 0 and full.height() > 0:
         reader.setScaledSize(full.scaled(QSize(size, size), Qt.KeepAspectRatio))
     img = reader.read()
-    return broken_icon(size) if img.isNull() else img
+    if img.isNull():
+        return _ICONS["broken"].copy() if size == THUMB and _ICONS else broken_icon(size)
+    return img
 
 
 class _Done(QObject):
@@ -200,7 +213,7 @@ class _ThumbJob(QRunnable):
         except Exception:  # a bad file must never take the browser down
             img = QImage()
         if img is None or img.isNull():
-            img = broken_icon()
+            img = _ICONS["broken"].copy()
         self.loader._done.finished.emit(self.row.id, self.generation, img)
 
 
@@ -211,6 +224,7 @@ class ThumbnailLoader(QObject):
 
     def __init__(self, parent=None, capacity: int = 2000, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
+        prepare_icons()   # on the GUI thread, before any worker needs them
         self.provider: Callable[[MediaRow], QImage] = default_thumbnail
         self.generation = 0
         self.capacity = capacity
