@@ -152,7 +152,7 @@ class SearchController(QObject):
     def _status_for(self, run_id: int | None) -> None:
         if run_id is None:
             return
-        n = len(self.project.embedding_stamps(run_id))
+        n = self.project.embedding_count(run_id)  # GUI thread: a COUNT, not the rows
         self.panel.set_status(f"{n} items embedded with this run." if n else
                               "Nothing embedded with this run yet: press Embed project.")
 

@@ -28,6 +28,10 @@ class EmbeddingsMixin:
                                  "WHERE run_id = ?", (run_id,))
         return {EmbeddingKey(r[0], r[1], r[2], r[3]): r[4] for r in rows}
 
+    def embedding_count(self, run_id: int) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM embeddings WHERE run_id = ?",
+                                 (run_id,)).fetchone()[0]
+
     def put_embeddings(self, run_id: int,
                        rows: Iterable[tuple[EmbeddingKey, str, np.ndarray]]) -> int:
         """Insert or replace (key, stamp, vector) rows in one transaction."""
