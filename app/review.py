@@ -82,10 +82,8 @@ class ReviewController(QObject):
         p.sort_changed.connect(self.actions.sort_browser)
         p.metrics_requested.connect(self.actions.show_metrics)
         w.browser.filter_changed.connect(lambda *_: self.actions.resort())
-        training = getattr(w, "training", None)
-        if training is not None and hasattr(training, "active_run_changed"):
-            training.active_run_changed.connect(self._active_run_changed)
-            training.run_finished.connect(lambda *_: self.refresh_runs())
+        w.training.active_run_changed.connect(self._active_run_changed)
+        w.training.run_finished.connect(lambda *_: self.refresh_runs())
         self.canvas.viewport().installEventFilter(self)
         self.overlay.set_threshold(p.threshold())
 

@@ -124,10 +124,8 @@ class SearchController(QObject):
         window.annotator.media_loaded.connect(self._media_loaded)
         window.doc.tags_changed.connect(self._tags_changed)
         window.panels.tags_panel.suggestion_accepted.connect(self._accept)
-        if hasattr(window, "training"):
-            window.training.run_finished.connect(self._run_finished)
-        if hasattr(window, "close_hooks"):
-            window.close_hooks.append(self.shutdown)
+        window.training.run_finished.connect(self._run_finished)
+        window.close_hooks.append(self.shutdown)
         self.refresh_runs()
 
     # -- runs --------------------------------------------------------------------------

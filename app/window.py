@@ -11,6 +11,7 @@ from app.document import Document
 from app.imaging import ImageLoadError
 from app.menus import build_menus
 from app.review import ReviewController
+from app.search_controller import SearchController
 from app.panels import PanelsController
 from app.store import browse
 from app.store.project import Project
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self.doc.boxes_changed.connect(self.training.data_changed)
         self.actions = build_menus(self)
         self.review = ReviewController(self)   # follows self.training's active run
+        self.search = SearchController(self)   # visual search dock + tag suggestions
         self._arrange_docks()
         help_menu = self.help_menu.menuAction()   # menus added by controllers go before Help
         self.menuBar().removeAction(help_menu)

@@ -64,7 +64,6 @@ def test_panel_file_drop_is_a_query(panel, qtbot, tmp_path):
 
 @pytest.mark.slow
 def test_controller_in_the_main_window(qtbot, tmp_path, trained_embedder):
-    from app.search_controller import SearchController
     from app.window import MainWindow
     from tests.embedding.conftest import make_project
 
@@ -72,7 +71,7 @@ def test_controller_in_the_main_window(qtbot, tmp_path, trained_embedder):
     project.update_run(run_id, status="finished")
     w = MainWindow(project)
     qtbot.addWidget(w)
-    search = SearchController(w)
+    search = w.search                                   # the window's own controller
     try:
         panel = search.panel
         assert panel.current_run() == run_id
@@ -100,6 +99,5 @@ def test_controller_in_the_main_window(qtbot, tmp_path, trained_embedder):
             tags.suggestion_buttons()[0].click()
         assert suggested in project.media_tags(untagged)
     finally:
-        search.shutdown()
-        w.close()
+        w.close()                                       # its close hook stops the worker
         project.close()
