@@ -36,8 +36,10 @@ def summarise_event(e: dict) -> str | None:
     if k == "checkpoint":
         return f"saved {e['kind']} checkpoint after epoch {e['epoch']}"
     if k == "finished":
-        best = e.get("best_map")
-        return ("finished" + (f", best mAP {best:.3f}" if isinstance(best, (int, float)) else "")
+        best, name = e.get("best_map"), "mAP"
+        if not isinstance(best, (int, float)):   # embedders report retrieval precision
+            best, name = e.get("best_precision_at_1"), "precision@1"
+        return ("finished" + (f", best {name} {best:.3f}" if isinstance(best, (int, float)) else "")
                 + (" (stopped early)" if e.get("early_stopped") else ""))
     if k == "cancelled":
         return f"cancelled at epoch {e['epoch'] + 1}, step {e['step']}; checkpoint {e['checkpoint']}"
