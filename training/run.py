@@ -102,6 +102,34 @@ def _ddp_all_reduce(world: int) -> Callable[[torch.Tensor], torch.Tensor]:
     return reduce
 
 
+def resume_hparams(cfg: "TrainConfig", spec, last: Path, load) -> tuple[Any, dict | None]:
+    """Hyperparameters of this run and, when resuming, the saved state it goes on from.
+
+    A resumed run keeps its saved hyperparameters; ``--set`` values still override them.
+    """
+    if not (cfg.resume and last.exists()):
+        return hpmod.parse_overrides(spec.hparams(), cfg.overrides), None
+    state = load(last)
+    if state["template"] != cfg.template:
+        raise ValueError(f"{last} was trained with template {state['template']!r}, "
+                         f"not {cfg.template!r}")
+    return hpmod.parse_overrides(hpmod.from_dict(spec.hparams, state["hparams"]),
+                                 cfg.overrides), state
+
+
+def restore_state(state: dict | None, model, optimizer, scheduler, scaler) -> tuple[int, int]:
+    """Load a saved state into the training objects; returns (epoch, step) to start at."""
+    if state is None:
+        return 0, 0
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    if state["scaler"]:
+        scaler.load_state_dict(state["scaler"])
+    set_rng_state(state["rng"])
+    return state["epoch"], state["step"]
+
+
 def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
     """Train; 0 when finished or cancelled (resumable), 1 when failed."""
     emitter = emitter or Emitter()
@@ -117,16 +145,7 @@ def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
         spec = get_template(cfg.template)
         run_dir = Path(cfg.run_dir)
         last = run_dir / "last.pt"
-        state = None
-        if cfg.resume and last.exists():
-            state = load_detector_checkpoint(last)
-            if state["template"] != cfg.template:
-                raise ValueError(f"{last} was trained with template {state['template']!r}, "
-                                 f"not {cfg.template!r}")
-            hp = hpmod.parse_overrides(hpmod.from_dict(spec.hparams, state["hparams"]),
-                                       cfg.overrides)
-        else:
-            hp = hpmod.parse_overrides(spec.hparams(), cfg.overrides)
+        hp, state = resume_hparams(cfg, spec, last, load_detector_checkpoint)
         seed_everything(hp.seed)
 
         coco = load_coco(cfg.coco, cfg.images)
@@ -152,15 +171,7 @@ def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
             optimizer, lr_lambda(hp, hp.epochs * steps_per_epoch))
         amp = hp.amp and device.type == "cuda"
         scaler = torch.amp.GradScaler("cuda", enabled=amp)
-        start_epoch = start_step = 0
-        if state is not None:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            if state["scaler"]:
-                scaler.load_state_dict(state["scaler"])
-            start_epoch, start_step = state["epoch"], state["step"]
-            set_rng_state(state["rng"])
+        start_epoch, start_step = restore_state(state, model, optimizer, scheduler, scaler)
         if world > 1:
             model = torch.nn.parallel.DistributedDataParallel(
                 model, device_ids=[local_rank] if device.type == "cuda" else None)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from training import hparams as hpmod
-from training.checkpoint import CheckpointError, load_checkpoint, set_rng_state
+from training.checkpoint import CheckpointError, load_checkpoint
 from training.data import collate, worker_init
 from training.embedding.data import (EmbeddingDataset, MPerClassBatchSampler, load_examples,
                                      make_transform, split_examples)
@@ -23,7 +23,8 @@ from training.embedding.metrics import embed_batches, retrieval_metrics
 from training.events import Emitter
 from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
 from training.run import (TrainConfig, _ddp_all_reduce, _dist_setup, _install_signals,
-                          lr_lambda, resolve_device, seed_everything)
+                          lr_lambda, resolve_device, restore_state, resume_hparams,
+                          seed_everything)
 from training.templates import get_template
 from training.trainer import Hook, Trainer
 
@@ -89,16 +90,7 @@ def run_embedder_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
         spec = get_template(cfg.template)
         run_dir = Path(cfg.run_dir)
         last = run_dir / "last.pt"
-        state = None
-        if cfg.resume and last.exists():
-            state = load_embedder_checkpoint(last)
-            if state["template"] != cfg.template:
-                raise ValueError(f"{last} was trained with template {state['template']!r}, "
-                                 f"not {cfg.template!r}")
-            hp = hpmod.parse_overrides(hpmod.from_dict(spec.hparams, state["hparams"]),
-                                       cfg.overrides)
-        else:
-            hp = hpmod.parse_overrides(spec.hparams(), cfg.overrides)
+        hp, state = resume_hparams(cfg, spec, last, load_embedder_checkpoint)
         seed_everything(hp.seed)
 
         data = load_examples(cfg.coco, cfg.images, hp.source)
@@ -125,15 +117,7 @@ def run_embedder_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
             optimizer, lr_lambda(hp, hp.epochs * steps_per_epoch))
         amp = hp.amp and device.type == "cuda"
         scaler = torch.amp.GradScaler("cuda", enabled=amp)
-        start_epoch = start_step = 0
-        if state is not None:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            if state["scaler"]:
-                scaler.load_state_dict(state["scaler"])
-            start_epoch, start_step = state["epoch"], state["step"]
-            set_rng_state(state["rng"])
+        start_epoch, start_step = restore_state(state, model, optimizer, scheduler, scaler)
         if world > 1:
             model = torch.nn.parallel.DistributedDataParallel(
                 model, device_ids=[local_rank] if device.type == "cuda" else None)
