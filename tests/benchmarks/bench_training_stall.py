@@ -68,48 +68,11 @@ def report(name: str, late: list[float], pages: int, extra: str = "") -> None:
           f"pages {pages}{extra}")
 
 
-class CanvasWindow:
-    """Stand-in while app.window does not import: the box canvas in a main window,
-    paged by the annotation controller (image decode + boxes), the panel docked."""
-
-    def __init__(self, project):
-        from PySide6.QtWidgets import QMainWindow
-
-        from app.annotate import AnnotationController
-        from app.document import Document
-        from widgets.canvas import BoxCanvas
-
-        self.window = QMainWindow()
-        self.canvas = BoxCanvas()
-        self.window.setCentralWidget(self.canvas)
-        self.annotator = AnnotationController(Document(project, self.window), self.canvas, self.window)
-        self.ids = [m.id for m in project.list_media()]
-        self.i = 0
-
-    def step(self) -> None:
-        self.i = (self.i + 1) % len(self.ids)
-        self.annotator.show_image(self.ids[self.i])
-
-
 def open_window(project):
-    """(top-level widget, page-one-image callable, training controller)."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QDockWidget
+    """(main window, page-one-image callable, its training controller)."""
+    from app.window import MainWindow
 
-    from app.training_controller import TrainingController
-
-    try:
-        from app.window import MainWindow
-
-        window = MainWindow(project)
-    except ImportError as exc:  # the lead's window is mid-change: measure panel + canvas
-        print(f"(app.window not importable: {exc}; using the canvas + panel)")
-        stand_in = CanvasWindow(project)
-        controller = TrainingController(stand_in.window, project)
-        dock = QDockWidget("Training", stand_in.window)
-        dock.setWidget(controller.panel)
-        stand_in.window.addDockWidget(Qt.RightDockWidgetArea, dock)
-        return stand_in.window, stand_in.step, controller
+    window = MainWindow(project)
 
     def step():
         if window.media_id == window.source.ids[-1]:
@@ -117,12 +80,8 @@ def open_window(project):
         else:
             window.step_media(+1)
 
-    controller = getattr(window, "training", None)
-    if controller is None:  # not wired into the window yet: dock it here
-        controller = TrainingController(window, project)
-        window._dock("Training", controller.panel, Qt.RightDockWidgetArea)
     window.restore_last_media()
-    return window, step, controller
+    return window, step, window.training
 
 
 async def page_for(step, seconds: float) -> int:
