@@ -18,7 +18,7 @@ from app.store.project import Project
 from app.training_controller import TrainingController
 from app.video_controller import VideoController
 from widgets.canvas import BoxCanvas
-from widgets.media_browser import MediaBrowser
+from widgets.media_browser import MediaBrowser, install_file_drop
 from widgets.status import CanvasStatus
 
 LAST_MEDIA = "last_media"
@@ -79,7 +79,10 @@ class MainWindow(QMainWindow):
         help_menu = self.help_menu.menuAction()   # menus added by controllers go before Help
         self.menuBar().removeAction(help_menu)
         self.menuBar().addAction(help_menu)
-        self.setAcceptDrops(True)
+        # Files or folders dropped anywhere on the window (canvas included) are imported.
+        self.drop = install_file_drop(self)
+        install_file_drop(self.canvas.viewport(), self.drop)
+        self.drop.files_dropped.connect(self.import_paths)
 
     def inform(self, title: str, text: str, warning: bool = False) -> QMessageBox:
         """A non-modal message: labelling goes on while it is open."""

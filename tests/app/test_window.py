@@ -201,3 +201,17 @@ def test_screenshot_of_the_real_window(tmp_path, demo_folder):
     assert image.width() >= 800 and image.height() >= 500
     with Project.open(demo_folder) as project:
         assert project.media(int(project.get_setting("last_media"))).name == "shapes_001.jpg"
+
+
+def test_files_dropped_on_the_canvas_are_imported(window, tmp_path):
+    from PIL import Image
+
+    from tests.widgets.test_media_browser import _drop
+
+    folder = tmp_path / "dropped"
+    folder.mkdir()
+    Image.new("RGB", (40, 30), "white").save(folder / "new one.png")
+    before = len(window.source)
+    assert _drop(window.canvas.viewport(), [str(folder)])
+    assert len(window.source) == before + 1
+    assert any(m.name == "new one.png" for m in window.project.list_media())
