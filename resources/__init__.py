@@ -1,1 +1,1 @@
-"""Static resources (theme, icons) and the demo-data generator."""
+"""Resources that are generated rather than shipped: the demo-data generator."""
