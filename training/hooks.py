@@ -47,17 +47,18 @@ class ReporterHook(Hook):
 
 class EvalHook(Hook):
     """Runs ``evaluate_fn(model) -> metrics`` after every epoch (if given) and
-    decides whether the epoch improved (higher mAP, or lower loss without val)."""
+    decides whether the epoch improved (higher ``score_key`` metric — mAP for
+    detectors, precision@1 for embedders — or lower loss without val)."""
 
     def __init__(self, evaluate_fn: Callable[[Any], dict[str, Any]] | None,
-                 emitter: Emitter | None):
-        self.evaluate_fn, self.emitter = evaluate_fn, emitter
+                 emitter: Emitter | None, score_key: str = "map"):
+        self.evaluate_fn, self.emitter, self.score_key = evaluate_fn, emitter, score_key
 
     def after_epoch(self, trainer: Trainer) -> None:
         score = None
         if self.evaluate_fn is not None:
             trainer.metrics = self.evaluate_fn(trainer.unwrapped)
-            score = trainer.metrics.get("map")
+            score = trainer.metrics.get(self.score_key)
             if self.emitter is not None:
                 self.emitter.emit("metrics", epoch=trainer.epoch - 1,
                                   train_loss=trainer.epoch_loss, **trainer.metrics)

@@ -7,6 +7,7 @@ import math
 import os
 import random
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -214,29 +215,46 @@ def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
                      resumed_from=str(last) if state is not None else None,
                      start_epoch=start_epoch)
         outcome = trainer.train()
-        best = run_dir / "best.pt"
-        if outcome == "cancelled":
-            emitter.emit("cancelled", epoch=trainer.epoch, step=trainer.step,
-                         checkpoint=str(last), reason=trainer.stop_reason)
-        else:
-            emitter.emit("finished", epoch=trainer.epoch, best_map=trainer.best_map,
-                         best_path=str(best) if best.exists() else None, last_path=str(last),
-                         elapsed_s=time.time() - trainer.started_at,
-                         early_stopped=outcome == "early_stopped")
-        return 0
-    except Exception as exc:  # every failure becomes an event; the caller decides the exit
-        emitter.emit("failed", message=f"{type(exc).__name__}: {exc}",
-                     traceback=traceback.format_exc(),
-                     epoch=trainer.epoch if trainer is not None else None)
-        return 1
+        return report_outcome(emitter, trainer, outcome, last, best_map=trainer.best_map)
+    except Exception:  # every failure becomes an event; the caller decides the exit
+        return report_failure(emitter, trainer)
     finally:
-        for sig, handler in restore.items():
-            signal.signal(sig, handler)
-        if world > 1:
-            import torch.distributed as dist
+        teardown(restore, world)
 
-            if dist.is_initialized():
-                dist.destroy_process_group()
+
+def report_outcome(emitter: Emitter, trainer: Trainer, outcome: str, last: Path,
+                   **best: Any) -> int:
+    """The terminal event of a run that ended normally; ``best`` names its best metric."""
+    best_path = last.parent / "best.pt"
+    if outcome == "cancelled":
+        emitter.emit("cancelled", epoch=trainer.epoch, step=trainer.step,
+                     checkpoint=str(last), reason=trainer.stop_reason)
+    else:
+        emitter.emit("finished", epoch=trainer.epoch, **best,
+                     best_path=str(best_path) if best_path.exists() else None,
+                     last_path=str(last), elapsed_s=time.time() - trainer.started_at,
+                     early_stopped=outcome == "early_stopped")
+    return 0
+
+
+def report_failure(emitter: Emitter, trainer: Trainer | None) -> int:
+    """Called inside ``except``: the current exception becomes a ``failed`` event."""
+    exc = sys.exc_info()[1]
+    emitter.emit("failed", message=f"{type(exc).__name__}: {exc}",
+                 traceback=traceback.format_exc(),
+                 epoch=trainer.epoch if trainer is not None else None)
+    return 1
+
+
+def teardown(restore: dict[int, Any], world: int) -> None:
+    """Give back the signal handlers and leave the process group."""
+    for sig, handler in restore.items():
+        signal.signal(sig, handler)
+    if world > 1:
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def _install_signals(request_stop: Callable[[str], None]) -> dict[int, Any]:

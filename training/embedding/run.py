@@ -6,8 +6,6 @@ events carry precision@1 / R-precision / MAP@R (``map``/``map50`` stay null).
 from __future__ import annotations
 
 import sys
-import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -23,31 +21,12 @@ from training.embedding.metrics import embed_batches, retrieval_metrics
 from training.events import Emitter
 from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
 from training.run import (TrainConfig, _ddp_all_reduce, _dist_setup, _install_signals,
-                          lr_lambda, resolve_device, restore_state, resume_hparams,
-                          seed_everything)
+                          lr_lambda, report_failure, report_outcome, resolve_device,
+                          restore_state, resume_hparams, seed_everything, teardown)
 from training.templates import get_template
 from training.trainer import Hook, Trainer
 
 FORMAT = "kestrel.embedder"
-
-
-class RetrievalEvalHook(EvalHook):
-    """EvalHook that ranks epochs by validation precision@1 (higher is better)."""
-
-    def after_epoch(self, trainer: Trainer) -> None:
-        score = None
-        if self.evaluate_fn is not None:
-            trainer.metrics = self.evaluate_fn(trainer.unwrapped)
-            score = trainer.metrics.get("precision_at_1")
-            if self.emitter is not None:
-                self.emitter.emit("metrics", epoch=trainer.epoch - 1,
-                                  train_loss=trainer.epoch_loss, **trainer.metrics)
-        if score is None and trainer.epoch_loss is not None:
-            score = -trainer.epoch_loss
-        trainer.improved = score is not None and (trainer.best_score is None
-                                                  or score > trainer.best_score)
-        if trainer.improved:
-            trainer.best_score = score
 
 
 def load_embedder_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
@@ -95,7 +74,7 @@ def run_embedder_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
 
         data = load_examples(cfg.coco, cfg.images, hp.source)
         if data.excluded:
-            print(f"left out of training (a single example each): "
+            print("left out of training (a single example each): "
                   + ", ".join(f"{n} ({c})" for n, c in data.excluded.items()), file=sys.stderr)
         if state is not None and state["class_names"] != data.class_names:
             raise ValueError(f"{last} knows classes {state['class_names']}, the dataset "
@@ -132,7 +111,7 @@ def run_embedder_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
         hooks: list[Hook] = [EarlyStopHook(hp.patience)]
         if rank == 0:
             hooks = [ReporterHook(emitter, cfg.progress_interval_s),
-                     RetrievalEvalHook(evaluate_fn, emitter), CheckpointHook(run_dir, emitter),
+                     EvalHook(evaluate_fn, emitter, score_key="precision_at_1"), CheckpointHook(run_dir, emitter),
                      EarlyStopHook(hp.patience)]
         meta = {"format": FORMAT, "template": cfg.template, "hparams": hpmod.to_dict(hp),
                 "class_names": data.class_names, "source": hp.source}
@@ -155,30 +134,10 @@ def run_embedder_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
                      hparams=hpmod.to_dict(hp), start_epoch=start_epoch,
                      resumed_from=str(last) if state is not None else None)
         outcome = trainer.train()
-        best = run_dir / "best.pt"
-        if outcome == "cancelled":
-            emitter.emit("cancelled", epoch=trainer.epoch, step=trainer.step,
-                         checkpoint=str(last), reason=trainer.stop_reason)
-        else:
-            p1 = trainer.best_score if evaluate_fn is not None else None
-            emitter.emit("finished", epoch=trainer.epoch, best_map=None,
-                         best_precision_at_1=p1,
-                         best_path=str(best) if best.exists() else None, last_path=str(last),
-                         elapsed_s=time.time() - trainer.started_at,
-                         early_stopped=outcome == "early_stopped")
-        return 0
-    except Exception as exc:  # every failure becomes an event; the caller decides the exit
-        emitter.emit("failed", message=f"{type(exc).__name__}: {exc}",
-                     traceback=traceback.format_exc(),
-                     epoch=trainer.epoch if trainer is not None else None)
-        return 1
+        p1 = trainer.best_score if evaluate_fn is not None else None
+        return report_outcome(emitter, trainer, outcome, last, best_map=None,
+                              best_precision_at_1=p1)
+    except Exception:  # every failure becomes an event; the caller decides the exit
+        return report_failure(emitter, trainer)
     finally:
-        import signal
-
-        for sig, handler in restore.items():
-            signal.signal(sig, handler)
-        if world > 1:
-            import torch.distributed as dist
-
-            if dist.is_initialized():
-                dist.destroy_process_group()
+        teardown(restore, world)
