@@ -6,7 +6,7 @@ slot that answers synchronously with ``set_boxes`` wins.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
@@ -144,9 +144,6 @@ class BoxCanvas(ZoomPanView):
         self._boxes.set_shapes([by_id.get(s.id, s) for s in self._boxes.index.shapes])
 
     # -- mouse ----------------------------------------------------------------------------
-    def _to_image(self, pos: QPointF) -> QPointF:
-        return self.mapToScene(pos.toPoint())
-
     def mousePressEvent(self, event) -> None:
         self.setFocus(Qt.MouseFocusReason)
         pos, button = event.position(), event.button()
@@ -397,7 +394,3 @@ class BoxCanvas(ZoomPanView):
                 painter.setPen(pen)
                 painter.drawLine(QPointF(0, y), QPointF(w, y))
                 painter.drawLine(QPointF(x, 0), QPointF(x, h))
-
-    def viewport_point(self, x: float, y: float) -> QPoint:
-        """Viewport position of image point (x, y) — handy for tests and tools."""
-        return self.mapFromScene(QPointF(x, y))

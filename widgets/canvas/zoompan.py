@@ -4,7 +4,7 @@ Scene coordinates are image pixels. Subclasses say how big the image is (``image
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsView
 
@@ -77,6 +77,14 @@ class ZoomPanView(QGraphicsView):
         hs, vs = self.horizontalScrollBar(), self.verticalScrollBar()
         hs.setValue(hs.value() + round(dx))
         vs.setValue(vs.value() + round(dy))
+
+    def _to_image(self, pos: QPointF) -> QPointF:
+        """Image (scene) position of a viewport position."""
+        return self.mapToScene(pos.toPoint())
+
+    def viewport_point(self, x: float, y: float) -> QPoint:
+        """Viewport position of image point (x, y) — handy for tests and tools."""
+        return self.mapFromScene(QPointF(x, y))
 
     def pan(self, dx: float, dy: float) -> None:
         """Move the view content by (dx, dy) viewport pixels."""
