@@ -128,7 +128,7 @@ def cmd_classify(args) -> int:
         names = {t.id: t.name for t in project.tags()}
         if not clf.models:
             raise SearchError("no tag can be learnt: tag some embedded images with at least "
-                              f"two different tags (and run `kestrel embed` first)")
+                              "two different tags (and run `kestrel embed` first)")
         media = {m: project.media(m).name for m in suggestions}
     rows = [{"media_id": m, "name": media[m],
              "tags": [{"tag_id": t, "tag": names[t], "confidence": round(p, 4)} for t, p in s]}

@@ -190,11 +190,12 @@ def main(argv: list[str] | None = None) -> int:
             from training.run import TrainConfig, run_train
             from training.templates import list_templates
 
+            train = run_train
             if args.template in {s.name for s in list_templates("embedder")}:
-                from training.embedding.run import run_embedder_train as run_train
+                from training.embedding.run import run_embedder_train as train
             cfg = TrainConfig(args.coco, args.images, args.template, args.run_dir,
                               args.overrides, args.resume, args.device, args.progress_interval)
-            return run_train(cfg, Emitter(out))
+            return train(cfg, Emitter(out))
         if args.command == "eval":
             return _eval(args, out)
         if args.command == "predict":

@@ -18,8 +18,6 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from training.split import split_indices  # noqa: F401  (the split lives torch-free)
-
 
 # Photos cut short by a few bytes are common in real datasets; they still train
 # (missing rows stay grey) instead of stopping a run after an hour.

@@ -21,10 +21,11 @@ import torch
 from training import hparams as hpmod
 from training.checkpoint import load_detector_checkpoint, set_rng_state
 from training.data import (DetectionDataset, GroupedBatchSampler, coco_ground_truth, collate,
-                           load_coco, make_transforms, split_indices, worker_init)
+                           load_coco, make_transforms, worker_init)
 from training.engine import evaluate
 from training.events import Emitter
 from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
+from training.split import split_indices
 from training.templates import get_template
 from training.trainer import Hook, Trainer
 

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from training.data import (DatasetError, DetectionDataset, GroupedBatchSampler, load_coco,
-                           make_transforms, split_indices)
+                           make_transforms)
+from training.split import split_indices
 from training.engine import coco_metrics
 from training.data import coco_ground_truth
 from training.hparams import DetectorHParams
