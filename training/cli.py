@@ -60,11 +60,13 @@ def _parser() -> argparse.ArgumentParser:
                     "prints one JSON list of COCO results (image_id, category_id, bbox, score)")
     pr.add_argument("--images", type=Path, help="with --coco: the folder file_names are relative to")
 
-    x = sub.add_parser("export", help="TorchScript or ONNX file from a checkpoint")
+    x = sub.add_parser("export", help="TorchScript or ONNX file from a detector or "
+                       "embedder checkpoint")
     x.add_argument("--checkpoint", required=True, type=Path)
     x.add_argument("--format", choices=("torchscript", "onnx"), required=True)
     x.add_argument("--out", required=True, type=Path)
-    x.add_argument("--size", type=int, default=320, help="ONNX tracing image size")
+    x.add_argument("--size", type=int, default=320, help="ONNX tracing image size (detectors; "
+                   "an embedder keeps its run's image_size)")
 
     tp = sub.add_parser("templates", help="list templates and their hyperparameters")
     tp.add_argument("--json", action="store_true")
@@ -201,11 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "predict":
             return _predict(args, out)
         if args.command == "export":
-            from training.export import export_onnx, export_torchscript
+            from training.export import export
 
-            path = (export_torchscript(args.checkpoint, args.out) if args.format == "torchscript"
-                    else export_onnx(args.checkpoint, args.out, args.size))
-            _emit_json(out, {"exported": str(path), "format": args.format})
+            path, kind = export(args.checkpoint, args.format, args.out, args.size)
+            _emit_json(out, {"exported": str(path), "format": args.format, "kind": kind})
             return 0
         if args.command == "weights":
             from training.weights import describe_file, import_weights

@@ -1,18 +1,24 @@
-"""Export a trained detector to TorchScript or ONNX.
+"""Export a trained detector or embedder to TorchScript or ONNX; the checkpoint's
+``format`` says which it is.
 
-Both take one float image tensor [3, H, W] in [0, 1] (RGB) and return
+Detectors: both take one float image tensor [3, H, W] in [0, 1] (RGB) and return
 boxes [N, 4] (xyxy pixels), labels [N] (1..K; subtract 1 for class_names) and
 scores [N]. Detections under the model's internal 0.05 score floor are dropped.
+
+Embedders: a batch [N, 3, S, S] in [0, 1] (RGB, resized to the run's image_size S)
+in, L2-normalised embeddings [N, D] out; see ``training.embedding.export``.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import torch
 from torch import Tensor, nn
 
-from training.checkpoint import load_detector_checkpoint
+from training.checkpoint import (FORMAT, VERSION, CheckpointError, load_checkpoint,
+                                 load_detector_checkpoint)
+from training.embedding.run import FORMAT as EMBEDDER_FORMAT
 from training.predictor import build_from_checkpoint
 
 
@@ -39,21 +45,64 @@ class _ScriptWrapper(nn.Module):
 
 
 def load_model(checkpoint: str | Path) -> nn.Module:
+    """The detector of a detector checkpoint, in eval mode."""
     return build_from_checkpoint(load_detector_checkpoint(checkpoint))
 
 
-def export_torchscript(checkpoint: str | Path, out: str | Path) -> Path:
-    scripted = torch.jit.script(_ScriptWrapper(load_model(checkpoint)).eval())
+def load_any(checkpoint: str | Path) -> tuple[str, dict[str, Any]]:
+    """("detector" or "embedder", the checkpoint's state)."""
+    state = load_checkpoint(checkpoint)
+    if state.get("format") == EMBEDDER_FORMAT:
+        return "embedder", state
+    if state.get("format") != FORMAT:
+        raise CheckpointError(f"{checkpoint}: not a Kestrel detector or embedder checkpoint")
+    if state.get("version", 0) > VERSION:
+        raise CheckpointError(f"{checkpoint}: checkpoint version {state['version']} is newer "
+                              f"than this Kestrel understands ({VERSION})")
+    return "detector", state
+
+
+def export(checkpoint: str | Path, fmt: str, out: str | Path,
+           size: int = 320) -> tuple[Path, str]:
+    """(the written file, "detector" or "embedder"); ``fmt`` is torchscript or onnx."""
+    if fmt not in ("torchscript", "onnx"):
+        raise ValueError(f"unknown export format {fmt!r}")
+    kind, state = load_any(checkpoint)
+    path = (export_torchscript(state, out) if fmt == "torchscript"
+            else export_onnx(state, out, size))
+    return path, kind
+
+
+def _loaded(checkpoint: str | Path | dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    if isinstance(checkpoint, dict):
+        return ("embedder" if checkpoint.get("format") == EMBEDDER_FORMAT else "detector",
+                checkpoint)
+    return load_any(checkpoint)
+
+
+def export_torchscript(checkpoint: str | Path | dict[str, Any], out: str | Path) -> Path:
+    kind, state = _loaded(checkpoint)
+    if kind == "embedder":
+        from training.embedding import export as emb
+
+        return emb.export_torchscript(state, out)
+    scripted = torch.jit.script(_ScriptWrapper(build_from_checkpoint(state)).eval())
     out = Path(out)
     scripted.save(str(out))
     return out
 
 
-def export_onnx(checkpoint: str | Path, out: str | Path, size: int = 320,
+def export_onnx(checkpoint: str | Path | dict[str, Any], out: str | Path, size: int = 320,
                 opset: int = 17) -> Path:
-    """The sample image (``size`` square) only traces the graph: height and width
-    stay dynamic."""
-    wrapper = _OnnxWrapper(load_model(checkpoint)).eval()
+    """Detectors: the sample image (``size`` square) only traces the graph, height and
+    width stay dynamic. Embedders: the batch size is dynamic, the side is the run's
+    image_size (``size`` is not used)."""
+    kind, state = _loaded(checkpoint)
+    if kind == "embedder":
+        from training.embedding import export as emb
+
+        return emb.export_onnx(state, out, opset=opset)
+    wrapper = _OnnxWrapper(build_from_checkpoint(state)).eval()
     sample = torch.rand(3, size, size)
     out = Path(out)
     torch.onnx.export(

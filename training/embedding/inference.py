@@ -25,18 +25,24 @@ _MEAN = np.asarray(IMAGENET_MEAN, np.float32) * 255
 _STD = np.asarray(IMAGENET_STD, np.float32) * 255
 
 
+def build_from_checkpoint(state: dict[str, Any]) -> tuple[torch.nn.Module, Any]:
+    """(model in eval mode, its hparams) of a loaded embedder checkpoint."""
+    spec = get_template(state["template"])
+    hparams = dataclasses.replace(hpmod.from_dict(spec.hparams, state["hparams"]),
+                                  pretrained="none")  # the checkpoint has the weights
+    model = spec.build(num_classes=len(state["class_names"]), hparams=hparams)
+    model.load_state_dict(state["model"])
+    return model.eval(), hparams
+
+
 class Embedder:
     def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu", *,
                  model: torch.nn.Module | None = None, hparams: Any = None,
                  class_names: list[str] | None = None, backbone_only: bool = False):
         if checkpoint is not None:
             state = load_embedder_checkpoint(checkpoint)
-            spec = get_template(state["template"])
-            hparams = dataclasses.replace(hpmod.from_dict(spec.hparams, state["hparams"]),
-                                          pretrained="none")  # the checkpoint has the weights
+            model, hparams = build_from_checkpoint(state)
             class_names = list(state["class_names"])
-            model = spec.build(num_classes=len(class_names), hparams=hparams)
-            model.load_state_dict(state["model"])
             self.template = state["template"]
         if model is None or hparams is None:
             raise ValueError("Embedder needs a checkpoint, or a model and its hparams")
