@@ -123,21 +123,13 @@ def _check_complete(path: Path, ext: str, size: int) -> None:
 
 
 def probe_video(path: Path) -> tuple[int, int, float, int]:
-    import cv2
+    """Size, frame rate and frame count as the video reader sees them: the same
+    backend (PyAV) counts the frames, so the timeline and the stored count agree."""
+    from app.store.video import VideoError, VideoReader
 
-    cap = cv2.VideoCapture(str(path))
     try:
-        if not cap.isOpened():
-            raise ProbeError("cannot open video (unknown codec or corrupt container)")
-        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
-        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        ok, _ = cap.read()
-        if not ok or frames <= 0:
-            raise ProbeError("video has no decodable frames")
-        if width <= 0 or height <= 0:
-            raise ProbeError("video has no frame size")
-        return width, height, fps if fps > 0 else 25.0, frames
-    finally:
-        cap.release()
+        with VideoReader(path, cache_frames=1) as reader:
+            width, height = reader.size
+            return width, height, reader.fps, reader.frame_count
+    except VideoError as exc:
+        raise ProbeError(exc.reason) from None

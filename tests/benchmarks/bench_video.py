@@ -75,8 +75,10 @@ def main() -> int:
     if exe is None and not REAL_CLIP.is_file():
         print("skipped: no imageio-ffmpeg to encode clips and no real clip")
         return 0
+    import av
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"OpenCV {__import__('cv2').__version__}")
+          f"PyAV {av.__version__} (libavcodec {av.library_versions['libavcodec']}), "
+          f"load average {os.getloadavg()[0]:.1f}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         if exe:
@@ -87,7 +89,7 @@ def main() -> int:
                 med, p95, n = random_seeks(clip, args.seeks)
                 rows.append(f"| random seek | {name}, {n} frames | {med:.0f} ms | {p95:.0f} ms |")
                 print(rows[-1], flush=True)
-                if gop == 10:  # the floor of a seek: OpenCV decodes >= 16 frames per seek
+                if gop == 10:  # what each frame a seek decodes costs
                     rate, _ = sequential(clip)
                     rows.append(f"| sequential decode | {name} | {rate:.0f} frames/s | "
                                 f"{1000 / rate:.1f} ms a frame |")
