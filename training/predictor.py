@@ -74,7 +74,10 @@ class Predictor:
         a = a[:, :, :3]
         if bgr:
             a = a[:, :, ::-1]
-        t = torch.from_numpy(np.ascontiguousarray(a)).to(self.device).permute(2, 0, 1)
+        a = np.ascontiguousarray(a)
+        if not a.flags.writeable:  # cached video frames are read-only; torch wants to own them
+            a = a.copy()
+        t = torch.from_numpy(a).to(self.device).permute(2, 0, 1)
         return t.float() / 255.0 if a.dtype == np.uint8 else t.float()
 
     @torch.inference_mode()
