@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.run_lock import RunLock
 from app.store.exporter import export_project
 
 DATASET_DIR = "dataset"
@@ -25,10 +26,13 @@ LAST, BEST = "last.pt", "best.pt"
 
 @dataclass
 class RunLaunch:
+    """A run ready to start. ``lock`` marks this process as the one following it:
+    keep it until the run has ended, then ``release`` it (see app.run_lock)."""
     run_id: int
     run_dir: Path
     argv: list[str]
     dataset: dict = field(default_factory=dict)
+    lock: RunLock | None = None
 
 
 def dataset_summary(project) -> dict:
@@ -57,16 +61,18 @@ def prepare_run(project, template: str, overrides: dict[str, str] | None = None,
                              hyperparameters=overrides, dataset=dataset_summary(project))
     run_dir = runs_root / f"{run_id:04d}-{template}"
     name = f"#{run_id} {template}"
+    lock = RunLock(run_dir)
     try:
+        project.update_run(run_id, run_dir=project.stored_path(run_dir), name=name)
         counts = export_project(project, run_dir / DATASET_DIR, "coco", frames=frames,
                                 link_images=True)
     except BaseException as exc:
         project.update_run(run_id, status="failed", message=f"export failed: {exc}")
+        lock.release()
         raise
-    project.update_run(run_id, run_dir=project.stored_path(run_dir), name=name,
-                       dataset={**project.run(run_id).dataset, **counts})
+    project.update_run(run_id, dataset={**project.run(run_id).dataset, **counts})
     argv = trainer_argv(run_dir, template, overrides, device=device, gpus=gpus)
-    return RunLaunch(run_id, run_dir, argv, counts)
+    return RunLaunch(run_id, run_dir, argv, counts, lock)
 
 
 def trainer_argv(run_dir: Path, template: str, overrides: dict[str, str], *,
@@ -84,13 +90,16 @@ def trainer_argv(run_dir: Path, template: str, overrides: dict[str, str], *,
     return argv
 
 
-def resume_argv(project, run_id: int, device: str | None = None, gpus: int = 1) -> list[str]:
-    """Mark the run running again and build the argv that goes on from last.pt."""
+def prepare_resume(project, run_id: int, device: str | None = None, gpus: int = 1) -> RunLaunch:
+    """Take the run's lock (RunBusy if another process follows it), mark it running
+    again and build the argv that goes on from last.pt."""
     run = project.run(run_id)
     run_dir = project.resolve(run.run_dir)
+    lock = RunLock(run_dir)
     project.update_run(run_id, status="running", message=None, finished_at=None)
-    return trainer_argv(run_dir, run.template, run.hyperparameters, device=device, gpus=gpus,
+    argv = trainer_argv(run_dir, run.template, run.hyperparameters, device=device, gpus=gpus,
                         resume=True)
+    return RunLaunch(run_id, run_dir, argv, dict(run.dataset), lock)
 
 
 def child_env(spare_cores: int = 0) -> dict[str, str]:

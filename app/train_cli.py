@@ -14,6 +14,7 @@ import threading
 import time
 
 from app import runs
+from app.run_lock import RunBusy, reap_interrupted
 from app.store.project import Project
 
 
@@ -37,6 +38,7 @@ def train(project_path: str, template: str | None, sets: list[str], device: str 
     from training.templates import get_template
 
     with Project.open(project_path) as project:
+        reap_interrupted(project)
         if resume_run is not None:
             try:
                 row = runs.run_row(project, project.run(resume_run))
@@ -47,9 +49,11 @@ def train(project_path: str, template: str | None, sets: list[str], device: str 
                                  "to resume from" if not row["has_model"] else
                                  f"run #{resume_run} is {row['status']}; only cancelled or "
                                  "failed runs resume")
-            run_id = resume_run
-            argv = runs.resume_argv(project, run_id, device=device, gpus=gpus)
-            print(f"run #{run_id}: resuming from {row['run_dir']}", file=sys.stderr)
+            try:
+                launch = runs.prepare_resume(project, resume_run, device=device, gpus=gpus)
+            except RunBusy as exc:
+                raise TrainError(f"run #{resume_run}: {exc}") from None
+            print(f"run #{resume_run}: resuming from {row['run_dir']}", file=sys.stderr)
         else:
             if not template:
                 raise TrainError("name a template with --template (see `python -m training templates`)")
@@ -61,10 +65,12 @@ def train(project_path: str, template: str | None, sets: list[str], device: str 
             parse_overrides(spec.hparams(), [f"{k}={v}" for k, v in overrides.items()])
             launch = runs.prepare_run(project, template, overrides, task=spec.task, device=device,
                                       gpus=gpus)
-            run_id, argv = launch.run_id, launch.argv
-            print(f"run #{run_id}: {launch.dataset['images']} images, {launch.dataset['boxes']} boxes "
-                  f"→ {launch.run_dir}", file=sys.stderr)
-        return _follow(project, run_id, argv, quiet)
+            print(f"run #{launch.run_id}: {launch.dataset['images']} images, "
+                  f"{launch.dataset['boxes']} boxes → {launch.run_dir}", file=sys.stderr)
+        try:
+            return _follow(project, launch.run_id, launch.argv, quiet)
+        finally:
+            launch.lock.release()
 
 
 def _follow(project, run_id: int, argv: list[str], quiet: bool) -> int:
@@ -145,6 +151,7 @@ def _duration(seconds) -> str:
 def list_runs(project_path: str, as_json: bool = False) -> int:
     """``kestrel runs``: the run history, oldest first, as a table or JSON."""
     with Project.open(project_path) as project:
+        reap_interrupted(project)
         rows = [runs.run_row(project, r) for r in project.runs()]
     if as_json:
         print(json.dumps(rows, indent=2))

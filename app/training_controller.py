@@ -23,6 +23,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from app import runs
+from app.run_lock import RunBusy, RunLock, reap_interrupted
 from app.training_data import counts, summary
 from app.training_devices import device_choices, find_devices
 from app.training_process import TrainerProcess
@@ -94,6 +95,7 @@ class TrainingController(QObject):
         self._recount.start()
 
     def refresh_history(self) -> None:
+        reap_interrupted(self.project)   # runs a crashed window or command left "running"
         self.panel.set_history([runs.run_row(self.project, r) for r in reversed(self.project.runs())])
 
     def _values_changed(self, values: dict) -> None:
@@ -132,7 +134,8 @@ class TrainingController(QObject):
             self.panel.show_error(f"could not prepare the run: {exc}")
             self.refresh_history()
             return
-        await self._follow(launch.run_id, launch.argv, f"#{launch.run_id} {template}")
+        await self._follow(launch.run_id, launch.argv, f"#{launch.run_id} {template}",
+                           lock=launch.lock)
 
     def resume(self, run_id: int) -> None:
         if self.is_training():
@@ -140,9 +143,14 @@ class TrainingController(QObject):
             return
         run = self.project.run(run_id)
         device, gpus = self.panel.current_device()
-        argv = runs.resume_argv(self.project, run_id, device=device, gpus=gpus)
+        try:
+            launch = runs.prepare_resume(self.project, run_id, device=device, gpus=gpus)
+        except RunBusy as exc:
+            self.panel.show_error(str(exc))
+            return
         self.run_id = run_id
-        self._spawn(self._follow(run_id, argv, f"#{run_id} {run.template} (resumed)", resumed=True))
+        self._spawn(self._follow(run_id, launch.argv, f"#{run_id} {run.template} (resumed)",
+                                 resumed=True, lock=launch.lock))
 
     def cancel(self) -> None:
         if self.process is not None and self.process.cancel():
@@ -172,7 +180,10 @@ class TrainingController(QObject):
         return int(value) if value and value.isdigit() else None
 
     # -- one child process -----------------------------------------------------------------
-    async def _follow(self, run_id: int, argv: list[str], title: str, resumed: bool = False) -> None:
+    async def _follow(self, run_id: int, argv: list[str], title: str, resumed: bool = False,
+                      lock: RunLock | None = None) -> None:
+        """Run the trainer and fold its events in; ``lock`` (this process follows the
+        run) is released when it has ended."""
         self.run_id = self.shown_run = run_id
         run_dir = self.project.resolve(self.project.run(run_id).run_dir)
         log = open(run_dir / runs.LOG_FILE, "a", encoding="utf-8")
@@ -195,6 +206,8 @@ class TrainingController(QObject):
             runs.mark_crashed(self.project, run_id, -1, f"{type(exc).__name__}: {exc}")
         finally:
             log.close()
+            if lock is not None:
+                lock.release()
             self.process, self.run_id = None, None
         run = self.project.run(run_id)
         self.panel.run_ended(run.status, (run.message or "").split("\n")[0])

@@ -1,0 +1,112 @@
+"""Who is following a training run: an OS file lock in the run folder.
+
+The process that launches a trainer (the window or ``kestrel train``) holds
+``owner.lock`` while the run is marked running. The operating system releases the
+lock when that process ends, however it ends (a crash, a kill, a power cut), so a
+run still marked "running" whose lock is free was interrupted: nobody is reading its
+trainer any more (which dies on its next event, its pipe gone) and the record will
+never be finished. ``reap_interrupted`` says so in the record, and the run can be
+resumed from its last checkpoint like any failed run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+LOCK_FILE = "owner.lock"
+
+if os.name == "nt":
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        # flock: a second open of the file conflicts even within this process.
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class RunBusy(RuntimeError):
+    """Another process is following this run."""
+
+
+class RunLock:
+    """Held for as long as this process follows the run; ``release`` when done."""
+
+    def __init__(self, run_dir: str | os.PathLike):
+        self._fd: int | None = None
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.path = run_dir / LOCK_FILE
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _try_lock(self._fd):
+            os.close(self._fd)
+            self._fd = None
+            raise RunBusy(f"{run_dir.name} is being trained by another process")
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                _unlock(self._fd)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> "RunLock":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def __del__(self):
+        self.release()
+
+
+def is_followed(run_dir: str | os.PathLike) -> bool | None:
+    """True while some process holds the run's lock; False when nobody does; None
+    when the run never had one (a run still being exported, or an older project)."""
+    path = Path(run_dir) / LOCK_FILE
+    if not path.is_file():
+        return None
+    fd = os.open(path, os.O_RDWR)
+    try:
+        if _try_lock(fd):
+            _unlock(fd)
+            return False
+        return True
+    finally:
+        os.close(fd)
+
+
+INTERRUPTED = ("interrupted: the window or command that ran it stopped before the run "
+               "ended (closed by force, crashed or killed)")
+
+
+def reap_interrupted(project) -> list[int]:
+    """Mark runs recorded as running that nobody follows as failed; their ids."""
+    reaped = []
+    for run in project.runs():
+        if run.status != "running" or not run.run_dir:
+            continue
+        if is_followed(project.resolve(run.run_dir)) is False:
+            project.update_run(run.id, status="failed", message=INTERRUPTED)
+            reaped.append(run.id)
+    return reaped
