@@ -34,6 +34,7 @@ import numpy as np
 
 FORWARD_STEPS = 24   # forward gaps decoded in place even across a keyframe
 BACKFILL = 6         # frames decoded ahead of a backward single step, for the next steps
+THREAD_TYPE = "AUTO"  # FFmpeg decodes with frame and slice threads
 MAX_RETRIES = 3      # keyframes further back tried when a seek misses the target
 
 
@@ -56,8 +57,9 @@ class VideoReader:
         import av  # here, not at the top: the window starts without it (60 ms)
 
         self._av = av
+        self._container = None
         try:
-            self._container = av.open(str(self.path))
+            self._open_container()
         except (av.FFmpegError, UnicodeDecodeError) as exc:
             raise VideoError(self.path, f"cannot open video (unknown codec, not a video, "
                              f"or damaged container: {_reason(exc)})") from None
@@ -72,11 +74,18 @@ class VideoReader:
             self.close()
             raise
 
+    def _open_container(self) -> None:
+        if self._container is not None:
+            self._container.close()
+        self._container = self._av.open(str(self.path))
+        if self._container.streams.video:
+            self._stream = self._container.streams.video[0]
+            self._stream.thread_type = THREAD_TYPE
+
     def _open_stream(self) -> None:
         if not self._container.streams.video:
             raise VideoError(self.path, "no video stream")
-        stream = self._stream = self._container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream = self._stream
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         self.fps = float(rate) if rate else 25.0
         self._time_base = float(stream.time_base or 0)
@@ -245,10 +254,7 @@ class VideoReader:
         """Position the decoder so that it next yields keyframe ``self._keys[key]``."""
         self.stats["seeks"] += 1
         if self._counting:   # streams without timestamps cannot seek: start over
-            self._container.close()
-            self._container = self._av.open(str(self.path))
-            self._stream = self._container.streams.video[0]
-            self._stream.thread_type = "AUTO"
+            self._open_container()
             self._next = 0
         else:
             # Demuxers index keyframes by presentation time (mov's seek compares pts
