@@ -76,6 +76,8 @@ def build_menus(w) -> dict[str, QAction]:
     m = bar.addMenu("Vi&deo")
     add(m, "outside", "Selected objects lea&ve the picture from this frame",
         lambda: w.video.mark_selected_outside(), "O")
+    w.video.tracking.bind(add(m, "track_forward", "&Track forward",
+                              lambda: w.video.tracking.start(), "T"))
     add(m, "interpolate", "Re-&interpolate all tracks",
         lambda: w.video.edits.interpolate(w.video.media_id) if w.video.media_id else None)
     add(m, "sampling", "&Dataset frames of this video…", lambda: w.video.choose_sampling())

@@ -23,5 +23,6 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Left / Right (Shift: ×10)", "Video: previous / next frame"),
     ("Space", "Video: play / pause"),
     ("O", "Video: the selected objects leave the picture from this frame"),
+    ("T", "Video: track the selected box forward (stops when unsure; Cancel in the status bar)"),
     ("F1", "This sheet"),
 ]

@@ -216,6 +216,29 @@ class VideoEdits:
         self._push(TrackCommand(self.doc, media_id, {track_id}, f"Track {track_id} back in view",
                                 lambda p: p.set_outside(media_id, track_id, frame, on=False)))
 
+    def add_tracked(self, box_id: int, boxes: list[tuple[int, tuple]]) -> int:
+        """Tracked ``boxes`` [(frame, rect)] after ``box_id`` become keyframes of its
+        track, in one step: other boxes of the track on those frames go, and the start
+        box becomes a keyframe too (a box in no track gets a new track). Returns the track."""
+        start = self.project.box(box_id)
+        media_id = start.media_id
+        track = start.track_id if start.track_id is not None else self.project.next_track_id(media_id)
+
+        def edit(p):
+            p.update_box(box_id, track_id=track, source="manual")
+            p.conn.executemany("DELETE FROM boxes WHERE media_id = ? AND track_id = ? AND frame = ? "
+                               "AND source != 'predicted'", [(media_id, track, f) for f, _ in boxes])
+            for f, _ in boxes:
+                p.set_outside(media_id, track, f, on=False)
+            p.add_boxes([dict(media_id=media_id, frame=f, class_id=start.class_id, x1=x1, y1=y1,
+                              x2=x2, y2=y2, track_id=track, author=self.doc.author)
+                         for f, (x1, y1, x2, y2) in boxes])
+
+        loose = {box_id} if start.track_id is None else set()
+        self._push(TrackCommand(self.doc, media_id, {track},
+                                f"Track forward (track {track}, {len(boxes)} frames)", edit, loose))
+        return track
+
     def interpolate(self, media_id: int, track_ids: list[int] | None = None) -> None:
         """Re-interpolate tracks (all of the video's by default), e.g. after an import."""
         tracks = set(track_ids) if track_ids is not None else set(self.project.track_ids(media_id))

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QInputDialog
 from app.store import sampling
 from app.store.video import VideoError
 from app.video_commands import VideoEdits
+from app.track_forward import TrackForwardController
 from app.video_player import VideoPlayer
 from widgets.timeline import Timeline
 
@@ -34,6 +35,7 @@ class VideoController(QObject):
         self._enable_shortcuts(False)
         window.doc.boxes_changed.connect(self._boxes_changed)
         self.media_id: int | None = None
+        self.tracking = TrackForwardController(self)
 
     def _enable_shortcuts(self, on: bool) -> None:
         # Only while a video is shown: on images, arrows nudge boxes and Space pans.
@@ -55,6 +57,7 @@ class VideoController(QObject):
         self._update_markers()
         self.timeline.show()
         self._enable_shortcuts(True)
+        self.tracking.update_action()
 
     def close_media(self) -> None:
         if self.media_id is None:
@@ -64,6 +67,7 @@ class VideoController(QObject):
         self.annotator.frame_edits = None
         self.timeline.hide()
         self._enable_shortcuts(False)
+        self.tracking.update_action()
 
     def _show(self, index: int, image) -> None:
         if self.media_id is not None:
