@@ -47,29 +47,38 @@ class ReporterHook(Hook):
 
 class EvalHook(Hook):
     """Runs ``evaluate_fn(model) -> metrics`` after every epoch (if given) and
-    decides whether the epoch improved (higher ``score_key`` metric — mAP for
-    detectors, precision@1 for embedders — or lower loss without val)."""
+    decides whether the epoch improved: a higher score, compared metric by metric in
+    the order of ``score_keys`` (mAP then mAP50 for detectors; precision@1 then MAP@R
+    for embedders, whose precision@1 often ties at 1.0 on easy data), or a lower loss
+    without validation. Counts the epochs since the last improvement in
+    ``trainer.stale_epochs`` (saved in checkpoints, so early stopping resumes too)."""
 
     def __init__(self, evaluate_fn: Callable[[Any], dict[str, Any]] | None,
-                 emitter: Emitter | None, score_key: str = "map"):
-        self.evaluate_fn, self.emitter, self.score_key = evaluate_fn, emitter, score_key
+                 emitter: Emitter | None, score_keys: tuple[str, ...] = ("map", "map50")):
+        self.evaluate_fn, self.emitter, self.score_keys = evaluate_fn, emitter, score_keys
 
     def after_epoch(self, trainer: Trainer) -> None:
         score = None
         if self.evaluate_fn is not None:
             trainer.metrics = self.evaluate_fn(trainer.unwrapped)
-            score = trainer.metrics.get(self.score_key)
+            if trainer.metrics.get(self.score_keys[0]) is not None:
+                score = [_number(trainer.metrics.get(k)) for k in self.score_keys]
             if self.emitter is not None:
                 self.emitter.emit("metrics", epoch=trainer.epoch - 1,
                                   train_loss=trainer.epoch_loss, **trainer.metrics)
         if score is None and trainer.epoch_loss is not None:
-            score = -trainer.epoch_loss
-        trainer.improved = score is not None and (trainer.best_score is None
-                                                  or score > trainer.best_score)
+            score = [-trainer.epoch_loss]
+        best = trainer.best_score
+        trainer.improved = score is not None and (best is None or score > best)
+        trainer.stale_epochs = 0 if trainer.improved else trainer.stale_epochs + 1
         if trainer.improved:
             trainer.best_score = score
             if trainer.metrics and trainer.metrics.get("map") is not None:
                 trainer.best_map = trainer.metrics["map"]
+
+
+def _number(value: Any) -> float:
+    return float(value) if value is not None else float("-inf")
 
 
 class CheckpointHook(Hook):
@@ -95,14 +104,12 @@ class CheckpointHook(Hook):
 
 
 class EarlyStopHook(Hook):
-    """Stop after ``patience`` epochs without improvement (0 disables it)."""
+    """Stop after ``patience`` epochs without improvement (0 disables it); runs after
+    EvalHook, which counts them in ``trainer.stale_epochs``."""
 
     def __init__(self, patience: int):
-        self.patience, self.bad = patience, 0
+        self.patience = patience
 
     def after_epoch(self, trainer: Trainer) -> None:
-        if self.patience <= 0:
-            return
-        self.bad = 0 if trainer.improved else self.bad + 1
-        if self.bad >= self.patience:
+        if self.patience > 0 and trainer.stale_epochs >= self.patience:
             trainer.early_stop = True

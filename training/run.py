@@ -132,6 +132,18 @@ def restore_state(state: dict | None, model, optimizer, scheduler, scaler) -> tu
     return state["epoch"], state["step"]
 
 
+def restore_progress(trainer: Trainer, state: dict | None) -> None:
+    """What the hooks need to go on as if never stopped: the best score so far (the
+    next best.pt must beat it), the last metrics, the epochs without improvement."""
+    if state is None:
+        return
+    best = state.get("best_score")
+    trainer.best_score = [best] if isinstance(best, (int, float)) else best  # older: a number
+    trainer.best_map = state.get("best_map")
+    trainer.metrics = state.get("metrics") or None
+    trainer.stale_epochs = int(state.get("stale_epochs") or 0)
+
+
 def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
     """Train; 0 when finished or cancelled (resumable), 1 when failed."""
     emitter = emitter or Emitter()
@@ -204,9 +216,7 @@ def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
             steps_per_epoch=steps_per_epoch, hooks=hooks + cfg.extra_hooks, amp=amp,
             grad_clip=hp.grad_clip, start_epoch=start_epoch, start_step=start_step, meta=meta,
             all_reduce=_ddp_all_reduce(world) if world > 1 else None, world_size=world)
-        if state is not None:
-            trainer.best_score, trainer.best_map = state.get("best_score"), state.get("best_map")
-            trainer.metrics = state.get("metrics") or None
+        restore_progress(trainer, state)
         if stop:
             trainer.request_stop(stop[0])
         emitter.emit("started", run_dir=str(run_dir), template=cfg.template, device=str(device),

@@ -46,8 +46,9 @@ class Trainer:
         self.meta = meta or {}
         self.metrics: dict[str, Any] | None = None
         self.epoch_loss: float | None = None
-        self.best_score: float | None = None
+        self.best_score: list[float] | None = None   # see EvalHook
         self.best_map: float | None = None
+        self.stale_epochs = 0          # epochs since the last improvement
         self.improved = False
         self.early_stop = False
         self.stop_reason: str | None = None
@@ -72,7 +73,7 @@ class Trainer:
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
             "epoch": self.epoch, "step": self.step,
             "metrics": self.metrics or {}, "best_map": self.best_map,
-            "best_score": self.best_score,
+            "best_score": self.best_score, "stale_epochs": self.stale_epochs,
             "rng": rng_state(),
         }
 

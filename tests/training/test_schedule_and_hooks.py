@@ -4,9 +4,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from training.hooks import EarlyStopHook
+from training.hooks import EarlyStopHook, EvalHook
 from training.hparams import DetectorHParams, parse_overrides
-from training.run import lr_lambda
+from training.run import lr_lambda, restore_progress
 
 
 def test_warmup_then_cosine():
@@ -27,15 +27,55 @@ def test_multistep_and_constant():
     assert const(0) == const(99) == 1.0
 
 
+def _trainer(**kw):
+    base = dict(metrics=None, epoch_loss=1.0, best_score=None, best_map=None, stale_epochs=0,
+                improved=False, early_stop=False, unwrapped=None, epoch=1)
+    return SimpleNamespace(**{**base, **kw})
+
+
+def _epochs(trainer, hooks, results):
+    """Run the hooks' after_epoch once per metrics dict; (improved, early_stop) each time."""
+    seen = []
+    for metrics in results:
+        hooks[0].evaluate_fn = lambda _m, metrics=metrics: dict(metrics)
+        for hook in hooks:
+            hook.after_epoch(trainer)
+        seen.append((trainer.improved, trainer.early_stop))
+    return seen
+
+
 def test_early_stop_after_patience():
-    hook, trainer = EarlyStopHook(2), SimpleNamespace(improved=True, early_stop=False)
-    for improved, stop in [(True, False), (False, False), (True, False), (False, False),
-                           (False, True)]:
-        trainer.improved = improved
-        hook.after_epoch(trainer)
-        assert trainer.early_stop is stop
-    off = EarlyStopHook(0)
-    trainer = SimpleNamespace(improved=False, early_stop=False)
-    for _ in range(5):
-        off.after_epoch(trainer)
-    assert trainer.early_stop is False
+    trainer = _trainer()
+    hooks = [EvalHook(None, None), EarlyStopHook(2)]
+    maps = [0.1, 0.1, 0.2, 0.15, 0.2]
+    assert _epochs(trainer, hooks, [{"map": m, "map50": 0.5} for m in maps]) == [
+        (True, False), (False, False), (True, False), (False, False), (False, True)]
+    off = _trainer()
+    assert _epochs(off, [EvalHook(None, None), EarlyStopHook(0)],
+                   [{"map": 0.1, "map50": 0.5}] * 5)[-1] == (False, False)
+
+
+def test_ties_are_broken_by_the_next_metric():
+    # Embedders: precision@1 saturates at 1.0 on easy data; MAP@R still tells epochs apart.
+    trainer = _trainer()
+    hook = EvalHook(None, None, score_keys=("precision_at_1", "map_at_r"))
+    seen = _epochs(trainer, [hook], [{"precision_at_1": 1.0, "map_at_r": r} for r in (0.5, 0.7, 0.6)])
+    assert [improved for improved, _ in seen] == [True, True, False]
+    assert trainer.best_score == [1.0, 0.7] and trainer.stale_epochs == 1
+
+
+def test_patience_and_best_score_survive_a_resume():
+    first = _trainer()
+    hooks = [EvalHook(None, None), EarlyStopHook(3)]
+    _epochs(first, hooks, [{"map": 0.3, "map50": 0.5}, {"map": 0.2, "map50": 0.5},
+                           {"map": 0.2, "map50": 0.5}])
+    state = {"best_score": first.best_score, "stale_epochs": first.stale_epochs,
+             "best_map": first.best_map, "metrics": first.metrics}
+    assert state["stale_epochs"] == 2
+    resumed = _trainer()
+    restore_progress(resumed, state)
+    assert _epochs(resumed, [EvalHook(None, None), EarlyStopHook(3)],
+                   [{"map": 0.25, "map50": 0.9}]) == [(False, True)]   # 3rd stale epoch
+    legacy = _trainer()
+    restore_progress(legacy, {"best_score": 0.4})           # checkpoints before lists
+    assert legacy.best_score == [0.4] and legacy.stale_epochs == 0

@@ -22,7 +22,8 @@ from training.events import Emitter
 from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
 from training.run import (TrainConfig, _ddp_all_reduce, _dist_setup, _install_signals,
                           lr_lambda, report_failure, report_outcome, resolve_device,
-                          restore_state, resume_hparams, seed_everything, teardown)
+                          restore_progress, restore_state, resume_hparams, seed_everything,
+                          teardown)
 from training.templates import get_template
 from training.trainer import Hook, Trainer
 
@@ -111,7 +112,8 @@ def run_embedder_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
         hooks: list[Hook] = [EarlyStopHook(hp.patience)]
         if rank == 0:
             hooks = [ReporterHook(emitter, cfg.progress_interval_s),
-                     EvalHook(evaluate_fn, emitter, score_key="precision_at_1"), CheckpointHook(run_dir, emitter),
+                     EvalHook(evaluate_fn, emitter, score_keys=("precision_at_1", "map_at_r")),
+                     CheckpointHook(run_dir, emitter),
                      EarlyStopHook(hp.patience)]
         meta = {"format": FORMAT, "template": cfg.template, "hparams": hpmod.to_dict(hp),
                 "class_names": data.class_names, "source": hp.source}
@@ -121,9 +123,7 @@ def run_embedder_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
             steps_per_epoch=steps_per_epoch, hooks=hooks + cfg.extra_hooks, amp=amp,
             grad_clip=hp.grad_clip, start_epoch=start_epoch, start_step=start_step, meta=meta,
             all_reduce=_ddp_all_reduce(world) if world > 1 else None, world_size=world)
-        if state is not None:
-            trainer.best_score = state.get("best_score")
-            trainer.metrics = state.get("metrics") or None
+        restore_progress(trainer, state)
         if stop:
             trainer.request_stop(stop[0])
         emitter.emit("started", run_dir=str(run_dir), template=cfg.template, task="embedder",
@@ -134,7 +134,7 @@ def run_embedder_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
                      hparams=hpmod.to_dict(hp), start_epoch=start_epoch,
                      resumed_from=str(last) if state is not None else None)
         outcome = trainer.train()
-        p1 = trainer.best_score if evaluate_fn is not None else None
+        p1 = trainer.best_score[0] if evaluate_fn is not None and trainer.best_score else None
         return report_outcome(emitter, trainer, outcome, last, best_map=None,
                               best_precision_at_1=p1)
     except Exception:  # every failure becomes an event; the caller decides the exit
