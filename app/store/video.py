@@ -107,14 +107,13 @@ class VideoReader:
     def _index_packets(self) -> None:
         """Every frame's pts in presentation order, and which frames are keyframes."""
         packets = []  # (pts, keyframe)
-        self.truncated = False
         try:
             for packet in self._container.demux(self._stream):
                 if packet.size == 0 or packet.is_discard:
                     continue  # the demuxer's end marker; frames an edit list drops
                 packets.append((packet.pts, packet.is_keyframe))
         except self._av.FFmpegError:
-            self.truncated = True  # the frames before the damage stay readable
+            pass  # a damaged or truncated file: the frames before the damage stay readable
         self.frame_count = len(packets)
         pts = [p[0] for p in packets]
         self._counting = None in pts or len(set(pts)) != len(pts)
@@ -203,8 +202,10 @@ class VideoReader:
     def _decode_forward(self, index: int, keep_from: int) -> np.ndarray | None:
         """Decode until frame ``index``; None when the decoder passes it or ends."""
         just_sought = self._next < 0
+        # Frames before ``keep_from`` are decoded only as references for later ones.
+        self._skip_before = self._pts[keep_from] if self._pts else None
         while True:
-            frame = self._next_frame(keep_from)
+            frame = self._next_frame()
             if frame is None:
                 return None
             if self._counting:
@@ -226,9 +227,7 @@ class VideoReader:
                 if position == index:
                     return image
 
-    def _next_frame(self, keep_from: int):
-        # Frames before ``keep_from`` are decoded only as references for later ones.
-        self._skip_before = self._pts[keep_from] if self._pts else None
+    def _next_frame(self):
         if self._frames is None:
             self._frames = self._decode_packets()
         try:
