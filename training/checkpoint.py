@@ -58,7 +58,11 @@ def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, An
 
 
 def load_detector_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
-    state = load_checkpoint(path, map_location)
+    return check_detector(load_checkpoint(path, map_location), path)
+
+
+def check_detector(state: dict[str, Any], path: str | Path) -> dict[str, Any]:
+    """``state`` if it is a detector checkpoint this Kestrel can read; CheckpointError if not."""
     if state.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a Kestrel detector checkpoint")
     if state.get("version", 0) > VERSION:

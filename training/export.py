@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Tuple
 import torch
 from torch import Tensor, nn
 
-from training.checkpoint import (FORMAT, VERSION, CheckpointError, load_checkpoint,
+from training.checkpoint import (FORMAT, CheckpointError, check_detector, load_checkpoint,
                                  load_detector_checkpoint)
 from training.embedding.run import FORMAT as EMBEDDER_FORMAT
 from training.predictor import build_from_checkpoint
@@ -49,17 +49,18 @@ def load_model(checkpoint: str | Path) -> nn.Module:
     return build_from_checkpoint(load_detector_checkpoint(checkpoint))
 
 
+def _kind(state: dict[str, Any]) -> str:
+    return "embedder" if state.get("format") == EMBEDDER_FORMAT else "detector"
+
+
 def load_any(checkpoint: str | Path) -> tuple[str, dict[str, Any]]:
     """("detector" or "embedder", the checkpoint's state)."""
     state = load_checkpoint(checkpoint)
-    if state.get("format") == EMBEDDER_FORMAT:
-        return "embedder", state
-    if state.get("format") != FORMAT:
+    if state.get("format") not in (FORMAT, EMBEDDER_FORMAT):
         raise CheckpointError(f"{checkpoint}: not a Kestrel detector or embedder checkpoint")
-    if state.get("version", 0) > VERSION:
-        raise CheckpointError(f"{checkpoint}: checkpoint version {state['version']} is newer "
-                              f"than this Kestrel understands ({VERSION})")
-    return "detector", state
+    if _kind(state) == "detector":
+        check_detector(state, checkpoint)
+    return _kind(state), state
 
 
 def export(checkpoint: str | Path, fmt: str, out: str | Path,
@@ -75,8 +76,7 @@ def export(checkpoint: str | Path, fmt: str, out: str | Path,
 
 def _loaded(checkpoint: str | Path | dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if isinstance(checkpoint, dict):
-        return ("embedder" if checkpoint.get("format") == EMBEDDER_FORMAT else "detector",
-                checkpoint)
+        return _kind(checkpoint), checkpoint
     return load_any(checkpoint)
 
 
