@@ -132,6 +132,24 @@ def restore_state(state: dict | None, model, optimizer, scheduler, scaler) -> tu
     return state["epoch"], state["step"]
 
 
+def check_resume_classes(state: dict | None, last: Path, class_names: list[str]) -> None:
+    """A run resumes only on the classes it was trained with."""
+    if state is not None and state["class_names"] != class_names:
+        raise ValueError(f"{last} knows classes {state['class_names']}, the dataset "
+                         f"has {class_names}; start a new run instead of resuming")
+
+
+def run_hooks(cfg: TrainConfig, emitter: Emitter, rank: int, evaluate_fn,
+              patience: int, score_keys: tuple[str, ...]) -> list[Hook]:
+    """Progress, evaluation, checkpoints and early stopping, on rank 0 only: it alone
+    evaluates, and the trainer shares its early-stop decision with the other ranks."""
+    if rank != 0:
+        return []
+    return [ReporterHook(emitter, cfg.progress_interval_s),
+            EvalHook(evaluate_fn, emitter, score_keys=score_keys),
+            CheckpointHook(cfg.run_dir, emitter), EarlyStopHook(patience)]
+
+
 def restore_progress(trainer: Trainer, state: dict | None) -> None:
     """What the hooks need to go on as if never stopped: the best score so far (the
     next best.pt must beat it), the last metrics, the epochs without improvement."""
@@ -163,9 +181,7 @@ def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
         seed_everything(hp.seed)
 
         coco = load_coco(cfg.coco, cfg.images)
-        if state is not None and state["class_names"] != coco.class_names:
-            raise ValueError(f"{last} knows classes {state['class_names']}, the dataset "
-                             f"has {coco.class_names}; start a new run instead of resuming")
+        check_resume_classes(state, last, coco.class_names)
         train_idx, val_idx = split_indices(len(coco.images), hp.val_fraction, hp.seed)
         train_ds = DetectionDataset(coco, cfg.images, train_idx, make_transforms(hp, True))
         val_ds = DetectionDataset(coco, cfg.images, val_idx, make_transforms(hp, False))
@@ -204,10 +220,7 @@ def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
             gt = coco_ground_truth(coco, val_idx)
             evaluate_fn = lambda m: evaluate(m, val_loader, device, gt, coco.class_names, amp)  # noqa: E731
 
-        hooks: list[Hook] = [EarlyStopHook(hp.patience)]
-        if rank == 0:
-            hooks = [ReporterHook(emitter, cfg.progress_interval_s), EvalHook(evaluate_fn, emitter),
-                     CheckpointHook(run_dir, emitter), EarlyStopHook(hp.patience)]
+        hooks = run_hooks(cfg, emitter, rank, evaluate_fn, hp.patience, ("map", "map50"))
         meta = {"template": cfg.template, "hparams": hpmod.to_dict(hp),
                 "class_names": coco.class_names, "category_ids": coco.category_ids}
         trainer = Trainer(

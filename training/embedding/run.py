@@ -19,13 +19,12 @@ from training.embedding.data import (EmbeddingDataset, MPerClassBatchSampler, lo
                                      make_transform, split_examples)
 from training.embedding.metrics import embed_batches, retrieval_metrics
 from training.events import Emitter
-from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
 from training.run import (TrainConfig, _ddp_all_reduce, _dist_setup, _install_signals,
-                          lr_lambda, report_failure, report_outcome, resolve_device,
-                          restore_progress, restore_state, resume_hparams, seed_everything,
-                          teardown)
+                          check_resume_classes, lr_lambda, report_failure, report_outcome,
+                          resolve_device, restore_progress, restore_state, resume_hparams,
+                          run_hooks, seed_everything, teardown)
 from training.templates import get_template
-from training.trainer import Hook, Trainer
+from training.trainer import Trainer
 
 FORMAT = "kestrel.embedder"
 
@@ -77,9 +76,7 @@ def run_embedder_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
         if data.excluded:
             print("left out of training (a single example each): "
                   + ", ".join(f"{n} ({c})" for n, c in data.excluded.items()), file=sys.stderr)
-        if state is not None and state["class_names"] != data.class_names:
-            raise ValueError(f"{last} knows classes {state['class_names']}, the dataset "
-                             f"has {data.class_names}; start a new run instead of resuming")
+        check_resume_classes(state, last, data.class_names)
         labels = [e.label for e in data.examples]
         train_idx, val_idx = split_examples(labels, hp.val_fraction, hp.seed)
         pad = hp.crop_padding
@@ -109,12 +106,8 @@ def run_embedder_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
         evaluate_fn = None
         if val_idx and rank == 0:
             evaluate_fn = _evaluate_fn(ref_ds, val_ds, hp, device, amp, data.class_names)
-        hooks: list[Hook] = [EarlyStopHook(hp.patience)]
-        if rank == 0:
-            hooks = [ReporterHook(emitter, cfg.progress_interval_s),
-                     EvalHook(evaluate_fn, emitter, score_keys=("precision_at_1", "map_at_r")),
-                     CheckpointHook(run_dir, emitter),
-                     EarlyStopHook(hp.patience)]
+        hooks = run_hooks(cfg, emitter, rank, evaluate_fn, hp.patience,
+                          ("precision_at_1", "map_at_r"))
         meta = {"format": FORMAT, "template": cfg.template, "hparams": hpmod.to_dict(hp),
                 "class_names": data.class_names, "source": hp.source}
         trainer = Trainer(
