@@ -38,6 +38,13 @@ def ask_text_dialog(parent, title: str, label: str, default: str = "") -> str | 
     return text if ok and text else None
 
 
+def ask_new_name(ask_text, title: str, current: str = "") -> str | None:
+    """A name typed into ``ask_text`` (a panel's injectable dialog), stripped; None when
+    cancelled, blank or unchanged from ``current``."""
+    name = (ask_text(title, "Name:", current) or "").strip()
+    return name if name and name != current else None
+
+
 def ask_color_dialog(parent, initial: str) -> str | None:
     c = QColorDialog.getColor(QColor(initial), parent, "Class colour")
     return c.name() if c.isValid() else None
@@ -172,17 +179,17 @@ class ClassesPanel(QWidget):
 
     # -- intents --------------------------------------------------------------------------
     def add_class(self) -> None:
-        name = self.ask_text("New class", "Name:", "")
-        if name and name.strip():
-            self.add_requested.emit(name.strip())
+        name = ask_new_name(self.ask_text, "New class")
+        if name:
+            self.add_requested.emit(name)
 
     def rename_current(self) -> None:
         row = self.current_row()
         if row is None:
             return
-        name = self.ask_text("Rename class", "Name:", row.name)
-        if name and name.strip() and name.strip() != row.name:
-            self.rename_requested.emit(row.id, name.strip())
+        name = ask_new_name(self.ask_text, "Rename class", row.name)
+        if name:
+            self.rename_requested.emit(row.id, name)
 
     def recolor_current(self) -> None:
         row = self.current_row()

@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
                                QPushButton, QToolButton, QVBoxLayout, QWidget)
 
-from widgets.classes_panel import ask_text_dialog, confirm_dialog
+from widgets.classes_panel import ask_new_name, ask_text_dialog, confirm_dialog
 
 IdRole = Qt.UserRole + 1
 
@@ -157,17 +157,17 @@ class TagsPanel(QWidget):
         return next((t for t in self._tags if t.id == cid), None)
 
     def add_tag(self) -> None:
-        name = self.ask_text("New tag", "Name:", "")
-        if name and name.strip():
-            self.add_requested.emit(name.strip())
+        name = ask_new_name(self.ask_text, "New tag")
+        if name:
+            self.add_requested.emit(name)
 
     def rename_current(self) -> None:
         tag = self._current_tag()
         if tag is None:
             return
-        name = self.ask_text("Rename tag", "Name:", tag.name)
-        if name and name.strip() and name.strip() != tag.name:
-            self.rename_requested.emit(tag.id, name.strip())
+        name = ask_new_name(self.ask_text, "Rename tag", tag.name)
+        if name:
+            self.rename_requested.emit(tag.id, name)
 
     def delete_current(self) -> None:
         tag = self._current_tag()
