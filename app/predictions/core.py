@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from app.runs import model_path
+from app.runs.records import model_path
 
 Item = tuple[int, int]   # (media id, frame); frame 0 for images
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from pycocotools.coco import COCO
 
-from app.cli import main
+from app.shell.cli import main
 from app.store.project import Project
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.document import Document
+from app.labels.document import Document
 from app.store.probe import MediaInfo
 from app.store.project import Project
 from pathlib import Path

@@ -8,15 +8,15 @@ import sys
 def test_window_and_cli_start_without_importing_torch(tmp_path):
     code = f"""
 import sys
-from resources.demo_data import make_demo
+from app.shell.demo import make_demo
 make_demo({str(tmp_path / 'demo')!r}, n_images=2, video=False).close()
-from app.gui import application, open_window
+from app.shell.startup import application, open_window
 app = application()
 w = open_window({str(tmp_path / 'demo')!r})
 w.show()
 w.restore_last_media()
 w.grab()
-import app.cli
+import app.shell.cli
 print(sorted(m for m in ("torch", "torchvision") if m in sys.modules))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

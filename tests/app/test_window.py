@@ -12,8 +12,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from app.store.project import Project
-from app.window import MainWindow
-from resources.demo_data import make_demo
+from app.shell.window import MainWindow
+from app.shell.demo import make_demo
 from tests.widgets.conftest import drag, send_mouse
 
 
@@ -149,7 +149,7 @@ def test_filters_list_the_right_media(window):
 
 
 def test_exception_in_a_slot_is_shown_and_the_window_goes_on(window, qtbot, monkeypatch):
-    from app.errors import ErrorReporter
+    from app.shell.errors import ErrorReporter
     from widgets.error_dialog import ErrorDialog
 
     shown = []
@@ -174,7 +174,7 @@ def test_killed_process_loses_no_edit(demo_folder):
         from PySide6.QtWidgets import QApplication
         app = QApplication([])
         from app.store.project import Project
-        from app.window import MainWindow
+        from app.shell.window import MainWindow
         w = MainWindow(Project.open({str(demo_folder)!r}))
         w.restore_last_media()
         w.doc.add_box(w.media_id, w.project.classes()[0].id, (1, 2, 30, 40))

@@ -43,7 +43,7 @@ SIZE = 96
 
 
 def shapes_items(folder: Path, n: int, seed: int) -> list[tuple[str, tuple, str]]:
-    from resources.demo_data import make_image
+    from app.shell.demo import make_image
 
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)

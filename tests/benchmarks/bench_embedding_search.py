@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from app.search import EmbeddingIndex  # noqa: E402
+from app.search.index import EmbeddingIndex  # noqa: E402
 from app.store._embeddings import EmbeddingKey  # noqa: E402
 from app.store.project import Project  # noqa: E402
 

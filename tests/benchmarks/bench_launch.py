@@ -18,7 +18,7 @@ PROBE = r"""
 import os, sys, time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
-from app.gui import application, open_window
+from app.shell.startup import application, open_window
 app = application()
 w = open_window(sys.argv[1])
 w.show()
@@ -33,7 +33,7 @@ def main() -> None:
     if len(sys.argv) > 1:
         project = sys.argv[1]
     else:
-        from resources.demo_data import make_demo
+        from app.shell.demo import make_demo
 
         project = str(Path(tempfile.mkdtemp()) / "demo")
         make_demo(project).close()

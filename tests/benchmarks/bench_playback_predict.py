@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.predictions.worker import PredictWorker  # noqa: E402
-from app.video_player import VideoPlayer  # noqa: E402
+from app.video.player import VideoPlayer  # noqa: E402
 
 
 class Slow:

@@ -1,5 +1,5 @@
 """A 100,000-image project in the real window: open it, show the browser, scroll to
-the end. Rows come from SQLite through app.browser_source (thumbnails of the fake
+the end. Rows come from SQLite through app.browser.source (thumbnails of the fake
 paths fail fast and show the placeholder, so this measures the data path and view).
 
 Run on demand: ``python tests/benchmarks/bench_project_browser.py``.
@@ -45,7 +45,7 @@ def main() -> None:
     make_project(folder)
     print(f"made a {N:,}-image project in {time.perf_counter() - t:.1f} s")
 
-    from app.gui import application, open_window
+    from app.shell.startup import application, open_window
 
     app = application()
     t0 = time.perf_counter()

@@ -2,7 +2,7 @@
 
 Run on demand: ``python tests/benchmarks/bench_training_stall.py [SECONDS]``.
 
-A demo project (60 images) opens in ``app.window.MainWindow`` (offscreen) with the
+A demo project (60 images) opens in ``app.shell.window.MainWindow`` (offscreen) with the
 Training panel docked; a QTimer probe fires every 5 ms and records how late it is.
 Phase 1 pages through images with no training (baseline); phase 2 starts a run from
 the panel (export, child process, live events and charts) and pages through images
@@ -70,7 +70,7 @@ def report(name: str, late: list[float], pages: int, extra: str = "") -> None:
 
 def open_window(project):
     """(main window, page-one-image callable, its training controller)."""
-    from app.window import MainWindow
+    from app.shell.window import MainWindow
 
     window = MainWindow(project)
 
@@ -132,7 +132,7 @@ def main() -> None:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from resources.demo_data import make_demo
+    from app.shell.demo import make_demo
 
     app = QApplication.instance() or QApplication([])
     loop = qasync.QEventLoop(app)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from app.cli import main
+from app.shell.cli import main
 from tests.embedding.conftest import make_project
 
 pytestmark = pytest.mark.timeout(240)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.embeddings import embed_project, plan_embedding
-from app.search import EmbeddingIndex, TagClassifier, classify_untagged, parse_query, query_vector
+from app.search.embeddings import embed_project, plan_embedding
+from app.search.index import EmbeddingIndex, TagClassifier, classify_untagged, parse_query, query_vector
 from app.store._embeddings import EmbeddingKey
 from tests.embedding.conftest import make_project
 
@@ -66,7 +66,7 @@ def test_search_returns_the_query_first(project):
     vec, key = query_vector(p, run_id, parse_query(f"box:{box.id}"))
     assert EmbeddingIndex.from_store(p, run_id, ["box"]).search(vec, 1)[0].key == key
     # a file is embedded on the fly and finds its own picture
-    from app.embeddings import load_embedder
+    from app.search.embeddings import load_embedder
     vec, key = query_vector(p, run_id, parse_query(str(p.media_path(list(truth)[5]))),
                             lambda: load_embedder(p, run_id))
     assert key is None and index.search(vec, 1)[0].key.media_id == list(truth)[5]

@@ -64,7 +64,7 @@ def test_panel_file_drop_is_a_query(panel, qtbot, tmp_path):
 
 @pytest.mark.slow
 def test_controller_in_the_main_window(qtbot, tmp_path, trained_embedder):
-    from app.window import MainWindow
+    from app.shell.window import MainWindow
     from tests.embedding.conftest import make_project
 
     project, run_id, truth = make_project(tmp_path, trained_embedder, untagged=2)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from app.store.project import Project
-from app.window import MainWindow
+from app.shell.window import MainWindow
 
 # image i: labels (class name, xyxy); the stub predicts per image as below
 LABELS = {0: [("cat", (10, 10, 40, 40)), ("dog", (60, 10, 90, 40))],

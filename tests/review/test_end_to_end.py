@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from app import runs
-from app.cli import main as kestrel
+from app.runs import records as runs
+from app.shell.cli import main as kestrel
 from app.store.exporter import export_project
-from app.window import MainWindow
+from app.shell.window import MainWindow
 from tests.review.conftest import make_project
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ def test_train_predict_cli_and_window(tmp_path, qtbot):
     assert results    # an untrained model at score 0 still boxes something
     assert len(gt.loadRes(str(res)).getAnnIds()) == len(results)
     # the split the trainer used is known again: 1 of 3 images held out
-    from app.predictions.split import val_items
+    from app.review.evaluation import val_items
     assert len(val_items(project, project.run(launch.run_id))) == 1
 
     project.clear_predictions(launch.run_id)            # the window predicts afresh, live

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app.store.project import Project
-from app.window import MainWindow
+from app.shell.window import MainWindow
 from tests.review.conftest import PREDS, StubModel, add_model_run
 
 FRAMES, FPS = 30, 25.0

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from app import review_metrics as rm
+from app.review import metrics as rm
 
 
 def test_iou_matrix():

@@ -3,7 +3,9 @@ import json
 
 import pytest
 
-from app.predictions import core, split
+from app.predictions import core
+
+from app.review import evaluation as split
 from tests.review.conftest import StubModel, add_model_run
 
 

@@ -27,7 +27,7 @@ def trainer_env(monkeypatch, tmp_path):
 
 @pytest.fixture
 def project(tmp_path):
-    from resources.demo_data import make_demo
+    from app.shell.demo import make_demo
 
     p = make_demo(tmp_path / "proj", n_images=8, video=False)
     yield p
@@ -38,7 +38,7 @@ def project(tmp_path):
 def controller(qtbot, project, loop, trainer_env):
     from PySide6.QtWidgets import QMainWindow
 
-    from app.training_controller import TrainingController
+    from app.runs.controller import TrainingController
 
     window = QMainWindow()
     qtbot.addWidget(window)

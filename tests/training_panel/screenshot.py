@@ -45,8 +45,8 @@ def main() -> None:
     import qasync
     from PySide6.QtWidgets import QApplication, QMainWindow
 
-    from app.training_controller import TrainingController
-    from resources.demo_data import make_demo
+    from app.runs.controller import TrainingController
+    from app.shell.demo import make_demo
 
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "training-panel.png"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""``kestrel train`` and ``kestrel runs`` go through app.runs like the panel."""
+"""``kestrel train`` and ``kestrel runs`` go through app.runs.records like the panel."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.cli import main
+from app.shell.cli import main
 from tests.training_panel.helpers import TEMPLATE, TINY
 
 pytestmark = pytest.mark.timeout(240)
@@ -42,7 +42,7 @@ def test_user_errors_exit_2_before_any_run(project, capsys, argv, message):
 
 
 def test_trainer_argv_matches_the_training_cli(tmp_path):
-    from app.runs import trainer_argv
+    from app.runs.records import trainer_argv
     from training.cli import _parser
 
     argv = trainer_argv(tmp_path, TEMPLATE, {"epochs": "3", "milestones": "0.5, 0.8"},

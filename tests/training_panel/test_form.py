@@ -101,8 +101,8 @@ def test_every_registered_template_builds_a_valid_form(qtbot):
 
 
 def test_panel_lists_tasks_templates_and_shows_data(qtbot):
-    from app.training_data import summary
-    from app.training_devices import device_choices, parse_nvidia_smi
+    from app.runs.data import summary
+    from app.runs.devices import device_choices, parse_nvidia_smi
 
     panel = TrainingPanel()
     qtbot.addWidget(panel)
@@ -148,8 +148,8 @@ def test_the_panel_and_controller_start_without_torch(tmp_path):
     code = (
         "import sys, os; os.environ['QT_QPA_PLATFORM'] = 'offscreen';"
         "from PySide6.QtWidgets import QApplication, QMainWindow; app = QApplication([]);"
-        "from resources.demo_data import make_demo; p = make_demo(sys.argv[1], n_images=2, video=False);"
-        "from app.training_controller import TrainingController;"
+        "from app.shell.demo import make_demo; p = make_demo(sys.argv[1], n_images=2, video=False);"
+        "from app.runs.controller import TrainingController;"
         "c = TrainingController(QMainWindow(), p); c.panel.select_template('ssdlite320_mobilenet_v3_large');"
         "assert c.panel.form.editors, 'no form';"
         "bad = [m for m in ('torch', 'torchvision') if m in sys.modules]; assert not bad, bad")

@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from app import runs
-from app.cli import main
-from app.run_lock import INTERRUPTED, RunBusy, RunLock, is_followed, reap_interrupted
+from app.runs import records as runs
+from app.shell.cli import main
+from app.runs.lock import INTERRUPTED, RunBusy, RunLock, is_followed, reap_interrupted
 
 
 def _stale_run(project, tmp_path):
@@ -43,7 +43,7 @@ def test_a_killed_follower_leaves_a_run_that_is_reaped_and_resumable(project, tm
     run_id, run_dir = _stale_run(project, tmp_path)
     code = textwrap.dedent(f"""
         import sys, time
-        from app.run_lock import RunLock
+        from app.runs.lock import RunLock
         lock = RunLock({str(run_dir)!r})
         print("locked", flush=True)
         time.sleep(60)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app import runs
+from app.runs import records as runs
 from tests.training_panel.helpers import TEMPLATE, TINY, set_values, wait_signal, wait_until
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]

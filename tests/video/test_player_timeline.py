@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
 from app.store.video import VideoError
-from app.video_player import VideoPlayer, to_qimage
+from app.video.player import VideoPlayer, to_qimage
 from tests.video import clips
 from widgets.timeline import Timeline
 

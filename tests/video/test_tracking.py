@@ -3,6 +3,8 @@ action that turns its boxes into keyframes in one undo step."""
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ from PySide6.QtTest import QTest
 
 from app.store.project import Project
 from app.store.video import VideoReader
-from app.tracking import TrackForward
+from app.video.tracking import TrackForward
 
 SIZE, FRAMES, GONE = 40, 40, 30      # patch side; clip length; first frame without the patch
 START, STEP = (10, 20), (2, 1)       # where the patch starts, how far it moves a frame
@@ -85,6 +87,31 @@ def test_cancel_stops_between_frames(reader):
     assert len(seen) == 3 and job.stop.reason == "cancelled" and job.stop.frame == 4
 
 
+def _track(clip, disturb: bool = False) -> tuple:
+    """One job on its own reader; ``disturb`` first advances this thread's OpenCV
+    generator, as any other OpenCV call before it would."""
+    if disturb:
+        cv2.randu(np.empty((64, 64), np.uint8), 0, 255)
+    with VideoReader(clip) as r:
+        job = TrackForward(r, 0, truth(0))
+        return tuple((s.frame, s.box, s.confidence) for s in job), job.stop
+
+
+def test_the_same_job_gives_the_same_track_every_time_and_on_any_thread(clip):
+    first = _track(clip)
+    assert len(first[0]) == GONE - 1
+    for i in range(20):
+        assert _track(clip, disturb=i % 2 == 1) == first
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(_track(clip, disturb=True)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [first, first]
+
+
 def test_a_flat_box_has_no_confidence(reader):
     job = TrackForward(reader, 0, (100, 80, 140, 110))      # background only
     assert list(job) == [] and job.stop.reason == "confidence"
@@ -93,7 +120,7 @@ def test_a_flat_box_has_no_confidence(reader):
 # -- the window ----------------------------------------------------------------------
 @pytest.fixture
 def window(qtbot, tmp_path, clip):
-    from app.window import MainWindow
+    from app.shell.window import MainWindow
 
     project = Project.create(tmp_path / "proj")
     project.import_media([clip])

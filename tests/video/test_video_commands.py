@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.document import Document
-from app.video_commands import VideoEdits
+from app.labels.document import Document
+from app.video.commands import VideoEdits
 
 
 @pytest.fixture

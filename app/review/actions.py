@@ -8,12 +8,12 @@ import threading
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from app import commands as cmd
-from app.predictions import split
+from app.labels import commands as cmd
+from app.review import evaluation as split
 from app.predictions.batch import PredictAll
 from app.predictions.core import PredictError, check_checkpoint, record_checkpoint
-from app.review_source import ReviewSource
-from app.runs import events_of
+from app.review.source import ReviewSource
+from app.runs.records import events_of
 
 
 class ReviewActions(QObject):

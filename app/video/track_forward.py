@@ -1,5 +1,5 @@
 """Video → Track forward: the selected box follows its object through the next
-frames (``app.tracking``), and the result becomes keyframes of its track.
+frames (``app.video.tracking``), and the result becomes keyframes of its track.
 
 MIL costs ~40 ms a frame at 640x360, so it runs on a QThread with its own
 ``VideoReader`` (readers are not thread-safe; the player's belongs to its thread).
@@ -15,14 +15,14 @@ import threading
 from PySide6.QtCore import QObject, QThread, Signal
 
 from app.store.video import VideoReader
-from app.tracking import MAX_FRAMES, MIN_CONFIDENCE, TrackForward
+from app.video.tracking import MAX_FRAMES, MIN_CONFIDENCE, TrackForward
 from widgets.task_progress import TaskProgress
 
 
 class _TrackThread(QThread):
     started_total = Signal(int)      # frames it may track at most
     stepped = Signal(int, int)       # frames tracked, frame reached
-    done = Signal(list, object)      # [(frame, rect)], app.tracking.Stop
+    done = Signal(list, object)      # [(frame, rect)], app.video.tracking.Stop
     failed = Signal(str)
 
     def __init__(self, path, start: int, rect, until: int | None, parent=None):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from app import commands as cmd
+from app.labels import commands as cmd
 from app.store.project import Project
 
 

@@ -28,7 +28,7 @@ class TrackCommand(QUndoCommand):
     def __init__(self, doc, media_id: int, tracks: set[int], text: str,
                  edit: Callable[[object], None], boxes: set[int] = frozenset()):
         super().__init__(text)
-        self._doc, self.project = weakref.ref(doc), doc.project   # weak: see app.commands
+        self._doc, self.project = weakref.ref(doc), doc.project   # weak: see app.labels.commands
         self.media_id = media_id
         self.tracks = {t for t in tracks if t is not None}
         self.loose = set(boxes)

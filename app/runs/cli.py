@@ -1,4 +1,4 @@
-"""``kestrel train`` and ``kestrel runs``: the command-line faces of app.runs.
+"""``kestrel train`` and ``kestrel runs``: the command-line faces of app.runs.records.
 
 Training runs in a child process exactly as from the window (same export, same
 argv, same event recording); here its events are read line by line and shown as a
@@ -13,8 +13,8 @@ import sys
 import threading
 import time
 
-from app import runs
-from app.run_lock import RunBusy, reap_interrupted
+from app.runs import records as runs
+from app.runs.lock import RunBusy, reap_interrupted
 from app.store.project import Project
 
 

@@ -13,8 +13,8 @@ with the *first* patch rather than the previous one is deliberate: MIL drifts
 slowly onto the background, and a frame-to-frame score would never notice.
 
 MIL alone lags a few pixels behind a moving object (3-10 px on the test clips)
-and its answer varies from run to run (its Haar features come from OpenCV's
-RNG). So its box is snapped to where the start patch correlates best within a
+and its answer depends on random Haar features and samples (seeded per job, see
+``_seed``). So its box is snapped to where the start patch correlates best within a
 fifth of the box size around it; the confidence is that best correlation. MIL
 still does the searching (the snap never looks further), and it keeps its own
 state: re-initialising it on the snapped box each frame made it far worse.
@@ -37,7 +37,11 @@ without yielding that frame, on:
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import dataclasses
+import sys
+import threading
 from typing import Callable, Iterator
 
 import cv2
@@ -45,6 +49,33 @@ import numpy as np
 
 MIN_CONFIDENCE = 0.5
 MAX_FRAMES = 300          # 10 s at 30 fps; ~12 s of work at 640x360 here
+SEED = 0                  # seeded per job: the same input gives the same track
+
+# MIL draws on two generators: its sampler copies OpenCV's thread-local cv::theRNG()
+# when the tracker is initialised, and its Haar features come from the C library's
+# rand(), one generator for the whole process on glibc. Its boosting step also keeps
+# static buffers. So initialisation (seed, then init) and every update run under one
+# lock: a job's result depends only on the video, the start box and the options, on
+# whichever thread it runs and whatever ran before it.
+_MIL_LOCK = threading.Lock()
+
+
+def _c_srand():
+    try:
+        if sys.platform == "win32":
+            return ctypes.cdll.ucrtbase.srand
+        return ctypes.CDLL(ctypes.util.find_library("c") or None).srand
+    except (OSError, AttributeError):
+        return None
+
+
+_SRAND = _c_srand()
+
+
+def _seed(seed: int) -> None:
+    cv2.setRNGSeed(seed)
+    if _SRAND is not None:
+        _SRAND(ctypes.c_uint(seed))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,8 +95,9 @@ class Stop:
 class TrackForward:
     def __init__(self, reader, start: int, box, *, until: int | None = None,
                  max_frames: int = MAX_FRAMES, min_confidence: float = MIN_CONFIDENCE,
-                 cancel: Callable[[], bool] | None = None):
+                 cancel: Callable[[], bool] | None = None, seed: int = SEED):
         self.reader, self.start = reader, start
+        self.seed = seed
         self.box = tuple(float(v) for v in box)
         self.until, self.max_frames = until, max_frames
         self.min_confidence = min_confidence
@@ -88,7 +120,9 @@ class TrackForward:
         patch = start_grey[y1:y2, x1:x2]
         start_edges = _edges((x1, y1, x2 - x1, y2 - y1), first.shape)
         tracker = cv2.TrackerMIL.create()
-        tracker.init(np.ascontiguousarray(first), (x1, y1, x2 - x1, y2 - y1))
+        with _MIL_LOCK:
+            _seed(self.seed)
+            tracker.init(np.ascontiguousarray(first), (x1, y1, x2 - x1, y2 - y1))
         frame = self.start
         while True:
             frame += 1
@@ -97,7 +131,8 @@ class TrackForward:
                 self.stop = stop
                 return
             image = self.reader.frame(frame)
-            ok, (x, y, w, h) = tracker.update(np.ascontiguousarray(image))
+            with _MIL_LOCK:
+                ok, (x, y, w, h) = tracker.update(np.ascontiguousarray(image))
             if not ok:
                 self.stop = Stop("lost", frame, f"the tracker lost the object at frame {frame}")
                 return

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from app.document import Document
-from app.imaging import ImageLoadError, load_image
+from app.labels.document import Document
+from app.labels.imaging import ImageLoadError, load_image
 from widgets.canvas import BoxCanvas
 from widgets.shapes import BoxShape
 

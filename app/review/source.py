@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from app.browser_source import StoreMediaSource
+from app.browser.source import StoreMediaSource
 
 
 class ReviewSource(StoreMediaSource):

@@ -50,7 +50,7 @@ def _kinds(text: str) -> tuple[str, ...]:
 
 
 def _open(path: str, run_id: int):
-    from app.embeddings import EmbeddingError, run_checkpoint
+    from app.search.embeddings import EmbeddingError, run_checkpoint
     from app.store.project import Project
 
     project = Project.open(path)
@@ -63,7 +63,7 @@ def _open(path: str, run_id: int):
 
 
 def cmd_embed(args) -> int:
-    from app.embeddings import embed_project
+    from app.search.embeddings import embed_project
 
     kinds = _kinds(args.kinds)
     with _open(args.project, args.run) as project:
@@ -93,8 +93,8 @@ def _describe(project, hit) -> dict:
 
 
 def cmd_search(args) -> int:
-    from app.embeddings import load_embedder
-    from app.search import EmbeddingIndex, parse_query, query_vector
+    from app.search.embeddings import load_embedder
+    from app.search.index import EmbeddingIndex, parse_query, query_vector
 
     with _open(args.project, args.run) as project:
         try:
@@ -121,7 +121,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_classify(args) -> int:
-    from app.search import classify_untagged
+    from app.search.index import classify_untagged
 
     with _open(args.project, args.run) as project:
         clf, suggestions = classify_untagged(project, args.run, args.threshold)

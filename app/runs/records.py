@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.run_lock import RunLock
+from app.runs.lock import RunLock
 from app.store.exporter import export_project
 
 DATASET_DIR = "dataset"
@@ -27,7 +27,7 @@ LAST, BEST = "last.pt", "best.pt"
 @dataclass
 class RunLaunch:
     """A run ready to start. ``lock`` marks this process as the one following it:
-    keep it until the run has ended, then ``release`` it (see app.run_lock)."""
+    keep it until the run has ended, then ``release`` it (see app.runs.lock)."""
     run_id: int
     run_dir: Path
     argv: list[str]
@@ -37,7 +37,7 @@ class RunLaunch:
 
 def dataset_summary(project) -> dict:
     """What a run exports: images plus labelled video frames, boxes per class."""
-    from app.training_data import counts
+    from app.runs.data import counts
 
     return {**counts(project), "tags": project.info()["tags"]}
 
@@ -50,7 +50,7 @@ def prepare_run(project, template: str, overrides: dict[str, str] | None = None,
     ``frames`` defaults to every labelled video frame. Safe to call from a worker
     thread with a Project opened there (SQLite connections stay in their thread).
     """
-    from app.training_data import labelled_frames
+    from app.runs.data import labelled_frames
 
     overrides = dict(overrides or {})
     if frames is None:
@@ -113,7 +113,7 @@ def child_env(spare_cores: int = 0) -> dict[str, str]:
     if spare_cores and "OMP_NUM_THREADS" not in env:
         env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) - spare_cores))
     env["PYTHONUNBUFFERED"] = "1"
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])   # the checkout holding training/
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 

@@ -56,7 +56,7 @@ def open_window(folder: str | os.PathLike, create: bool = False, remember_layout
     screenshots always show the default one.
     """
     from app.store.project import Project
-    from app.window import MainWindow
+    from app.shell.window import MainWindow
 
     project = Project.create(folder) if create else Project.open(folder)
     window = MainWindow(project, settings() if remember_layout else None)
@@ -98,7 +98,7 @@ def start_page():
             switch_project(page, folder, create=True)
 
     def demo():
-        from resources.demo_data import make_demo
+        from app.shell.demo import make_demo
 
         folder = Path.home() / "kestrel-demo"
         if not (folder / "kestrel.db").exists():
@@ -115,7 +115,7 @@ def run(project: str | None = None, *, screenshot: str | None = None, goto: str 
     """Open ``project`` (or the last one, or the start page) and run the event loop."""
     _ensure_platform(screenshot)
     app = application()
-    from app.errors import ErrorReporter
+    from app.shell.errors import ErrorReporter
 
     if project is None:
         recent = recent_projects()

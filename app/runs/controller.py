@@ -22,11 +22,11 @@ from typing import Callable
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
-from app import runs
-from app.run_lock import RunBusy, RunLock, reap_interrupted
-from app.training_data import counts, summary
-from app.training_devices import device_choices, find_devices
-from app.training_process import TrainerProcess
+from app.runs import records as runs
+from app.runs.lock import RunBusy, RunLock, reap_interrupted
+from app.runs.data import counts, summary
+from app.runs.devices import device_choices, find_devices
+from app.runs.process import TrainerProcess
 from training.hparams import HParamError, parse_overrides
 from training.templates import get_template, list_templates
 from widgets.training_panel import TrainingPanel

@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QInputDialog
 
 from app.store import sampling
 from app.store.video import VideoError
-from app.video_commands import VideoEdits
-from app.track_forward import TrackForwardController
-from app.video_player import VideoPlayer
+from app.video.commands import VideoEdits
+from app.video.track_forward import TrackForwardController
+from app.video.player import VideoPlayer
 from widgets.timeline import Timeline
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from app.shortcuts import SHORTCUTS
+from app.shell.shortcuts import SHORTCUTS
 
 
 def build_menus(w) -> dict[str, QAction]:
@@ -107,7 +107,7 @@ def _shortcut_sheet(w) -> None:
 def _new_project(w) -> None:
     folder = QFileDialog.getExistingDirectory(w, "Folder for the new project")
     if folder:
-        from app.gui import switch_project
+        from app.shell.startup import switch_project
 
         switch_project(w, folder, create=True)
 
@@ -115,7 +115,7 @@ def _new_project(w) -> None:
 def _open_project(w) -> None:
     folder = QFileDialog.getExistingDirectory(w, "Open a Kestrel project folder")
     if folder:
-        from app.gui import switch_project
+        from app.shell.startup import switch_project
 
         switch_project(w, folder)
 
@@ -145,6 +145,6 @@ def _export(w) -> None:
         return
     folder = QFileDialog.getExistingDirectory(w, "Export into (a new or empty folder)")
     if folder:
-        from app.importing import export_from_window
+        from app.datasets.window import export_from_window
 
         export_from_window(w, folder, fmt)

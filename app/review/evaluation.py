@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app import review_metrics as rm
-from app.runs import DATASET_DIR
+from app.review import metrics as rm
+from app.runs.records import DATASET_DIR
 from app.store.exporter import COCO_FILE
 from training.split import split_indices
 

@@ -39,14 +39,14 @@ class _Worker:
 
     def embedder(self, run_id: int):
         if run_id not in self.embedders:
-            from app.embeddings import load_embedder
+            from app.search.embeddings import load_embedder
 
             self.embedders[run_id] = load_embedder(self.open(), run_id)
         return self.embedders[run_id]
 
     def index(self, run_id: int, kinds: tuple[str, ...]):
         if (run_id, kinds) not in self.indexes:
-            from app.search import EmbeddingIndex
+            from app.search.index import EmbeddingIndex
 
             self.indexes[(run_id, kinds)] = EmbeddingIndex.from_store(self.open(), run_id, kinds)
         return self.indexes[(run_id, kinds)]
@@ -54,7 +54,7 @@ class _Worker:
     def classifier(self, run_id: int, version: int):
         cached = self.classifiers.get(run_id)
         if cached is None or cached[0] != version:
-            from app.search import train_classifier
+            from app.search.index import train_classifier
 
             self.classifiers[run_id] = (version, train_classifier(self.open(), run_id))
         return self.classifiers[run_id][1]
@@ -71,13 +71,13 @@ class _Worker:
 
 def thumbnail(project, key) -> QImage:
     """A small QImage of an image, a video frame or a box (QImage is thread-safe)."""
-    from app.imaging import load_image
+    from app.labels.imaging import load_image
 
     media = project.media(key.media_id)
     path = project.media_path(media)
     if media.kind == "video":
         from app.store.video import VideoReader
-        from app.video_player import to_qimage
+        from app.video.player import to_qimage
 
         with VideoReader(path) as reader:
             image = to_qimage(reader.frame(key.frame))
@@ -130,7 +130,7 @@ class SearchController(QObject):
 
     # -- runs --------------------------------------------------------------------------
     def refresh_runs(self) -> None:
-        from app.embeddings import embedder_runs
+        from app.search.embeddings import embedder_runs
 
         runs = [r for r in embedder_runs(self.project) if r.status in ("finished", "cancelled")]
         current = self.panel.current_run()
@@ -165,7 +165,7 @@ class SearchController(QObject):
         self._submit(self._embed_job, run_id)
 
     def _embed_job(self, run_id: int) -> None:
-        from app.embeddings import embed_project
+        from app.search.embeddings import embed_project
 
         w = self._worker
         counts = embed_project(w.open(), run_id, w.embedder(run_id),
@@ -215,8 +215,8 @@ class SearchController(QObject):
         self._submit(self._search_job, self._request, run_id, query, frame)
 
     def _search_job(self, request: int, run_id: int, query: tuple, frame: int) -> None:
-        from app.imaging import load_image
-        from app.search import query_vector
+        from app.labels.imaging import load_image
+        from app.search.index import query_vector
 
         w = self._worker
         project = w.open()

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from app.search_cli import SEARCH_COMMANDS, add_search_parsers
+from app.search.cli import SEARCH_COMMANDS, add_search_parsers
 from app.store.formats.labelset import FormatError
 from app.store.project import Project, ProjectError
 
@@ -88,7 +88,7 @@ def _window_options(s) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
-        from app.gui import run
+        from app.shell.startup import run
 
         return run()
     try:
@@ -169,7 +169,7 @@ def cmd_info(args) -> None:
 
 
 def cmd_demo(args) -> int:
-    from resources.demo_data import make_demo
+    from app.shell.demo import make_demo
 
     folder = Path(args.dir) if args.dir else Path.home() / "kestrel-demo"
     if (folder / "kestrel.db").exists():
@@ -184,14 +184,14 @@ def cmd_demo(args) -> int:
 
 
 def cmd_open(args) -> int:
-    from app.gui import run
+    from app.shell.startup import run
 
     Project.open(args.project).close()  # a missing project is a one-line user error
     return run(args.project, screenshot=args.screenshot, goto=args.goto)
 
 
 def cmd_train(args) -> int:
-    from app.train_cli import TrainError, train
+    from app.runs.cli import TrainError, train
 
     try:
         return train(args.project, args.template, args.sets, args.device, resume_run=args.resume,
@@ -201,13 +201,13 @@ def cmd_train(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from app.train_cli import list_runs
+    from app.runs.cli import list_runs
 
     return list_runs(args.project, as_json=args.json)
 
 
 def cmd_predict(args) -> int:
-    from app.predict_cli import PredictError, predict
+    from app.predictions.cli import PredictError, predict
 
     try:
         return predict(args.project, args.run, args.media, args.coco_results, args.device,

@@ -96,7 +96,7 @@ def query_vector(project, run_id: int, query: tuple[str, Any], embedder_factory=
                  frame: int = 0) -> tuple[np.ndarray, EmbeddingKey | None]:
     """The query's vector: the stored one when the item is embedded, else computed
     (``embedder_factory()`` gives an Embedder; only called when needed)."""
-    from app.embeddings import PictureReader
+    from app.search.embeddings import PictureReader
 
     kind, value = query
     key = None

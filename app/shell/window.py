@@ -5,18 +5,18 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
-from app.annotate import AnnotationController
-from app.browser_source import StoreMediaSource
-from app.document import Document
-from app.imaging import ImageLoadError
-from app.menus import build_menus
-from app.review import ReviewController
-from app.search_controller import SearchController
-from app.panels import PanelsController
+from app.labels.annotate import AnnotationController
+from app.browser.source import StoreMediaSource
+from app.labels.document import Document
+from app.labels.imaging import ImageLoadError
+from app.shell.menus import build_menus
+from app.review.controller import ReviewController
+from app.search.controller import SearchController
+from app.labels.panels import PanelsController
 from app.store import browse
 from app.store.project import Project
-from app.training_controller import TrainingController
-from app.video_controller import VideoController
+from app.runs.controller import TrainingController
+from app.video.controller import VideoController
 from widgets.canvas import BoxCanvas
 from widgets.media_browser import MediaBrowser, install_file_drop
 from widgets.status import CanvasStatus
@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
         self.annotator.refresh()
 
     def import_paths(self, paths: list[str]) -> None:
-        from app.importing import import_into_window
+        from app.datasets.window import import_into_window
 
         import_into_window(self, paths)
 

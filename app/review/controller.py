@@ -11,10 +11,10 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from app.predictions import split
+from app.review import evaluation as split
 from app.predictions.live import LivePredictions
-from app.review_actions import ReviewActions
-from app.runs import model_path
+from app.review.actions import ReviewActions
+from app.runs.records import model_path
 from widgets.canvas.overlay import OverlayBox, PredictionOverlay
 from widgets.review.panel import ReviewPanel
 
