@@ -32,7 +32,7 @@ def import_paths(project, paths: list[str]) -> tuple[list[str], list[str]]:
         except FormatError as exc:
             problems.append(str(exc))
     if media:
-        report = project.import_media(media)
+        report = project.media.import_files(media)
         done.append(f"{len(report.added)} media files added"
                     + (f", {len(report.already)} already in the project" if report.already else ""))
         problems += [f"{p}: {reason}" for p, reason in report.skipped]

@@ -40,15 +40,15 @@ class AnnotationController(QObject):
         canvas.paste_requested.connect(self.paste)
         doc.boxes_changed.connect(self._on_boxes_changed)
         doc.classes_changed.connect(self.refresh)
-        classes = self.project.classes()
+        classes = self.project.classes.all()
         self.current_class = classes[0].id if classes else None
 
     # -- what is shown -----------------------------------------------------------------
     def show_image(self, media_id: int) -> None:
-        media = self.project.media(media_id)
+        media = self.project.media.get(media_id)
         self.media_id, self.frame = media_id, 0
         try:
-            image = load_image(self.project.media_path(media))
+            image = load_image(self.project.media.path(media))
         except ImageLoadError as exc:
             self.canvas.set_image(None)
             self.canvas.set_boxes([])
@@ -72,11 +72,11 @@ class AnnotationController(QObject):
     def refresh(self) -> None:
         if self.media_id is None:
             return
-        classes = {c.id: c for c in self.project.classes()}
+        classes = {c.id: c for c in self.project.classes.all()}
         if self.current_class not in classes:
             self.current_class = next(iter(classes), None)
         shapes = []
-        for b in self.project.boxes(self.media_id, self.frame):
+        for b in self.project.boxes.of(self.media_id, self.frame):
             if b.source == "predicted":
                 continue  # predictions are drawn by the review overlay
             c = classes[b.class_id]
@@ -96,7 +96,7 @@ class AnnotationController(QObject):
 
     def apply_hotkey(self, key: str) -> None:
         """1–9: set the class of the selection, or of the next box when none is selected."""
-        cls = next((c for c in self.project.classes() if c.hotkey == key), None)
+        cls = next((c for c in self.project.classes.all() if c.hotkey == key), None)
         if cls is None:
             return
         selected = self.canvas.selected_ids()
@@ -138,7 +138,7 @@ class AnnotationController(QObject):
     # -- clipboard ---------------------------------------------------------------------------
     def copy_selection(self) -> None:
         ids = set(self.canvas.selected_ids())
-        self.clipboard = [_plain(b) for b in self.project.boxes(self.media_id, self.frame)
+        self.clipboard = [_plain(b) for b in self.project.boxes.of(self.media_id, self.frame)
                           if b.id in ids]
         if self.clipboard:
             self.message.emit(f"copied {len(self.clipboard)} box(es)")
@@ -146,7 +146,7 @@ class AnnotationController(QObject):
     def paste(self) -> None:
         if self.media_id is None or not self.clipboard:
             return
-        media = self.project.media(self.media_id)
+        media = self.project.media.get(self.media_id)
         boxes = [_clamped(b, media.width, media.height) for b in self.clipboard]
         ids = self.doc.paste_boxes(self.media_id, self.frame, [b for b in boxes if b])
         self.canvas.select(ids)
@@ -155,8 +155,8 @@ class AnnotationController(QObject):
         """Copy all boxes of the previous image in the browser onto this one."""
         if previous_media_id is None or self.media_id is None:
             return
-        boxes = [_plain(b) for b in self.project.boxes(previous_media_id, 0) if b.source != "predicted"]
-        media = self.project.media(self.media_id)
+        boxes = [_plain(b) for b in self.project.boxes.of(previous_media_id, 0) if b.source != "predicted"]
+        media = self.project.media.get(self.media_id)
         boxes = [c for c in (_clamped(b, media.width, media.height) for b in boxes) if c]
         ids = self.doc.paste_boxes(self.media_id, self.frame, boxes, "Copy boxes from previous")
         self.message.emit(f"copied {len(ids)} box(es) from the previous image")

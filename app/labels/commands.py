@@ -40,25 +40,25 @@ class AddBoxes(_DocCommand):
 
     def redo(self):
         rows = self.rows if self.ids is None else [dict(r, id=i) for r, i in zip(self.rows, self.ids)]
-        self.ids = self.project.add_boxes(rows)
+        self.ids = self.project.boxes.add(rows)
         self.doc.notify_boxes({r["media_id"] for r in self.rows})
 
     def undo(self):
-        self.project.delete_boxes(self.ids)
+        self.project.boxes.delete(self.ids)
         self.doc.notify_boxes({r["media_id"] for r in self.rows})
 
 
 class DeleteBoxes(_DocCommand):
     def __init__(self, doc, ids: list[int], text: str = "Delete box"):
         super().__init__(doc, text if len(ids) == 1 else f"{text} ×{len(ids)}")
-        self.saved = [_row(doc.project.box(i)) for i in ids]
+        self.saved = [_row(doc.project.boxes.get(i)) for i in ids]
 
     def redo(self):
-        self.project.delete_boxes([r["id"] for r in self.saved])
+        self.project.boxes.delete([r["id"] for r in self.saved])
         self.doc.notify_boxes({r["media_id"] for r in self.saved})
 
     def undo(self):
-        self.project.add_boxes(self.saved)
+        self.project.boxes.add(self.saved)
         self.doc.notify_boxes({r["media_id"] for r in self.saved})
 
 
@@ -70,14 +70,14 @@ class EditBoxes(_DocCommand):
         self.after = changes
         self.before = {}
         for box_id, fields in changes.items():
-            old = doc.project.box(box_id)
+            old = doc.project.boxes.get(box_id)
             self.before[box_id] = {k: getattr(old, k) for k in fields}
-        self.media = {doc.project.box(i).media_id for i in changes}
+        self.media = {doc.project.boxes.get(i).media_id for i in changes}
 
     def _apply(self, values: dict[int, dict]):
         with self.project.transaction():
             for box_id, fields in values.items():
-                self.project.update_box(box_id, **fields)
+                self.project.boxes.update(box_id, **fields)
         self.doc.notify_boxes(self.media)
 
     def redo(self):
@@ -95,46 +95,46 @@ class AddClass(_DocCommand):
         self.position: int | None = None
 
     def redo(self):
-        self.class_id = self.project.add_class(self.name, self.color, class_id=self.class_id,
+        self.class_id = self.project.classes.add(self.name, self.color, class_id=self.class_id,
                                                position=self.position)
-        cls = next(c for c in self.project.classes() if c.id == self.class_id)
+        cls = next(c for c in self.project.classes.all() if c.id == self.class_id)
         self.color, self.position = cls.color, cls.position
         self.doc.notify_classes()
 
     def undo(self):
-        self.project.delete_class(self.class_id)
+        self.project.classes.delete(self.class_id)
         self.doc.notify_classes()
 
 
 class EditClass(_DocCommand):
     def __init__(self, doc, class_id: int, text: str, **fields):
         super().__init__(doc, text)
-        old = next(c for c in doc.project.classes() if c.id == class_id)
+        old = next(c for c in doc.project.classes.all() if c.id == class_id)
         self.class_id = class_id
         self.after = fields
         self.before = {k: getattr(old, k) or "" for k in fields}
 
     def redo(self):
-        self.project.update_class(self.class_id, **self.after)
+        self.project.classes.update(self.class_id, **self.after)
         self.doc.notify_classes()
 
     def undo(self):
-        self.project.update_class(self.class_id, **self.before)
+        self.project.classes.update(self.class_id, **self.before)
         self.doc.notify_classes()
 
 
 class ReorderClasses(_DocCommand):
     def __init__(self, doc, ids: list[int]):
         super().__init__(doc, "Reorder classes")
-        self.before = [c.id for c in doc.project.classes()]
+        self.before = [c.id for c in doc.project.classes.all()]
         self.after = ids
 
     def redo(self):
-        self.project.reorder_classes(self.after)
+        self.project.classes.reorder(self.after)
         self.doc.notify_classes()
 
     def undo(self):
-        self.project.reorder_classes(self.before)
+        self.project.classes.reorder(self.before)
         self.doc.notify_classes()
 
 
@@ -142,21 +142,20 @@ class DeleteClass(_DocCommand):
     """Deleting a class deletes its boxes; undo brings both back with their ids."""
 
     def __init__(self, doc, class_id: int):
-        self.cls = next(c for c in doc.project.classes() if c.id == class_id)
+        self.cls = next(c for c in doc.project.classes.all() if c.id == class_id)
         super().__init__(doc, f"Delete class {self.cls.name}")
-        rows = doc.project.conn.execute("SELECT id FROM boxes WHERE class_id = ?", (class_id,))
-        self.boxes = [_row(doc.project.box(r[0])) for r in rows]
+        self.boxes = [_row(doc.project.boxes.get(i)) for i in doc.project.boxes.ids_of_class(class_id)]
 
     def redo(self):
-        self.project.delete_class(self.cls.id)
+        self.project.classes.delete(self.cls.id)
         self.doc.notify_classes()
         self.doc.notify_boxes({b["media_id"] for b in self.boxes})
 
     def undo(self):
         c = self.cls
         with self.project.transaction():
-            self.project.add_class(c.name, c.color, c.hotkey, position=c.position, class_id=c.id)
-            self.project.add_boxes(self.boxes)
+            self.project.classes.add(c.name, c.color, c.hotkey, position=c.position, class_id=c.id)
+            self.project.boxes.add(self.boxes)
         self.doc.notify_classes()
         self.doc.notify_boxes({b["media_id"] for b in self.boxes})
 
@@ -165,12 +164,12 @@ class SetTag(_DocCommand):
     def __init__(self, doc, media_ids: list[int], tag_id: int, on: bool, text: str):
         super().__init__(doc, text)
         self.tag_id, self.on = tag_id, on
-        self.before = {m: tag_id in doc.project.media_tags(m) for m in media_ids}
+        self.before = {m: tag_id in doc.project.tags.of(m) for m in media_ids}
 
     def _apply(self, state: dict[int, bool]):
         with self.project.transaction():
             for media_id, on in state.items():
-                self.project.set_media_tag(media_id, self.tag_id, on)
+                self.project.tags.set(media_id, self.tag_id, on)
         self.doc.notify_tags(set(state))
 
     def redo(self):
@@ -187,42 +186,42 @@ class AddTag(_DocCommand):
         self.tag_id: int | None = None
 
     def redo(self):
-        self.tag_id = self.project.add_tag(self.name, tag_id=self.tag_id)
+        self.tag_id = self.project.tags.add(self.name, tag_id=self.tag_id)
         self.doc.notify_tags(set())
 
     def undo(self):
-        self.project.delete_tag(self.tag_id)
+        self.project.tags.delete(self.tag_id)
         self.doc.notify_tags(set())
 
 
 class RenameTag(_DocCommand):
     def __init__(self, doc, tag_id: int, name: str):
-        old = next(t for t in doc.project.tags() if t.id == tag_id)
+        old = next(t for t in doc.project.tags.all() if t.id == tag_id)
         super().__init__(doc, f"Rename tag {old.name}")
         self.tag_id, self.before, self.after = tag_id, old.name, name
 
     def redo(self):
-        self.project.rename_tag(self.tag_id, self.after)
+        self.project.tags.rename(self.tag_id, self.after)
         self.doc.notify_tags(set())
 
     def undo(self):
-        self.project.rename_tag(self.tag_id, self.before)
+        self.project.tags.rename(self.tag_id, self.before)
         self.doc.notify_tags(set())
 
 
 class DeleteTag(_DocCommand):
     def __init__(self, doc, tag_id: int):
-        self.tag = next(t for t in doc.project.tags() if t.id == tag_id)
+        self.tag = next(t for t in doc.project.tags.all() if t.id == tag_id)
         super().__init__(doc, f"Delete tag {self.tag.name}")
         self.media: list[int] = []
 
     def redo(self):
-        self.media = self.project.delete_tag(self.tag.id)
+        self.media = self.project.tags.delete(self.tag.id)
         self.doc.notify_tags(set(self.media))
 
     def undo(self):
         with self.project.transaction():
-            self.project.add_tag(self.tag.name, self.tag.hotkey, tag_id=self.tag.id)
+            self.project.tags.add(self.tag.name, self.tag.hotkey, tag_id=self.tag.id)
             for media_id in self.media:
-                self.project.set_media_tag(media_id, self.tag.id, True)
+                self.project.tags.set(media_id, self.tag.id, True)
         self.doc.notify_tags(set(self.media))

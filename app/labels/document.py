@@ -79,14 +79,14 @@ class Document(QObject):
 
     # -- classes ---------------------------------------------------------------------
     def add_class(self, name: str, color: str | None = None) -> int:
-        if self.project.class_by_name(name.strip()):
+        if self.project.classes.by_name(name.strip()):
             raise ValueError(f"a class named {name.strip()!r} exists already")
         command = cmd.AddClass(self, name.strip(), color)
         self.undo_stack.push(command)
         return command.class_id
 
     def rename_class(self, class_id: int, name: str) -> None:
-        existing = self.project.class_by_name(name.strip())
+        existing = self.project.classes.by_name(name.strip())
         if existing and existing.id != class_id:
             raise ValueError(f"a class named {name.strip()!r} exists already")
         self.undo_stack.push(cmd.EditClass(self, class_id, "Rename class", name=name.strip()))
@@ -102,12 +102,12 @@ class Document(QObject):
 
     # -- tags ------------------------------------------------------------------------
     def set_tag(self, media_ids: list[int], tag_id: int, on: bool) -> None:
-        name = next(t.name for t in self.project.tags() if t.id == tag_id)
+        name = next(t.name for t in self.project.tags.all() if t.id == tag_id)
         text = f"{'Tag' if on else 'Untag'} {name}"
         self.undo_stack.push(cmd.SetTag(self, list(media_ids), tag_id, on, text))
 
     def add_tag(self, name: str) -> int:
-        if any(t.name == name.strip() for t in self.project.tags()):
+        if any(t.name == name.strip() for t in self.project.tags.all()):
             raise ValueError(f"a tag named {name.strip()!r} exists already")
         command = cmd.AddTag(self, name.strip())
         self.undo_stack.push(command)

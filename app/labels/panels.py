@@ -58,22 +58,22 @@ class PanelsController(QObject):
         self.refresh_tags()
 
     def refresh_classes(self) -> None:
-        counts = self.project.class_box_counts()
+        counts = self.project.classes.box_counts()
         self.classes_panel.set_classes([
             ClassRow(c.id, c.name, c.color, c.hotkey, counts.get(c.id, 0))
-            for c in self.project.classes()])
+            for c in self.project.classes.all()])
         if self.annotator.current_class is not None:
             self.classes_panel.set_current(self.annotator.current_class)
 
     # -- tags ----------------------------------------------------------------------------
     def refresh_tags(self) -> None:
-        tags = self.project.tags()
+        tags = self.project.tags.all()
         self.tags_panel.set_tags([TagRow(t.id, t.name, f"Alt+{i + 1}" if i < 9 else None)
                                   for i, t in enumerate(tags)])
         self.media_changed(self.annotator.media_id)
 
     def media_changed(self, media_id: int | None) -> None:
-        self.tags_panel.set_checked(self.project.media_tags(media_id) if media_id else set())
+        self.tags_panel.set_checked(self.project.tags.of(media_id) if media_id else set())
 
     def _tags_changed(self, media_ids: set) -> None:
         if not media_ids:
@@ -83,13 +83,13 @@ class PanelsController(QObject):
 
     def _toggle_tag(self, tag_id: int, on: bool) -> None:
         media_id = self.annotator.media_id
-        if media_id is not None and (tag_id in self.project.media_tags(media_id)) != on:
+        if media_id is not None and (tag_id in self.project.tags.of(media_id)) != on:
             self.doc.set_tag([media_id], tag_id, on)
 
     def toggle_nth_tag(self, n: int) -> None:
-        tags = self.project.tags()
+        tags = self.project.tags.all()
         media_id = self.annotator.media_id
         if media_id is None or n > len(tags):
             return
         tag = tags[n - 1]
-        self.doc.set_tag([media_id], tag.id, tag.id not in self.project.media_tags(media_id))
+        self.doc.set_tag([media_id], tag.id, tag.id not in self.project.tags.of(media_id))

@@ -33,7 +33,7 @@ class PredictAll(QThread):
         try:
             with Project.open(self.root) as project:
                 items = self.items if self.items is not None else all_items(project)
-                todo = [i for i in items if not project.is_predicted(self.run_id, *i)]
+                todo = [i for i in items if not project.predictions.has(self.run_id, *i)]
                 self.progress.emit(0, len(todo))
                 done = 0
                 if todo and not self._cancel:

@@ -19,14 +19,14 @@ def predict(project_dir: str, run_id: int, media: list[str] | None = None,
             score: float = 0.05) -> int:
     with Project.open(project_dir) as project:
         try:
-            project.run(run_id)
+            project.runs.get(run_id)
         except KeyError:
             raise PredictError(f"no run #{run_id} in this project (see `kestrel runs`)") from None
         items = all_items(project)
         if media:
             wanted = set()
             for token in media:
-                hit = [m.id for m in project.list_media() if m.name == token or str(m.id) == token]
+                hit = [m.id for m in project.media.list() if m.name == token or str(m.id) == token]
                 if not hit:
                     raise PredictError(f"no media item named {token!r}")
                 wanted.update(hit)

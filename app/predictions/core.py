@@ -40,8 +40,8 @@ def load_model(project, run_id: int, device: str = "auto", score_threshold: floa
 
 def read_frame(project, media_id: int, frame: int = 0, reader_cache: dict | None = None) -> np.ndarray:
     """RGB uint8 pixels of an image, or of a video frame (decoded, BGR→RGB)."""
-    media = project.media(media_id)
-    path = project.media_path(media)
+    media = project.media.get(media_id)
+    path = project.media.path(media)
     if media.kind == "image":
         from PIL import Image, ImageOps
 
@@ -58,7 +58,7 @@ def read_frame(project, media_id: int, frame: int = 0, reader_cache: dict | None
 
 def class_ids_for(project, class_names: list[str]) -> list[int]:
     """Project class id for each model class (created when missing, as imports do)."""
-    return [project.ensure_class(name) for name in class_names]
+    return [project.classes.ensure(name) for name in class_names]
 
 
 def to_rows(det, class_ids: list[int]) -> list[tuple]:
@@ -72,7 +72,7 @@ def all_items(project) -> list[Item]:
 
     frames = dataset_frames(project)
     items: list[Item] = []
-    for m in project.list_media():
+    for m in project.media.list():
         items += [(m.id, 0)] if m.kind == "image" else [(m.id, f) for f in frames.get(m.id, [])]
     return items
 
@@ -81,7 +81,7 @@ def predict_items(project, run_id: int, model, items: Iterable[Item],
                   progress: Callable[[int, int], None] | None = None,
                   cancelled: Callable[[], bool] = lambda: False, batch_size: int = 4) -> int:
     """Predict and store ``items`` (skipping those already cached); returns how many ran."""
-    items = [i for i in items if not project.is_predicted(run_id, *i)]
+    items = [i for i in items if not project.predictions.has(run_id, *i)]
     class_ids = class_ids_for(project, list(model.class_names))
     readers: dict = {}
     done = 0
@@ -92,7 +92,7 @@ def predict_items(project, run_id: int, model, items: Iterable[Item],
             chunk = items[start:start + batch_size]
             frames = [read_frame(project, m, f, readers) for m, f in chunk]
             for (media_id, frame), det in zip(chunk, model.predict(frames)):
-                project.store_predictions(run_id, media_id, frame, to_rows(det, class_ids))
+                project.predictions.store(run_id, media_id, frame, to_rows(det, class_ids))
             done += len(chunk)
             if progress:
                 progress(done, len(items))
@@ -119,13 +119,13 @@ def check_checkpoint(file: str | Path) -> dict:
 def record_checkpoint(project, file: str | Path, summary: dict) -> int:
     """Copy a checked checkpoint into a run folder and record a finished run for it."""
     file = Path(file)
-    run_id = project.add_run(name=f"imported {file.name}", task="detector",
+    run_id = project.runs.add(name=f"imported {file.name}", task="detector",
                              template=summary["template"], run_dir="",
                              hyperparameters=summary["hparams"])
     run_dir = project.root / "runs" / f"{run_id:04d}-imported"
     run_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy2(file, run_dir / "best.pt")
-    project.update_run(run_id, run_dir=project.stored_path(run_dir), status="finished",
+    project.runs.update(run_id, run_dir=project.stored_path(run_dir), status="finished",
                        message=f"imported from {file}",
                        dataset={"imported": str(file), "classes": summary["class_names"]})
     return run_id
@@ -144,13 +144,13 @@ def coco_results(project, run_id: int, items: Iterable[Item] | None = None) -> l
 
     _labelset, export_items = export_labelset(project, frames=dataset_frames(project))
     image_id = {(it.media_id, it.frame or 0): n for n, it in enumerate(export_items, 1)}
-    cat_id = {c.id: n for n, c in enumerate(project.classes(), 1)}
+    cat_id = {c.id: n for n, c in enumerate(project.classes.all(), 1)}
     wanted = set(items) if items is not None else None
     out = []
-    for media_id, frame in project.predicted_frames(run_id):
+    for media_id, frame in project.predictions.frames(run_id):
         if (wanted is not None and (media_id, frame) not in wanted) or (media_id, frame) not in image_id:
             continue   # a video frame outside the dataset frames has no image id
-        for b in project.predictions(run_id, media_id, frame):
+        for b in project.predictions.boxes(run_id, media_id, frame):
             out.append({"image_id": image_id[(media_id, frame)], "category_id": cat_id[b.class_id],
                         "bbox": [round(b.x1, 2), round(b.y1, 2), round(b.x2 - b.x1, 2),
                                  round(b.y2 - b.y1, 2)], "score": round(float(b.score or 0), 5)})

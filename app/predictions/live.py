@@ -69,7 +69,7 @@ class LivePredictions(QObject):
             self.fps = fps
         if self.run_id is None:
             return
-        if self.project.is_predicted(self.run_id, media_id, frame):
+        if self.project.predictions.has(self.run_id, media_id, frame):
             self._emit(media_id, frame, stale=False)
             return
         if self.worker is not None and self._asked != (media_id, frame):
@@ -85,13 +85,13 @@ class LivePredictions(QObject):
         """Show the current frame again from the store (threshold, run or labels changed)."""
         if self.current is not None and self.run_id is not None:
             m, f = self.current
-            if self.project.is_predicted(self.run_id, m, f):
+            if self.project.predictions.has(self.run_id, m, f):
                 self._emit(m, f, stale=False)
             else:
                 self.shown.emit(m, f, [], False)
 
     def _emit(self, media_id: int, frame: int, stale: bool) -> None:
-        self.shown.emit(media_id, frame, self.project.predictions(self.run_id, media_id, frame), stale)
+        self.shown.emit(media_id, frame, self.project.predictions.boxes(self.run_id, media_id, frame), stale)
 
     def _ready(self, class_names: list) -> None:
         self._class_ids = class_ids_for(self.project, class_names)
@@ -101,7 +101,7 @@ class LivePredictions(QObject):
             return  # an answer from a model no longer in use
         if self._class_ids is None:
             self._class_ids = class_ids_for(self.project, list(det.class_names))
-        self.project.store_predictions(self.run_id, req.media_id, req.frame,
+        self.project.predictions.store(self.run_id, req.media_id, req.frame,
                                        to_rows(det, self._class_ids))
         now = time.monotonic()
         self._done.append(now)
@@ -116,7 +116,7 @@ class LivePredictions(QObject):
             self.stale_answers += 1   # stored for later, not drawn on another frame
             cur = self.current
             if cur and req.media_id == cur[0] and 0 < cur[1] - req.frame <= STALE_SECONDS * self.fps \
-                    and not self.project.is_predicted(self.run_id, *cur):
+                    and not self.project.predictions.has(self.run_id, *cur):
                 self._last = (req.media_id, req.frame)
                 self._emit(req.media_id, req.frame, stale=True)
 

@@ -35,7 +35,7 @@ class ReviewActions(QObject):
         """Predictions become labels (source manual) in one undoable step."""
         rows = []
         for box_id in pred_ids:
-            b = self.project.box(box_id)
+            b = self.project.boxes.get(box_id)
             rows.append(dict(media_id=b.media_id, frame=b.frame, class_id=b.class_id, x1=b.x1,
                              y1=b.y1, x2=b.x2, y2=b.y2, source="manual", author=self.window.doc.author))
         if not rows:
@@ -71,11 +71,11 @@ class ReviewActions(QObject):
         """Accept predictions above the threshold on predicted frames start..end."""
         run_id, thr = self.review.live.run_id, self.review.panel.threshold()
         hidden = set(self.review.panel.hidden())
-        ids = [b.id for _m, f in self.project.predicted_frames(run_id, media_id) if start <= f <= end
-               for b in self.project.predictions(run_id, media_id, f)
+        ids = [b.id for _m, f in self.project.predictions.frames(run_id, media_id) if start <= f <= end
+               for b in self.project.predictions.boxes(run_id, media_id, f)
                if (b.score or 0) >= thr and b.class_id not in hidden]
         missing = sum(1 for f in range(start, end + 1)
-                      if not self.project.is_predicted(run_id, media_id, f))
+                      if not self.project.predictions.has(run_id, media_id, f))
         if missing:
             self.window.statusBar().showMessage(
                 f"{missing} frame(s) in range not predicted yet: run Predict all", 6000)
@@ -177,14 +177,14 @@ class ReviewActions(QObject):
         run_id = self.review.live.run_id
         if run_id is None:
             return None
-        run = self.project.run(run_id)
+        run = self.project.runs.get(run_id)
         ev, scope, n = split.evaluate_run(self.project, run, self.review.iou,
                                           self.review.panel.threshold())
         trainer = {}
         for e in events_of(self.project, run_id):
             if e.get("event") == "metrics" and e.get("per_class"):
                 trainer = e["per_class"]          # the last evaluation wins
-        classes = self.project.classes()
+        classes = self.project.classes.all()
         dialog = self.dialog = self.dialog or MetricsDialog(self.window)
         dialog.set_scope(f"{run.name}: review numbers on the {scope} ({n} predicted frames, "
                          f"IoU ≥ {self.review.iou:.2f}; confusion at score ≥ "

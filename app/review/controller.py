@@ -116,9 +116,9 @@ class ReviewController(QObject):
 
     # -- model ---------------------------------------------------------------------
     def refresh_runs(self) -> None:
-        runs = [(r.id, r.name) for r in self.project.runs()
+        runs = [(r.id, r.name) for r in self.project.runs.all()
                 if r.task == "detector" and model_path(self.project, r.id) is not None]
-        active = self.project.get_setting(ACTIVE_RUN)
+        active = self.project.settings.get(ACTIVE_RUN)
         active = int(active) if active and active.isdigit() else None
         if active not in {r for r, _ in runs}:
             active = None
@@ -134,7 +134,7 @@ class ReviewController(QObject):
         if run_id is not None and model_path(self.project, run_id) is None:
             run_id = None
         if run_id is not None:
-            self.project.set_setting(ACTIVE_RUN, str(run_id))
+            self.project.settings.set(ACTIVE_RUN, str(run_id))
         self.live.set_model(run_id, self.factory_for(run_id) if run_id is not None else None)
         if self.panel.runs.currentData() != run_id:
             self.panel.set_runs([(self.panel.runs.itemData(i), self.panel.runs.itemText(i))
@@ -157,7 +157,7 @@ class ReviewController(QObject):
         self.overlay.set_size(w, h)
         if self.window.video.media_id == media_id:
             return   # frames come through _video_frame
-        self.live.show(media_id, 0, str(self.project.media_path(media_id)))
+        self.live.show(media_id, 0, str(self.project.media.path(media_id)))
 
     def _video_frame(self, index: int, image) -> None:
         media_id = self.window.video.media_id
@@ -177,13 +177,13 @@ class ReviewController(QObject):
 
     def _draw(self, media_id: int, frame: int, boxes: list, stale: bool) -> None:
         self._shown = (media_id, frame)
-        classes = {c.id: c for c in self.project.classes()}
+        classes = {c.id: c for c in self.project.classes.all()}
         out = []
         review = self.panel.review.isChecked()
         if review:
             thr = self.panel.threshold()
             preds = [b for b in boxes if (b.score or 0) >= thr]
-            labels = self.project.label_boxes(media_id, frame)
+            labels = self.project.boxes.labels(media_id, frame)
             m = split.frame_match(self.project, self.live.run_id, media_id, frame, thr, self.iou) \
                 if not stale else None
             for b, status in zip(preds, m.pred_status if m else [None] * len(preds)):
@@ -205,7 +205,7 @@ class ReviewController(QObject):
         self.actions.counts_changed(media_ids)
 
     def refresh_classes(self) -> None:
-        self.panel.set_classes([(c.id, c.name, c.color) for c in self.project.classes()])
+        self.panel.set_classes([(c.id, c.name, c.color) for c in self.project.classes.all()])
         self.live.refresh()
 
     # -- controls ------------------------------------------------------------------

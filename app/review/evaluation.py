@@ -42,7 +42,7 @@ def val_items(project, run) -> list[tuple[int, int]] | None:
     images = json.loads(coco.read_text(encoding="utf-8"))["images"]
     _train, val = split_indices(len(images), _hparam(run, "val_fraction", 0.2),
                                 _hparam(run, "seed", 0))
-    by_name = {m.name: m for m in project.list_media()}
+    by_name = {m.name: m for m in project.media.list()}
     by_stem = {Path(m.name).with_suffix("").as_posix(): m for m in by_name.values() if m.is_video}
     out = []
     for i in val:
@@ -56,15 +56,13 @@ def val_items(project, run) -> list[tuple[int, int]] | None:
 
 
 def labelled_items(project) -> list[tuple[int, int]]:
-    rows = project.conn.execute("SELECT DISTINCT media_id, frame FROM boxes "
-                                "WHERE source != 'predicted' ORDER BY media_id, frame")
-    return [(r[0], r[1]) for r in rows]
+    return project.boxes.labelled_items()
 
 
 def frame_arrays(project, run_id: int, media_id: int, frame: int, min_score: float = 0.0):
     """(labels xyxy, label classes, preds xyxy, pred classes, scores) of one frame."""
-    labels = project.label_boxes(media_id, frame)
-    preds = [p for p in project.predictions(run_id, media_id, frame) if (p.score or 0) >= min_score]
+    labels = project.boxes.labels(media_id, frame)
+    preds = [p for p in project.predictions.boxes(run_id, media_id, frame) if (p.score or 0) >= min_score]
     return (np.array([b.rect for b in labels]).reshape(-1, 4), [b.class_id for b in labels],
             np.array([b.rect for b in preds]).reshape(-1, 4), [b.class_id for b in preds],
             np.array([p.score or 0.0 for p in preds]))
@@ -79,8 +77,8 @@ def media_counts(project, run_id: int, min_score: float, iou: float = 0.5,
                  media_ids=None) -> dict[int, tuple]:
     """media id → (TP, FP, FN) summed over its predicted frames (of ``media_ids``: all)."""
     out: dict[int, list[int]] = {}
-    frames = (project.predicted_frames(run_id) if media_ids is None else
-              [mf for m in media_ids for mf in project.predicted_frames(run_id, m)])
+    frames = (project.predictions.frames(run_id) if media_ids is None else
+              [mf for m in media_ids for mf in project.predictions.frames(run_id, m)])
     for media_id, frame in frames:
         m = frame_match(project, run_id, media_id, frame, min_score, iou)
         c = out.setdefault(media_id, [0, 0, 0])
@@ -97,8 +95,8 @@ def evaluate_run(project, run, iou: float = 0.5, confusion_score: float = 0.5):
     split = val_items(project, run)
     scope = "validation split" if split is not None else "all labelled frames"
     items = split if split is not None else labelled_items(project)
-    seen = set(project.predicted_frames(run.id))
+    seen = set(project.predictions.frames(run.id))
     items = [i for i in items if i in seen]
     ev = rm.evaluate((frame_arrays(project, run.id, m, f) for m, f in items),
-                     [c.id for c in project.classes()], iou, confusion_score)
+                     [c.id for c in project.classes.all()], iou, confusion_score)
     return ev, scope, len(items)

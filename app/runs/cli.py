@@ -41,7 +41,7 @@ def train(project_path: str, template: str | None, sets: list[str], device: str 
         reap_interrupted(project)
         if resume_run is not None:
             try:
-                row = runs.run_row(project, project.run(resume_run))
+                row = runs.run_row(project, project.runs.get(resume_run))
             except KeyError as exc:
                 raise TrainError(exc.args[0]) from None
             if not row["resumable"]:
@@ -76,7 +76,7 @@ def train(project_path: str, template: str | None, sets: list[str], device: str 
 def _follow(project, run_id: int, argv: list[str], quiet: bool) -> int:
     from training.events import EventError, is_terminal, parse_event
 
-    run_dir = project.resolve(project.run(run_id).run_dir)
+    run_dir = project.resolve(project.runs.get(run_id).run_dir)
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env=runs.child_env(), bufsize=1)
     stderr_lines: list[str] = []
@@ -115,7 +115,7 @@ def _follow(project, run_id: int, argv: list[str], quiet: bool) -> int:
     drainer.join(timeout=5)
     if terminal is None:
         runs.mark_crashed(project, run_id, code, "".join(stderr_lines))
-    run = project.run(run_id)
+    run = project.runs.get(run_id)
     first = (run.message or "").split("\n")[0]
     print(f"\nrun #{run_id} {run.status}" + (f": {first}" if first else "")
           + (f" (best {run.best_metric:.3f})" if run.best_metric is not None else ""), file=sys.stderr)
@@ -152,7 +152,7 @@ def list_runs(project_path: str, as_json: bool = False) -> int:
     """``kestrel runs``: the run history, oldest first, as a table or JSON."""
     with Project.open(project_path) as project:
         reap_interrupted(project)
-        rows = [runs.run_row(project, r) for r in project.runs()]
+        rows = [runs.run_row(project, r) for r in project.runs.all()]
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0

@@ -96,7 +96,7 @@ class TrainingController(QObject):
 
     def refresh_history(self) -> None:
         reap_interrupted(self.project)   # runs a crashed window or command left "running"
-        self.panel.set_history([runs.run_row(self.project, r) for r in reversed(self.project.runs())])
+        self.panel.set_history([runs.run_row(self.project, r) for r in reversed(self.project.runs.all())])
 
     def _values_changed(self, values: dict) -> None:
         self._values = values
@@ -141,7 +141,7 @@ class TrainingController(QObject):
         if self.is_training():
             self.panel.show_error("a run is already training")
             return
-        run = self.project.run(run_id)
+        run = self.project.runs.get(run_id)
         device, gpus = self.panel.current_device()
         try:
             launch = runs.prepare_resume(self.project, run_id, device=device, gpus=gpus)
@@ -158,7 +158,7 @@ class TrainingController(QObject):
 
     def open_run(self, run_id: int) -> None:
         """Draw a recorded run's charts and log again."""
-        run = self.project.run(run_id)
+        run = self.project.runs.get(run_id)
         self.shown_run = run_id
         self.panel.replay(f"#{run.id} {run.template} ({run.status})", runs.events_of(self.project, run_id))
         if not self.is_training():
@@ -170,13 +170,13 @@ class TrainingController(QObject):
         if runs.model_path(self.project, run_id) is None:
             self.panel.show_error(f"run #{run_id} has no checkpoint")
             return
-        self.project.set_setting("active_run", str(run_id))
+        self.project.settings.set("active_run", str(run_id))
         self.refresh_history()
         self.panel.status.setText(f"run #{run_id} is now the active model")
         self.active_run_changed.emit(run_id)
 
     def active_run(self) -> int | None:
-        value = self.project.get_setting("active_run")
+        value = self.project.settings.get("active_run")
         return int(value) if value and value.isdigit() else None
 
     # -- one child process -----------------------------------------------------------------
@@ -185,7 +185,7 @@ class TrainingController(QObject):
         """Run the trainer and fold its events in; ``lock`` (this process follows the
         run) is released when it has ended."""
         self.run_id = self.shown_run = run_id
-        run_dir = self.project.resolve(self.project.run(run_id).run_dir)
+        run_dir = self.project.resolve(self.project.runs.get(run_id).run_dir)
         log = open(run_dir / runs.LOG_FILE, "a", encoding="utf-8")
         process = self.process = TrainerProcess(
             argv, runs.child_env(spare_cores=SPARE_CORES), cancel_grace_s=self.cancel_grace_s,
@@ -209,7 +209,7 @@ class TrainingController(QObject):
             if lock is not None:
                 lock.release()
             self.process, self.run_id = None, None
-        run = self.project.run(run_id)
+        run = self.project.runs.get(run_id)
         self.panel.run_ended(run.status, (run.message or "").split("\n")[0])
         self.refresh()
         row = runs.run_row(self.project, run)

@@ -10,27 +10,14 @@ MIN_BOXES_PER_CLASS = 5
 def labelled_frames(project) -> dict[int, list[int]]:
     """Video frames that carry boxes (keyframes and stored interpolations): the
     frames a run exports as images."""
-    out: dict[int, list[int]] = {}
-    for media_id, frame in project.conn.execute(
-        "SELECT DISTINCT boxes.media_id, boxes.frame FROM boxes JOIN media ON media.id = boxes.media_id "
-        "WHERE media.kind = 'video' AND boxes.source != 'predicted' ORDER BY 1, 2"
-    ):
-        out.setdefault(media_id, []).append(frame)
-    return out
+    return project.frames.labelled_video_frames()
 
 
 def counts(project) -> dict:
     """Images (with labelled frames) and boxes per class in what a run exports."""
-    c = project.conn
-    images = c.execute("SELECT COUNT(*) FROM media WHERE kind = 'image'").fetchone()[0]
-    frames = c.execute(
-        "SELECT COUNT(*) FROM (SELECT DISTINCT boxes.media_id, boxes.frame FROM boxes "
-        "JOIN media ON media.id = boxes.media_id "
-        "WHERE media.kind = 'video' AND boxes.source != 'predicted')").fetchone()[0]
-    per_class = {name: n for name, n in c.execute(
-        "SELECT classes.name, COUNT(boxes.id) FROM classes LEFT JOIN boxes "
-        "ON boxes.class_id = classes.id AND boxes.source != 'predicted' "
-        "GROUP BY classes.id ORDER BY classes.position")}
+    images = project.media.count("image")
+    frames = sum(len(f) for f in project.frames.labelled_video_frames().values())
+    per_class = project.classes.box_counts_by_name()
     return {"images": images + frames, "frames": frames, "boxes": sum(per_class.values()),
             "boxes_per_class": per_class}
 

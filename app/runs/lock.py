@@ -103,10 +103,10 @@ INTERRUPTED = ("interrupted: the window or command that ran it stopped before th
 def reap_interrupted(project) -> list[int]:
     """Mark runs recorded as running that nobody follows as failed; their ids."""
     reaped = []
-    for run in project.runs():
+    for run in project.runs.all():
         if run.status != "running" or not run.run_dir:
             continue
         if is_followed(project.resolve(run.run_dir)) is False:
-            project.update_run(run.id, status="failed", message=INTERRUPTED)
+            project.runs.update(run.id, status="failed", message=INTERRUPTED)
             reaped.append(run.id)
     return reaped

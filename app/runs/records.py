@@ -57,20 +57,20 @@ def prepare_run(project, template: str, overrides: dict[str, str] | None = None,
         frames = labelled_frames(project)
     runs_root = project.root / "runs"
     runs_root.mkdir(exist_ok=True)
-    run_id = project.add_run(name=template, task=task, template=template, run_dir="",
+    run_id = project.runs.add(name=template, task=task, template=template, run_dir="",
                              hyperparameters=overrides, dataset=dataset_summary(project))
     run_dir = runs_root / f"{run_id:04d}-{template}"
     name = f"#{run_id} {template}"
     lock = RunLock(run_dir)
     try:
-        project.update_run(run_id, run_dir=project.stored_path(run_dir), name=name)
+        project.runs.update(run_id, run_dir=project.stored_path(run_dir), name=name)
         counts = export_project(project, run_dir / DATASET_DIR, "coco", frames=frames,
                                 link_images=True)
     except BaseException as exc:
-        project.update_run(run_id, status="failed", message=f"export failed: {exc}")
+        project.runs.update(run_id, status="failed", message=f"export failed: {exc}")
         lock.release()
         raise
-    project.update_run(run_id, dataset={**project.run(run_id).dataset, **counts})
+    project.runs.update(run_id, dataset={**project.runs.get(run_id).dataset, **counts})
     argv = trainer_argv(run_dir, template, overrides, device=device, gpus=gpus)
     return RunLaunch(run_id, run_dir, argv, counts, lock)
 
@@ -93,10 +93,10 @@ def trainer_argv(run_dir: Path, template: str, overrides: dict[str, str], *,
 def prepare_resume(project, run_id: int, device: str | None = None, gpus: int = 1) -> RunLaunch:
     """Take the run's lock (RunBusy if another process follows it), mark it running
     again and build the argv that goes on from last.pt."""
-    run = project.run(run_id)
+    run = project.runs.get(run_id)
     run_dir = project.resolve(run.run_dir)
     lock = RunLock(run_dir)
-    project.update_run(run_id, status="running", message=None, finished_at=None)
+    project.runs.update(run_id, status="running", message=None, finished_at=None)
     argv = trainer_argv(run_dir, run.template, run.hyperparameters, device=device, gpus=gpus,
                         resume=True)
     return RunLaunch(run_id, run_dir, argv, dict(run.dataset), lock)
@@ -121,11 +121,11 @@ def child_env(spare_cores: int = 0) -> dict[str, str]:
 def record_event(project, run_id: int, event: dict) -> None:
     """Fold one trainer event into the run record (metrics history, status)."""
     kind = event.get("event")
-    run_dir = project.resolve(project.run(run_id).run_dir)
+    run_dir = project.resolve(project.runs.get(run_id).run_dir)
     with open(run_dir / EVENTS_FILE, "a", encoding="utf-8") as f:
         f.write(json.dumps(event) + "\n")
     if kind == "metrics":
-        run = project.run(run_id)
+        run = project.runs.get(run_id)
         history = list(run.metrics.get("history", []))
         entry = {k: event.get(k) for k in ("epoch", "map", "map50", "per_class",
                                            "precision_at_1", "r_precision", "map_at_r")
@@ -133,16 +133,16 @@ def record_event(project, run_id: int, event: dict) -> None:
         history.append(entry)
         key = "map" if event.get("map") is not None else "precision_at_1"
         best = max((h.get(key) or 0.0 for h in history), default=None)
-        project.update_run(run_id, metrics={**run.metrics, "history": history, "last": entry},
+        project.runs.update(run_id, metrics={**run.metrics, "history": history, "last": entry},
                            best_metric=best)
     elif kind == "started":
-        run = project.run(run_id)
-        project.update_run(
+        run = project.runs.get(run_id)
+        project.runs.update(
             run_id, metrics={**run.metrics, "session_started": event.get("time")},
             dataset={**run.dataset, "train_images": event.get("train_images"),
                      "val_images": event.get("val_images"), "device": event.get("device")})
     elif kind in ("finished", "cancelled", "failed"):
-        run = project.run(run_id)
+        run = project.runs.get(run_id)
         metrics = dict(run.metrics)
         start = metrics.pop("session_started", None)
         if start is not None and event.get("time") is not None:  # time spent training, all sessions
@@ -150,7 +150,7 @@ def record_event(project, run_id: int, event: dict) -> None:
         message = {"finished": None,
                    "cancelled": f"cancelled at epoch {(event.get('epoch') or 0) + 1}; resumable",
                    "failed": _failure(event)}[kind]
-        project.update_run(run_id, status=kind, message=message, metrics=metrics)
+        project.runs.update(run_id, status=kind, message=message, metrics=metrics)
 
 
 def _failure(event: dict) -> str:
@@ -164,24 +164,24 @@ def mark_crashed(project, run_id: int, returncode: int, stderr_tail: str,
                  cancelled: bool = False) -> None:
     """The child ended without a terminal event (killed, out of memory, a bad
     command line, or stopped before it could save): record why, with the log tail."""
-    run = project.run(run_id)
+    run = project.runs.get(run_id)
     if run.status != "running":
         return
     lines = [line for line in stderr_tail.strip().splitlines() if line.strip()]
     if cancelled:
-        project.update_run(run_id, status="cancelled",
+        project.runs.update(run_id, status="cancelled",
                            message=f"stopped (exit code {returncode}) before a terminal event")
         return
     head = f"trainer exited with code {returncode}"
     if lines:
         head += f": {lines[-1].strip()}"
     tail = "\n".join(lines[-12:])
-    project.update_run(run_id, status="failed", message=head + (f"\n\n{tail}" if tail else ""))
+    project.runs.update(run_id, status="failed", message=head + (f"\n\n{tail}" if tail else ""))
 
 
 def model_path(project, run_id: int) -> Path | None:
     """The checkpoint predictions should use: best.pt, else last.pt, else None."""
-    run_dir = project.resolve(project.run(run_id).run_dir)
+    run_dir = project.resolve(project.runs.get(run_id).run_dir)
     for name in (BEST, LAST):
         if (run_dir / name).is_file():
             return run_dir / name
@@ -200,12 +200,12 @@ def run_row(project, run) -> dict:
             "finished": run.finished_at, "run_dir": str(run_dir) if run_dir else None,
             "resumable": run.status in ("cancelled", "failed") and has_last,
             "has_model": bool(run_dir and ((run_dir / BEST).is_file() or has_last)),
-            "active": project.get_setting("active_run") == str(run.id)}
+            "active": project.settings.get("active_run") == str(run.id)}
 
 
 def events_of(project, run_id: int) -> list[dict]:
     """The recorded events of a run, to draw its charts again."""
-    path = project.resolve(project.run(run_id).run_dir) / EVENTS_FILE
+    path = project.resolve(project.runs.get(run_id).run_dir) / EVENTS_FILE
     if not path.is_file():
         return []
     out = []

@@ -86,7 +86,7 @@ def cmd_embed(args) -> int:
 def _describe(project, hit) -> dict:
     out = hit.to_json()
     try:
-        out["name"] = project.media(hit.key.media_id).name
+        out["name"] = project.media.get(hit.key.media_id).name
     except KeyError:
         out["name"] = None
     return out
@@ -125,11 +125,11 @@ def cmd_classify(args) -> int:
 
     with _open(args.project, args.run) as project:
         clf, suggestions = classify_untagged(project, args.run, args.threshold)
-        names = {t.id: t.name for t in project.tags()}
+        names = {t.id: t.name for t in project.tags.all()}
         if not clf.models:
             raise SearchError("no tag can be learnt: tag some embedded images with at least "
                               "two different tags (and run `kestrel embed` first)")
-        media = {m: project.media(m).name for m in suggestions}
+        media = {m: project.media.get(m).name for m in suggestions}
     rows = [{"media_id": m, "name": media[m],
              "tags": [{"tag_id": t, "tag": names[t], "confidence": round(p, 4)} for t, p in s]}
             for m, s in sorted(suggestions.items())]

@@ -73,8 +73,8 @@ def thumbnail(project, key) -> QImage:
     """A small QImage of an image, a video frame or a box (QImage is thread-safe)."""
     from app.labels.imaging import load_image
 
-    media = project.media(key.media_id)
-    path = project.media_path(media)
+    media = project.media.get(key.media_id)
+    path = project.media.path(media)
     if media.kind == "video":
         from app.store.video import VideoReader
         from app.video.player import to_qimage
@@ -84,7 +84,7 @@ def thumbnail(project, key) -> QImage:
     else:
         image = load_image(path)
     if key.kind == "box":
-        b = project.box(key.box_id)
+        b = project.boxes.get(key.box_id)
         image = image.copy(QRect(int(b.x1), int(b.y1), max(1, int(b.x2 - b.x1)),
                                  max(1, int(b.y2 - b.y1))))
     return image.scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation)
@@ -150,7 +150,7 @@ class SearchController(QObject):
     def _status_for(self, run_id: int | None) -> None:
         if run_id is None:
             return
-        n = self.project.embedding_count(run_id)  # GUI thread: a COUNT, not the rows
+        n = self.project.embeddings.count(run_id)  # GUI thread: a COUNT, not the rows
         self.panel.set_status(f"{n} items embedded with this run." if n else
                               "Nothing embedded with this run yet: press Embed project.")
 
@@ -229,7 +229,7 @@ class SearchController(QObject):
                 "file": str(query[1])}[query[0]]
         neighbours = []
         for h in hits:
-            label = project.media(h.key.media_id).name
+            label = project.media.get(h.key.media_id).name
             if h.key.kind == "frame":
                 label += f" · frame {h.key.frame}"
             elif h.key.kind == "box":
@@ -254,14 +254,14 @@ class SearchController(QObject):
         self._submit(self._suggest_job, run_id, media_id, self._tags_version)
 
     def _suggest_job(self, run_id: int, media_id: int, version: int) -> None:
-        from app.store._embeddings import EmbeddingKey
+        from app.store.models import EmbeddingKey
 
         w = self._worker
-        vector = w.open().embedding(run_id, EmbeddingKey("image", media_id))
+        vector = w.open().embeddings.get(run_id, EmbeddingKey("image", media_id))
         if vector is None:
             return   # not embedded (yet, or a video): no suggestion rather than a slow one
         clf = w.classifier(run_id, version)
-        have = w.project.media_tags(media_id)
+        have = w.project.tags.of(media_id)
         self._suggested.emit(media_id, [s for s in clf.suggest(vector) if s[0] not in have])
 
     def _on_suggested(self, media_id: int, suggestions: list) -> None:

@@ -3,7 +3,7 @@
 
 Every image, every sampled video frame (the frames a dataset export would write)
 and every labelled box gets one vector per run, stored in the project
-(``app/store/_embeddings.py``). Embedding is incremental: items already stored are
+(``app/store/repos/embeddings.py``). Embedding is incremental: items already stored are
 skipped, boxes moved since are redone, vectors of deleted boxes are dropped.
 Work is written batch by batch, so a cancelled job keeps what it did.
 """
@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from app.store._embeddings import EmbeddingKey
+from app.store.models import EmbeddingKey
 
 KINDS = ("image", "frame", "box")
 
@@ -27,12 +27,12 @@ class EmbeddingError(RuntimeError):
 
 
 def embedder_runs(project) -> list:
-    return [r for r in project.runs() if r.task == "embedder"]
+    return [r for r in project.runs.all() if r.task == "embedder"]
 
 
 def run_checkpoint(project, run_id: int) -> Path:
     """best.pt of an embedder run, else last.pt."""
-    run = project.run(run_id)
+    run = project.runs.get(run_id)
     if run.task != "embedder":
         raise EmbeddingError(f"run {run_id} ({run.template}) is a {run.task}, not an embedder")
     folder = project.resolve(run.run_dir) if run.run_dir else None
@@ -64,7 +64,7 @@ class Plan:
 def plan_embedding(project, run_id: int, kinds=KINDS) -> Plan:
     from app.store.sampling import dataset_frames
 
-    have = project.embedding_stamps(run_id)
+    have = project.embeddings.stamps(run_id)
     plan = Plan()
     wanted: set[EmbeddingKey] = set()
 
@@ -76,15 +76,15 @@ def plan_embedding(project, run_id: int, kinds=KINDS) -> Plan:
             plan.todo[(key.media_id, key.frame)].append((key, stamp, box))
 
     if "image" in kinds:
-        for m in project.list_media("image"):
+        for m in project.media.list("image"):
             want(EmbeddingKey("image", m.id), "")
     if "frame" in kinds:
         for media_id, frames in dataset_frames(project).items():
             for f in frames:
                 want(EmbeddingKey("frame", media_id, f), "")
     if "box" in kinds:
-        kinds_of = {m.id: m.kind for m in project.list_media()}
-        for box_id, media_id, frame, rect, updated in project.embeddable_boxes():
+        kinds_of = {m.id: m.kind for m in project.media.list()}
+        for box_id, media_id, frame, rect, updated in project.boxes.embeddable():
             if kinds_of.get(media_id) == "image" and frame != 0:
                 continue
             want(EmbeddingKey("box", media_id, frame, box_id), updated, rect)
@@ -101,8 +101,8 @@ class PictureReader:
     def read(self, media_id: int, frame: int = 0) -> np.ndarray:
         from PIL import Image, ImageOps
 
-        media = self.project.media(media_id)
-        path = self.project.media_path(media)
+        media = self.project.media.get(media_id)
+        path = self.project.media.path(media)
         if media.kind == "video":
             from app.store.video import VideoReader
 
@@ -125,7 +125,7 @@ def embed_project(project, run_id: int, embedder=None, *, kinds=KINDS, batch_siz
     failed (unreadable pictures, skipped), cancelled (0/1)."""
     plan = plan_embedding(project, run_id, kinds)
     if plan.stale:
-        project.delete_embeddings(run_id, plan.stale)
+        project.embeddings.delete(run_id, plan.stale)
     counts = {"embedded": 0, "kept": plan.done, "removed": len(plan.stale), "failed": 0,
               "cancelled": 0}
     total = plan.total
@@ -139,7 +139,7 @@ def embed_project(project, run_id: int, embedder=None, *, kinds=KINDS, batch_siz
     def flush() -> None:
         if pending:
             vectors = embedder.embed([p for _, _, p in pending], batch_size)
-            project.put_embeddings(run_id, [(k, s, v) for (k, s, _), v in zip(pending, vectors)])
+            project.embeddings.put(run_id, [(k, s, v) for (k, s, _), v in zip(pending, vectors)])
             counts["embedded"] += len(pending)
             pending.clear()
             if progress is not None:

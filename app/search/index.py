@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from app.store._embeddings import EmbeddingKey
+from app.store.models import EmbeddingKey
 
 HNSW_FROM = 500_000   # below this an exact flat index is fast enough
 
@@ -54,7 +54,7 @@ class EmbeddingIndex:
     @classmethod
     def from_store(cls, project, run_id: int, kinds: Iterable[str] | None = None,
                    **kw) -> "EmbeddingIndex":
-        keys, vectors = project.load_embeddings(run_id, kinds)
+        keys, vectors = project.embeddings.load(run_id, kinds)
         return cls(keys, vectors, **kw)
 
     def __len__(self) -> int:
@@ -101,16 +101,16 @@ def query_vector(project, run_id: int, query: tuple[str, Any], embedder_factory=
     kind, value = query
     key = None
     if kind == "box":
-        box = project.box(value)
+        box = project.boxes.get(value)
         key = EmbeddingKey("box", box.media_id, box.frame, box.id)
     elif kind == "media":
-        media = project.media(value)
+        media = project.media.get(value)
         key = (EmbeddingKey("frame", media.id, frame) if media.kind == "video"
                else EmbeddingKey("image", media.id))
     if key is not None:
-        stored = project.embedding(run_id, key)
+        stored = project.embeddings.get(run_id, key)
         if stored is not None and (kind != "box" or
-                                   project.embedding_stamps(run_id).get(key) == box.updated_at):
+                                   project.embeddings.stamps(run_id).get(key) == box.updated_at):
             return stored, key
     if embedder_factory is None:
         raise LookupError(f"{query[0]} {query[1]} is not embedded with run {run_id}")
@@ -177,16 +177,16 @@ class TagClassifier:
 
 def image_tag_data(project, run_id: int) -> tuple[list[EmbeddingKey], np.ndarray, list[set[int]]]:
     """Image embeddings of a run with each image's tags."""
-    keys, vectors = project.load_embeddings(run_id, ["image"])
+    keys, vectors = project.embeddings.load(run_id, ["image"])
     tags: dict[int, set[int]] = {}
-    for media_id, tag_id in project.conn.execute("SELECT media_id, tag_id FROM media_tags"):
+    for media_id, tag_id in project.tags.pairs():
         tags.setdefault(media_id, set()).add(tag_id)
     return keys, vectors, [tags.get(k.media_id, set()) for k in keys]
 
 
 def train_classifier(project, run_id: int) -> TagClassifier:
     keys, vectors, sets = image_tag_data(project, run_id)
-    return TagClassifier().fit(vectors, sets, [t.id for t in project.tags()]) if keys else TagClassifier()
+    return TagClassifier().fit(vectors, sets, [t.id for t in project.tags.all()]) if keys else TagClassifier()
 
 
 def classify_untagged(project, run_id: int, threshold: float = 0.5
@@ -195,7 +195,7 @@ def classify_untagged(project, run_id: int, threshold: float = 0.5
     keys, vectors, sets = image_tag_data(project, run_id)
     clf = TagClassifier()
     if keys:
-        clf.fit(vectors, sets, [t.id for t in project.tags()])
+        clf.fit(vectors, sets, [t.id for t in project.tags.all()])
     untagged = [i for i, s in enumerate(sets) if not s]
     out: dict[int, list[tuple[int, float]]] = {}
     if clf.models and untagged:

@@ -131,7 +131,7 @@ def cmd_import(args) -> None:
             for image, reason in r.skipped:
                 print(f"skipped {image}: {reason}")
         if media_paths:
-            report = project.import_media(media_paths)
+            report = project.media.import_files(media_paths)
             print(f"imported {len(report.added)} media files"
                   + (f", {len(report.already)} already in the project" if report.already else ""))
             for path, reason in report.skipped:

@@ -101,25 +101,25 @@ def make_demo(folder: str | os.PathLike, n_images: int = 60, seed: int = 0, vide
     truth = make_clip(media_dir / "shapes_clip.mp4") if video else []
 
     for name, color in CLASSES:
-        project.add_class(name, color)
+        project.classes.add(name, color)
     for tag in BACKGROUNDS + [CROWDED]:
-        project.add_tag(tag)
-    class_ids = {c.name: c.id for c in project.classes()}
-    tag_ids = {t.name: t.id for t in project.tags()}
+        project.tags.add(tag)
+    class_ids = {c.name: c.id for c in project.classes.all()}
+    tag_ids = {t.name: t.id for t in project.tags.all()}
     # Images first (short names in the browser), then the clip.
-    report = project.import_media([media_dir / "images"] + ([media_dir / "shapes_clip.mp4"] if video else []))
+    report = project.media.import_files([media_dir / "images"] + ([media_dir / "shapes_clip.mp4"] if video else []))
     with project.transaction():
-        for media in project.list_media():
+        for media in project.media.list():
             if media.kind == "image":
                 shapes, tags = labels[media.path]
-                project.add_boxes(dict(media_id=media.id, class_id=class_ids[c], x1=b[0], y1=b[1],
+                project.boxes.add(dict(media_id=media.id, class_id=class_ids[c], x1=b[0], y1=b[1],
                                        x2=b[2], y2=b[3]) for c, b in shapes)
                 for tag in tags:
-                    project.set_media_tag(media.id, tag_ids[tag], True)
+                    project.tags.set(media.id, tag_ids[tag], True)
             else:
                 # Keyframes at the start, middle and end of each track.
                 keyframes = sorted({0, len(truth) // 2, len(truth) - 1})
-                project.add_boxes(
+                project.boxes.add(
                     dict(media_id=media.id, frame=f, class_id=class_ids[truth[f][t][0]], track_id=t,
                          x1=truth[f][t][1][0], y1=truth[f][t][1][1], x2=truth[f][t][1][2],
                          y2=truth[f][t][1][3])

@@ -142,9 +142,9 @@ def run(project: str | None = None, *, screenshot: str | None = None, goto: str 
 def _resolve_goto(project, goto: str) -> int:
     """``--goto`` takes a media id or a media name/path."""
     if goto.isdigit():
-        project.media(int(goto))
+        project.media.get(int(goto))
         return int(goto)
-    for m in project.list_media():
+    for m in project.media.list():
         if goto in (m.name, m.path, Path(m.path).name):
             return m.id
     raise ValueError(f"--goto {goto}: no such media in the project")

@@ -121,10 +121,10 @@ class MainWindow(QMainWindow):
     def open_media(self, media_id: int) -> None:
         if media_id == self.media_id:
             return
-        media = self.project.media(media_id)
+        media = self.project.media.get(media_id)
         self.browser.set_current(media_id, emit=False)   # we are already opening it
         self.status.set_image_size((media.width, media.height))
-        self.project.set_setting(LAST_MEDIA, str(media_id))
+        self.project.settings.set(LAST_MEDIA, str(media_id))
         if media.is_video:
             self.video.open(media)
         else:
@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         self.panels.media_changed(media_id)
 
     def restore_last_media(self) -> None:
-        last = self.project.get_setting(LAST_MEDIA)
+        last = self.project.settings.get(LAST_MEDIA)
         ids = self.source.ids
         if last and last.isdigit() and int(last) in ids:
             self.open_media(int(last))
@@ -185,8 +185,8 @@ class MainWindow(QMainWindow):
             self.browser.refresh_rows(list(media_ids))
 
     def _filter_options(self) -> None:
-        self.browser.set_filter_options([c.name for c in self.project.classes()],
-                                        [t.name for t in self.project.tags()])
+        self.browser.set_filter_options([c.name for c in self.project.classes.all()],
+                                        [t.name for t in self.project.tags.all()])
 
     def refresh_all(self) -> None:
         """After an import: new media, classes and tags."""

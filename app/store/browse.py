@@ -25,17 +25,17 @@ class BrowseRow:
 
 def filtered_ids(project, kind: str = "all", value: str = "") -> list[int]:
     if kind == "all":
-        return project.media_ids()
+        return project.media.ids()
     if kind == "unlabelled":
-        return project.media_ids(f"NOT {_LABELLED} AND NOT {_TAGGED}")
+        return project.media.ids(f"NOT {_LABELLED} AND NOT {_TAGGED}")
     if kind == "labelled":
-        return project.media_ids(f"{_LABELLED} OR {_TAGGED}")
+        return project.media.ids(f"{_LABELLED} OR {_TAGGED}")
     if kind == "class":
-        return project.media_ids(
+        return project.media.ids(
             "EXISTS (SELECT 1 FROM boxes b JOIN classes c ON c.id = b.class_id "
             "WHERE b.media_id = m.id AND c.name = ? AND b.source != 'predicted')", (value,))
     if kind == "tag":
-        return project.media_ids(
+        return project.media.ids(
             "EXISTS (SELECT 1 FROM media_tags mt JOIN tags t ON t.id = mt.tag_id "
             "WHERE mt.media_id = m.id AND t.name = ?)", (value,))
     raise ValueError(f"unknown filter {kind!r}")

@@ -40,7 +40,7 @@ def import_labelset(project, labelset: LabelSet, image_root: str | os.PathLike,
     for n, image in enumerate(labelset.images):
         path = Path(image.file_name)
         path = path if path.is_absolute() else root / path
-        existing = project.media_by_path(path)
+        existing = project.media.by_path(path)
         if existing is not None:
             resolved.append((image, existing.id, None))
             continue
@@ -55,27 +55,27 @@ def import_labelset(project, labelset: LabelSet, image_root: str | os.PathLike,
 
     report = LabelImportReport(images=len(resolved), skipped=skipped)
     with project.transaction():
-        known_classes = {c.name for c in project.classes()}
+        known_classes = {c.name for c in project.classes.all()}
         class_ids = {}
         for name in labelset.categories + [b.category for im in labelset.images for b in im.boxes]:
             if name not in class_ids:
-                class_ids[name] = project.ensure_class(name)
+                class_ids[name] = project.classes.ensure(name)
                 if name not in known_classes:
                     report.classes.append(name)
                     known_classes.add(name)
-        known_tags = {t.name for t in project.tags()}
+        known_tags = {t.name for t in project.tags.all()}
         tag_ids = {}
         for name in labelset.tags + [t for im in labelset.images for t in im.tags]:
             if name not in tag_ids:
-                tag_ids[name] = project.ensure_tag(name)
+                tag_ids[name] = project.tags.ensure(name)
                 if name not in known_tags:
                     report.tags.append(name)
                     known_tags.add(name)
         for image, media_id, info in resolved:
             if media_id is None:
-                media_id = project.add_media_row(info, project.stored_path(info.path), image.file_name)
+                media_id = project.media.add_row(info, project.stored_path(info.path), image.file_name)
                 report.new_media += 1
-            have = {(b.class_id, b.frame, *_rounded(b.rect)) for b in project.boxes(media_id)}
+            have = {(b.class_id, b.frame, *_rounded(b.rect)) for b in project.boxes.of(media_id)}
             rows = []
             for box in image.boxes:
                 key = (class_ids[box.category], 0, *_rounded((box.x1, box.y1, box.x2, box.y2)))
@@ -85,10 +85,10 @@ def import_labelset(project, labelset: LabelSet, image_root: str | os.PathLike,
                 have.add(key)
                 rows.append(dict(media_id=media_id, class_id=class_ids[box.category], x1=box.x1,
                                  y1=box.y1, x2=box.x2, y2=box.y2, track_id=box.track_id))
-            project.add_boxes(rows)
+            project.boxes.add(rows)
             report.boxes += len(rows)
             for tag in image.tags:
-                project.set_media_tag(media_id, tag_ids[tag], True)
+                project.tags.set(media_id, tag_ids[tag], True)
     return report
 
 
@@ -115,9 +115,9 @@ def export_labelset(project, include_unlabelled: bool = True,
     indices that belong to the dataset; those frames become images named
     ``<video name>/frame_000123.jpg``.
     """
-    classes = project.classes()
+    classes = project.classes.all()
     names = {c.id: c.name for c in classes}
-    tag_names = {t.id: t.name for t in project.tags()}
+    tag_names = {t.id: t.name for t in project.tags.all()}
     tags_of: dict[int, list[str]] = {}
     for media_id, tag_id in project.conn.execute(
         "SELECT media_id, tag_id FROM media_tags ORDER BY media_id, tag_id"
@@ -135,7 +135,7 @@ def export_labelset(project, include_unlabelled: bool = True,
     labelset = LabelSet(categories=[c.name for c in classes], tags=list(tag_names.values()))
     items: list[ExportItem] = []
     used: set[str] = set()
-    for media in project.list_media():
+    for media in project.media.list():
         path = project.resolve(media.path)
         if media.kind == "image":
             boxes = boxes_of.get((media.id, 0), [])

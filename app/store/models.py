@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 SOURCES = ("manual", "predicted", "interpolated")
 
@@ -81,3 +82,15 @@ class Run:
     metrics: dict = field(default_factory=dict)
     message: str | None = None
     dataset: dict = field(default_factory=dict)
+
+
+class EmbeddingKey(NamedTuple):
+    kind: str          # "image" | "frame" | "box"
+    media_id: int
+    frame: int = 0
+    box_id: int = 0    # 0 unless kind == "box"
+
+    def label(self) -> str:
+        if self.kind == "box":
+            return f"box:{self.box_id}"
+        return f"{self.media_id}" + (f"@{self.frame}" if self.kind == "frame" else "")

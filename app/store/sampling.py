@@ -62,21 +62,21 @@ def _ordinal(n: int) -> str:
 
 def sample_frames(project, media: Media | int, spec: dict | None = None) -> list[int]:
     """Sorted frame indices of ``media`` that ``spec`` (default: the stored one) selects."""
-    m = project.media(media) if isinstance(media, int) else media
+    m = project.media.get(media) if isinstance(media, int) else media
     if m.kind != "video":
         return []
-    s = normalize(spec if spec is not None else project.video_sampling(m.id))
+    s = normalize(spec if spec is not None else project.frames.sampling(m.id))
     count = m.frame_count or 0
     if s["mode"] == "none":
         return []
     if s["mode"] == "boxes":
-        return [f for f in project.box_frames(m.id) if 0 <= f < count]
+        return [f for f in project.frames.labelled(m.id) if 0 <= f < count]
     end = count - 1 if s["mode"] == "every" else min(s["end"], count - 1)
     return list(range(s["start"], end + 1, s["step"]))
 
 
 def dataset_frames(project) -> dict[int, list[int]]:
     """media id → sampled frames, for every video of the project (what export writes)."""
-    stored = project.all_video_sampling()
+    stored = project.frames.all_sampling()
     return {m.id: sample_frames(project, m, stored.get(m.id, DEFAULT_SPEC))
-            for m in project.list_media("video")}
+            for m in project.media.list("video")}

@@ -61,16 +61,15 @@ def rebuild_interpolation(project, media_id: int, track_id: int) -> int:
 
     Returns how many interpolated boxes the track has now.
     """
-    with project.transaction() as c:
-        c.execute("DELETE FROM boxes WHERE media_id = ? AND track_id = ? AND source = 'interpolated'",
-                  (media_id, track_id))
-        rows = interpolate_track(project.track_keyframes(media_id, track_id),
-                                 project.outside_frames(media_id, track_id))
-        project.add_boxes(rows)
+    with project.transaction():
+        project.tracks.delete_interpolated(media_id, track_id)
+        rows = interpolate_track(project.tracks.keyframes(media_id, track_id),
+                                 project.tracks.outside_frames(media_id, track_id))
+        project.boxes.add(rows)
     return len(rows)
 
 
 def rebuild_all(project, media_id: int) -> int:
     """Re-interpolate every track of a video (after an import, for instance)."""
     with project.transaction():
-        return sum(rebuild_interpolation(project, media_id, t) for t in project.track_ids(media_id))
+        return sum(rebuild_interpolation(project, media_id, t) for t in project.tracks.ids(media_id))

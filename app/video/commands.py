@@ -42,9 +42,9 @@ class TrackCommand(QUndoCommand):
 
     def _snapshot(self) -> tuple[list[dict], list[tuple[int, int]]]:
         p = self.project
-        rows = [dataclasses.asdict(b) for t in sorted(self.tracks) for b in p.track_boxes(self.media_id, t)]
-        rows += [dataclasses.asdict(p.box(i)) for i in sorted(self.loose) if _exists(p, i)]
-        marks = [(t, f) for t in sorted(self.tracks) for f in p.outside_frames(self.media_id, t)]
+        rows = [dataclasses.asdict(b) for t in sorted(self.tracks) for b in p.tracks.boxes(self.media_id, t)]
+        rows += [dataclasses.asdict(p.boxes.get(i)) for i in sorted(self.loose) if p.boxes.exists(i)]
+        marks = [(t, f) for t in sorted(self.tracks) for f in p.tracks.outside_frames(self.media_id, t)]
         return rows, marks
 
     def _restore(self, snapshot) -> None:
@@ -52,13 +52,11 @@ class TrackCommand(QUndoCommand):
         p = self.project
         with p.transaction() as c:
             for t in self.tracks:
-                c.execute("DELETE FROM boxes WHERE media_id = ? AND track_id = ?", (self.media_id, t))
-                c.execute("DELETE FROM track_events WHERE media_id = ? AND track_id = ?",
-                          (self.media_id, t))
-            p.delete_boxes(self.loose)
-            p.add_boxes(rows)
+                p.tracks.delete(self.media_id, t)
+            p.boxes.delete(self.loose)
+            p.boxes.add(rows)
             for t, f in marks:
-                p.set_outside(self.media_id, t, f)
+                p.tracks.set_outside(self.media_id, t, f)
         self.doc.notify_boxes({self.media_id})
 
     def redo(self):
@@ -77,8 +75,6 @@ class TrackCommand(QUndoCommand):
         self._restore(self.before)
 
 
-def _exists(project, box_id: int) -> bool:
-    return project.conn.execute("SELECT 1 FROM boxes WHERE id = ?", (box_id,)).fetchone() is not None
 
 
 class VideoEdits:
@@ -104,15 +100,14 @@ class VideoEdits:
         marker there is lifted (the object is visible). Returns (box id, track id).
         """
         if track_id is None:
-            track_id = self.project.next_track_id(media_id)
+            track_id = self.project.tracks.next_id(media_id)
         x1, y1, x2, y2 = rect
         created: list[int] = []
 
         def edit(p):
-            p.conn.execute("DELETE FROM boxes WHERE media_id = ? AND track_id = ? AND frame = ? "
-                           "AND source != 'predicted'", (media_id, track_id, frame))
-            p.set_outside(media_id, track_id, frame, on=False)
-            created[:] = p.add_boxes([dict(media_id=media_id, frame=frame, class_id=class_id,
+            p.tracks.clear_frames(media_id, track_id, [frame])
+            p.tracks.set_outside(media_id, track_id, frame, on=False)
+            created[:] = p.boxes.add([dict(media_id=media_id, frame=frame, class_id=class_id,
                                            x1=x1, y1=y1, x2=x2, y2=y2, track_id=track_id,
                                            author=self.doc.author)])
 
@@ -136,7 +131,7 @@ class VideoEdits:
                 changes[box_id] = dict(x1=x1, y1=y1, x2=x2, y2=y2)
         if not changes:
             return
-        boxes = [self.project.box(i) for i in changes]
+        boxes = [self.project.boxes.get(i) for i in changes]
         for b in boxes:
             if b.media_id != media_id:
                 raise ValueError(f"box {b.id} is not on media {media_id}")
@@ -146,7 +141,7 @@ class VideoEdits:
                 fields = dict(changes[b.id])
                 if b.source == "interpolated":
                     fields["source"] = "manual"
-                p.update_box(b.id, **fields)
+                p.boxes.update(b.id, **fields)
 
         n = len(changes)
         text = f"Edit box on frame {frame}" if n == 1 else f"Edit boxes ×{n} on frame {frame}"
@@ -156,7 +151,7 @@ class VideoEdits:
 
     def _affected(self, box_ids: list[int]):
         """(boxes, their media, the tracks they belong to, the ids of boxes in no track)."""
-        boxes = [self.project.box(i) for i in box_ids]
+        boxes = [self.project.boxes.get(i) for i in box_ids]
         tracks = {b.track_id for b in boxes if b.track_id is not None}
         loose = {b.id for b in boxes if b.track_id is None}
         return boxes, (boxes[0].media_id if boxes else None), tracks, loose
@@ -169,10 +164,9 @@ class VideoEdits:
 
         def edit(p):
             for t in tracks:
-                p.conn.execute("UPDATE boxes SET class_id = ? WHERE media_id = ? AND track_id = ? "
-                               "AND source != 'predicted'", (class_id, media_id, t))
+                p.tracks.set_class(media_id, t, class_id)
             for i in loose:
-                p.update_box(i, class_id=class_id)
+                p.boxes.update(i, class_id=class_id)
 
         self._push(TrackCommand(self.doc, media_id, tracks, "Change class", edit, loose))
 
@@ -187,8 +181,8 @@ class VideoEdits:
         def edit(p):
             for b in boxes:
                 if b.source == "interpolated" and b.track_id is not None:
-                    p.set_outside(media_id, b.track_id, b.frame)
-            p.delete_boxes([b.id for b in boxes])
+                    p.tracks.set_outside(media_id, b.track_id, b.frame)
+            p.boxes.delete([b.id for b in boxes])
 
         text = "Delete box" if len(boxes) == 1 else f"Delete boxes ×{len(boxes)}"
         self._push(TrackCommand(self.doc, media_id, tracks, text, edit, loose))
@@ -196,41 +190,37 @@ class VideoEdits:
     def delete_track(self, media_id: int, track_id: int) -> None:
         """Remove a whole track: every box and marker of it."""
         def edit(p):
-            p.conn.execute("DELETE FROM boxes WHERE media_id = ? AND track_id = ?", (media_id, track_id))
-            p.conn.execute("DELETE FROM track_events WHERE media_id = ? AND track_id = ?",
-                           (media_id, track_id))
+            p.tracks.delete(media_id, track_id)
 
         self._push(TrackCommand(self.doc, media_id, {track_id}, f"Delete track {track_id}", edit))
 
     def mark_outside(self, media_id: int, track_id: int, frame: int) -> None:
         """The object leaves the view at ``frame``: no boxes until its next keyframe."""
         def edit(p):
-            p.conn.execute("DELETE FROM boxes WHERE media_id = ? AND track_id = ? AND frame = ? "
-                           "AND source = 'manual'", (media_id, track_id, frame))
-            p.set_outside(media_id, track_id, frame)
+            p.tracks.delete_keyframe(media_id, track_id, frame)
+            p.tracks.set_outside(media_id, track_id, frame)
 
         self._push(TrackCommand(self.doc, media_id, {track_id},
                                 f"Track {track_id} outside from frame {frame}", edit))
 
     def clear_outside(self, media_id: int, track_id: int, frame: int) -> None:
         self._push(TrackCommand(self.doc, media_id, {track_id}, f"Track {track_id} back in view",
-                                lambda p: p.set_outside(media_id, track_id, frame, on=False)))
+                                lambda p: p.tracks.set_outside(media_id, track_id, frame, on=False)))
 
     def add_tracked(self, box_id: int, boxes: list[tuple[int, tuple]]) -> int:
         """Tracked ``boxes`` [(frame, rect)] after ``box_id`` become keyframes of its
         track, in one step: other boxes of the track on those frames go, and the start
         box becomes a keyframe too (a box in no track gets a new track). Returns the track."""
-        start = self.project.box(box_id)
+        start = self.project.boxes.get(box_id)
         media_id = start.media_id
-        track = start.track_id if start.track_id is not None else self.project.next_track_id(media_id)
+        track = start.track_id if start.track_id is not None else self.project.tracks.next_id(media_id)
 
         def edit(p):
-            p.update_box(box_id, track_id=track, source="manual")
-            p.conn.executemany("DELETE FROM boxes WHERE media_id = ? AND track_id = ? AND frame = ? "
-                               "AND source != 'predicted'", [(media_id, track, f) for f, _ in boxes])
+            p.boxes.update(box_id, track_id=track, source="manual")
+            p.tracks.clear_frames(media_id, track, [f for f, _ in boxes])
             for f, _ in boxes:
-                p.set_outside(media_id, track, f, on=False)
-            p.add_boxes([dict(media_id=media_id, frame=f, class_id=start.class_id, x1=x1, y1=y1,
+                p.tracks.set_outside(media_id, track, f, on=False)
+            p.boxes.add([dict(media_id=media_id, frame=f, class_id=start.class_id, x1=x1, y1=y1,
                               x2=x2, y2=y2, track_id=track, author=self.doc.author)
                          for f, (x1, y1, x2, y2) in boxes])
 
@@ -241,16 +231,16 @@ class VideoEdits:
 
     def interpolate(self, media_id: int, track_ids: list[int] | None = None) -> None:
         """Re-interpolate tracks (all of the video's by default), e.g. after an import."""
-        tracks = set(track_ids) if track_ids is not None else set(self.project.track_ids(media_id))
+        tracks = set(track_ids) if track_ids is not None else set(self.project.tracks.ids(media_id))
         self._push(TrackCommand(self.doc, media_id, tracks, "Interpolate tracks", lambda p: None))
 
     def set_sampling(self, media_id: int, spec: dict | None) -> None:
         """Store which frames of the video go into the dataset (not undoable: a setting)."""
         from app.store.sampling import normalize
 
-        self.project.set_video_sampling(media_id, None if spec is None else normalize(spec))
+        self.project.frames.set_sampling(media_id, None if spec is None else normalize(spec))
 
     # -- reading for the views -----------------------------------------------------
     def markers(self, media_id: int) -> tuple[list[int], list[int]]:
         """(frames with boxes, keyframes) for the timeline."""
-        return self.project.box_frames(media_id), self.project.keyframe_frames(media_id)
+        return self.project.frames.labelled(media_id), self.project.frames.keyframes(media_id)

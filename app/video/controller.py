@@ -45,7 +45,7 @@ class VideoController(QObject):
     def open(self, media) -> None:
         self.close_media()
         try:
-            self.player.open(self.project.media_path(media))
+            self.player.open(self.project.media.path(media))
         except VideoError as exc:
             self.annotator.canvas.set_image(None)
             self.annotator.canvas.set_boxes([])
@@ -88,7 +88,7 @@ class VideoController(QObject):
             return
         frame = self.annotator.frame
         for box_id in self.annotator.canvas.selected_ids():
-            box = self.project.box(box_id)
+            box = self.project.boxes.get(box_id)
             if box.track_id is not None:
                 self.edits.mark_outside(self.media_id, box.track_id, frame)
 
@@ -96,7 +96,7 @@ class VideoController(QObject):
         """Which frames of this video go into exports and training."""
         if self.media_id is None:
             return
-        current = sampling.describe(self.project.video_sampling(self.media_id))
+        current = sampling.describe(self.project.frames.sampling(self.media_id))
         choices = ["frames with boxes", "every Nth frame", "a frame range", "no frames"]
         choice, ok = QInputDialog.getItem(self.window, "Dataset frames",
                                           f"Now: {current}.\nUse:", choices, 0, False)
@@ -122,6 +122,6 @@ class VideoController(QObject):
                 return
             spec = {"mode": "range", "start": start, "end": end, "step": 1}
         self.edits.set_sampling(self.media_id, spec)
-        frames = sampling.sample_frames(self.project, self.project.media(self.media_id))
+        frames = sampling.sample_frames(self.project, self.project.media.get(self.media_id))
         self.window.statusBar().showMessage(
             f"dataset frames: {sampling.describe(spec)} ({len(frames)} frames)", 6000)

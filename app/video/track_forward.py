@@ -82,15 +82,15 @@ class TrackForwardController(QObject):
         if media_id is None or len(ids) != 1 or self.running():
             return
         project = self.window.project
-        box = project.box(ids[0])
+        box = project.boxes.get(ids[0])
         until = None
         if box.track_id is not None:   # the user's own later keyframes and markers win
-            keys = [b.frame for b in project.track_keyframes(media_id, box.track_id)]
-            later = [f for f in keys + project.outside_frames(media_id, box.track_id)
+            keys = [b.frame for b in project.tracks.keyframes(media_id, box.track_id)]
+            later = [f for f in keys + project.tracks.outside_frames(media_id, box.track_id)
                      if f > box.frame]
             until = min(later, default=None)
         self.box_id = box.id
-        self.thread = _TrackThread(project.media_path(project.media(media_id)), box.frame,
+        self.thread = _TrackThread(project.media.path(project.media.get(media_id)), box.frame,
                                    box.rect, until, self)
         self.thread.started_total.connect(
             lambda total: self.progress.start(f"Tracking from frame {box.frame}", total))

@@ -55,7 +55,7 @@ def test_coco_export_loads_in_pycocotools_with_project_counts(capsys, tmp_path, 
         images = project.info()["images"] + sum(len(f) for f in frames.values())
         boxes = project.conn.execute(
             "SELECT COUNT(*) FROM boxes b JOIN media m ON m.id = b.media_id WHERE m.kind = 'image'"
-        ).fetchone()[0] + sum(len(project.boxes(m, f)) for m, fs in frames.items() for f in fs)
+        ).fetchone()[0] + sum(len(project.boxes.of(m, f)) for m, fs in frames.items() for f in fs)
     assert frames and len(coco.getImgIds()) == images and len(coco.getAnnIds()) == boxes
     assert (tmp_path / "c" / "images" / coco.loadImgs(1)[0]["file_name"]).is_file()
 
@@ -86,7 +86,7 @@ def test_missing_or_corrupt_images_are_skipped_and_listed(capsys, tmp_path, demo
     assert "skipped" in out and "shapes_007.jpg: file not found" in out
     assert "shapes_008.jpg: truncated JPEG" in out
     with Project.open(tmp_path / "p") as project:
-        names = {m.name for m in project.list_media()}
+        names = {m.name for m in project.media.list()}
     assert "shapes_006.jpg" in names and not {"shapes_007.jpg", "shapes_008.jpg"} & names
 
 

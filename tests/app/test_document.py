@@ -13,14 +13,14 @@ def doc(tmp_path, qapp):
     project = Project.create(tmp_path / "p")
     info = MediaInfo(Path("/x/a.jpg"), "image", 100, 80, "h", 1)
     with project.transaction():
-        project.add_media_row(info, "/x/a.jpg", "a.jpg")
+        project.media.add_row(info, "/x/a.jpg", "a.jpg")
     d = Document(project)
     yield d
     project.close()
 
 
 def _rects(doc, media_id=1):
-    return [(b.class_id, b.rect) for b in doc.project.boxes(media_id)]
+    return [(b.class_id, b.rect) for b in doc.project.boxes.of(media_id)]
 
 
 def test_box_edits_undo_and_redo_through_the_store(doc):
@@ -37,7 +37,7 @@ def test_box_edits_undo_and_redo_through_the_store(doc):
     stack = doc.undo_stack
     stack.undo()
     assert _rects(doc) == [(dog, (15, 12, 35, 42))]
-    assert doc.project.box(box).id == box        # same id after undo of delete
+    assert doc.project.boxes.get(box).id == box        # same id after undo of delete
     stack.undo()
     assert _rects(doc) == [(cat, (15, 12, 35, 42))]
     stack.undo()
@@ -57,16 +57,16 @@ def test_delete_class_undo_restores_class_position_and_boxes(doc):
     doc.add_box(1, b, (0, 0, 5, 5))
     doc.add_box(1, b, (1, 1, 6, 6))
     doc.delete_class(b)
-    assert [c.name for c in doc.project.classes()] == ["a", "c"]
+    assert [c.name for c in doc.project.classes.all()] == ["a", "c"]
     assert _rects(doc) == []
     doc.undo_stack.undo()
-    assert [c.name for c in doc.project.classes()] == ["a", "b", "c"]
+    assert [c.name for c in doc.project.classes.all()] == ["a", "b", "c"]
     assert len(_rects(doc)) == 2 and all(cid == b for cid, _ in _rects(doc))
     doc.rename_class(a, "alpha")
     doc.recolor_class(a, "#010203")
     doc.undo_stack.undo()
     doc.undo_stack.undo()
-    cls = doc.project.classes()[0]
+    cls = doc.project.classes.all()[0]
     assert (cls.name, cls.color) != ("alpha", "#010203") and cls.name == "a"
 
 
@@ -79,14 +79,14 @@ def test_duplicate_class_names_are_refused(doc):
 def test_tags_toggle_and_undo(doc):
     tag = doc.add_tag("outdoor")
     doc.set_tag([1], tag, True)
-    assert doc.project.media_tags(1) == {tag}
+    assert doc.project.tags.of(1) == {tag}
     doc.undo_stack.undo()
-    assert doc.project.media_tags(1) == set()
+    assert doc.project.tags.of(1) == set()
     doc.undo_stack.redo()
     doc.delete_tag(tag)
-    assert doc.project.tags() == []
+    assert doc.project.tags.all() == []
     doc.undo_stack.undo()
-    assert doc.project.media_tags(1) == {tag}
+    assert doc.project.tags.of(1) == {tag}
 
 
 def test_paste_creates_new_manual_boxes(doc):

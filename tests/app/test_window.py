@@ -48,41 +48,41 @@ def key(w, k, mods=Qt.NoModifier):
 
 
 def boxes(project, media_id):
-    return sorted((b.class_id, tuple(round(v) for v in b.rect)) for b in project.boxes(media_id))
+    return sorted((b.class_id, tuple(round(v) for v in b.rect)) for b in project.boxes.of(media_id))
 
 
 def test_label_with_mouse_and_keys_then_reopen(window, demo_folder, qtbot):
     w, vpw = window, window.canvas.viewport()
     media = w.media_id
     before = boxes(w.project, media)
-    classes = {c.name: c.id for c in w.project.classes()}
+    classes = {c.name: c.id for c in w.project.classes.all()}
 
     key(w, Qt.Key_W)                                    # draw
     drag(vpw, at(w, 20, 20), at(w, 120, 100))
     after_draw = boxes(w.project, media)
     (new,) = [b for b in after_draw if b not in before]
     assert new[0] == classes["circle"] and new[1] == pytest.approx((20, 20, 120, 100), abs=1)
-    new_id = next(b.id for b in w.project.boxes(media) if tuple(round(v) for v in b.rect) == new[1])
+    new_id = next(b.id for b in w.project.boxes.of(media) if tuple(round(v) for v in b.rect) == new[1])
     w.canvas.select([new_id])
 
     drag(vpw, at(w, 70, 60), at(w, 90, 70))            # move by (20, 10)
-    assert w.project.box(new_id).rect == pytest.approx((40, 30, 140, 110), abs=1.5)
+    assert w.project.boxes.get(new_id).rect == pytest.approx((40, 30, 140, 110), abs=1.5)
     drag(vpw, at(w, 140, 110), at(w, 160, 130))        # resize by the bottom-right handle
-    assert w.project.box(new_id).rect == pytest.approx((40, 30, 160, 130), abs=1.5)
+    assert w.project.boxes.get(new_id).rect == pytest.approx((40, 30, 160, 130), abs=1.5)
     key(w, Qt.Key_Right, Qt.ShiftModifier)             # nudge 10 px
-    assert w.project.box(new_id).x1 == pytest.approx(50, abs=1.5)
+    assert w.project.boxes.get(new_id).x1 == pytest.approx(50, abs=1.5)
     key(w, Qt.Key_3)                                    # hot key: class "triangle"
-    assert w.project.box(new_id).class_id == classes["triangle"]
+    assert w.project.boxes.get(new_id).class_id == classes["triangle"]
     key(w, Qt.Key_Delete)
     assert boxes(w.project, media) == before
 
     for _ in range(5):                                   # undo delete, class, nudge, resize, move
         w.doc.undo_stack.undo()
-    assert w.project.box(new_id).rect == pytest.approx((20, 20, 120, 100), abs=1)
+    assert w.project.boxes.get(new_id).rect == pytest.approx((20, 20, 120, 100), abs=1)
     for _ in range(4):                                   # redo move, resize, nudge, class
         w.doc.undo_stack.redo()
     final = boxes(w.project, media)
-    assert w.project.box(new_id).class_id == classes["triangle"]
+    assert w.project.boxes.get(new_id).class_id == classes["triangle"]
     assert [b.id for b in w.canvas.boxes()].count(new_id) == 1   # the canvas shows the store
 
     w.close()
@@ -109,42 +109,42 @@ def test_navigation_tags_and_copy_from_previous(window):
     key(w, Qt.Key_Home)
     assert w.media_id == ids[0]
 
-    first_tags = w.project.media_tags(ids[0])
-    crowded = next(t.id for t in w.project.tags() if t.name == "crowded")
+    first_tags = w.project.tags.of(ids[0])
+    crowded = next(t.id for t in w.project.tags.all() if t.name == "crowded")
     key(w, Qt.Key_4, Qt.AltModifier)          # toggle the 4th tag
-    assert w.project.media_tags(ids[0]) == first_tags ^ {crowded}
+    assert w.project.tags.of(ids[0]) == first_tags ^ {crowded}
     assert w.tags_panel_checked() == first_tags ^ {crowded}
 
     key(w, Qt.Key_D)
-    n_prev, n_here = len(w.project.boxes(ids[0])), len(w.project.boxes(ids[1]))
+    n_prev, n_here = len(w.project.boxes.of(ids[0])), len(w.project.boxes.of(ids[1]))
     key(w, Qt.Key_V, Qt.ControlModifier | Qt.ShiftModifier)
-    assert len(w.project.boxes(ids[1])) == n_here + n_prev
+    assert len(w.project.boxes.of(ids[1])) == n_here + n_prev
     w.doc.undo_stack.undo()
-    assert len(w.project.boxes(ids[1])) == n_here
+    assert len(w.project.boxes.of(ids[1])) == n_here
 
 
 def test_class_panel_edits_are_undoable(window):
     w = window
     cp = w.panels.classes_panel
     cp.add_requested.emit("star")
-    assert "star" in [c.name for c in w.project.classes()]
-    square = w.project.class_by_name("square")
-    n = w.project.class_box_counts().get(square.id, 0)
+    assert "star" in [c.name for c in w.project.classes.all()]
+    square = w.project.classes.by_name("square")
+    n = w.project.classes.box_counts().get(square.id, 0)
     cp.delete_requested.emit(square.id)
-    assert w.project.class_by_name("square") is None
+    assert w.project.classes.by_name("square") is None
     w.doc.undo_stack.undo()
-    assert w.project.class_box_counts().get(w.project.class_by_name("square").id, 0) == n
+    assert w.project.classes.box_counts().get(w.project.classes.by_name("square").id, 0) == n
     cp.add_requested.emit("star")                        # duplicate: refused with a message,
-    assert [c.name for c in w.project.classes()].count("star") == 1   # not a crash
+    assert [c.name for c in w.project.classes.all()].count("star") == 1   # not a crash
     assert "exists already" in w.last_message
 
 
 def test_filters_list_the_right_media(window):
     w = window
     w.browser.set_filter("class", "triangle")
-    expected = {m for m in w.project.media_ids()
-                if any(b.class_id == w.project.class_by_name("triangle").id
-                       for b in w.project.boxes(m))}
+    expected = {m for m in w.project.media.ids()
+                if any(b.class_id == w.project.classes.by_name("triangle").id
+                       for b in w.project.boxes.of(m))}
     assert set(w.source.ids) == expected
 
 
@@ -177,15 +177,15 @@ def test_killed_process_loses_no_edit(demo_folder):
         from app.shell.window import MainWindow
         w = MainWindow(Project.open({str(demo_folder)!r}))
         w.restore_last_media()
-        w.doc.add_box(w.media_id, w.project.classes()[0].id, (1, 2, 30, 40))
+        w.doc.add_box(w.media_id, w.project.classes.all()[0].id, (1, 2, 30, 40))
         os.kill(os.getpid(), signal.SIGKILL)
     """)
     proc = subprocess.run([sys.executable, "-c", script], env={**__import__("os").environ,
                           "QT_QPA_PLATFORM": "offscreen"}, capture_output=True, text=True)
     assert proc.returncode == -9, proc.stderr
     with Project.open(demo_folder) as project:
-        media = int(project.get_setting("last_media"))
-        assert (1, 2, 30, 40) in [b.rect for b in project.boxes(media)]
+        media = int(project.settings.get("last_media"))
+        assert (1, 2, 30, 40) in [b.rect for b in project.boxes.of(media)]
 
 
 def test_screenshot_of_the_real_window(tmp_path, demo_folder):
@@ -200,7 +200,7 @@ def test_screenshot_of_the_real_window(tmp_path, demo_folder):
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500
     with Project.open(demo_folder) as project:
-        assert project.media(int(project.get_setting("last_media"))).name == "shapes_001.jpg"
+        assert project.media.get(int(project.settings.get("last_media"))).name == "shapes_001.jpg"
 
 
 def test_files_dropped_on_the_canvas_are_imported(window, tmp_path):
@@ -214,4 +214,4 @@ def test_files_dropped_on_the_canvas_are_imported(window, tmp_path):
     before = len(window.source)
     assert _drop(window.canvas.viewport(), [str(folder)])
     assert len(window.source) == before + 1
-    assert any(m.name == "new one.png" for m in window.project.list_media())
+    assert any(m.name == "new one.png" for m in window.project.media.list())

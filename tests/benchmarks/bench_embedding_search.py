@@ -14,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from app.search.index import EmbeddingIndex  # noqa: E402
-from app.store._embeddings import EmbeddingKey  # noqa: E402
+from app.store.models import EmbeddingKey  # noqa: E402
 from app.store.project import Project  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
@@ -45,13 +45,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = Project.create(Path(tmp) / "proj")
         with project.transaction():
-            media = [project.add_media_row(_info(i), f"img_{i}.jpg", f"img_{i}.jpg")
+            media = [project.media.add_row(_info(i), f"img_{i}.jpg", f"img_{i}.jpg")
                      for i in range(N)]
-        run = project.add_run(name="bench", task="embedder", template="embed_mobilenet_v2",
+        run = project.runs.add(name="bench", task="embedder", template="embed_mobilenet_v2",
                               run_dir="")
         vectors = unit(rng, N, 128)
         t = time.perf_counter()
-        project.put_embeddings(run, [(EmbeddingKey("image", m), "", v)
+        project.embeddings.put(run, [(EmbeddingKey("image", m), "", v)
                                      for m, v in zip(media, vectors)])
         print(f"store {N:,} x 128 vectors: {time.perf_counter() - t:.2f} s")
         t = time.perf_counter()

@@ -23,7 +23,7 @@ def make_project(folder: Path):
     from app.store.project import Project, now
 
     project = Project.create(folder)
-    cls = project.add_class("thing")
+    cls = project.classes.add("thing")
     stamp = now()
     with project.transaction() as c:
         c.executemany(

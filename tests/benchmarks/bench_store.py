@@ -37,18 +37,18 @@ def main() -> None:
 
         project = Project.create(tmp / "proj")
         t = time.perf_counter()
-        report = project.import_media([tmp / "photos"])
+        report = project.media.import_files([tmp / "photos"])
         took = time.perf_counter() - t
         print(f"import {len(report.added)} images: {took:.2f} s ({len(report.added) / took:.0f} images/s)")
 
         rng = np.random.default_rng(1)
-        classes = [project.add_class(f"class_{k}") for k in range(5)]
+        classes = [project.classes.add(f"class_{k}") for k in range(5)]
         t = time.perf_counter()
         with project.transaction():
             for media_id in report.added:
                 xy = rng.uniform(0, 200, size=(20, 2))
                 wh = rng.uniform(5, 100, size=(20, 2))
-                project.add_boxes(
+                project.boxes.add(
                     dict(media_id=media_id, class_id=classes[j % 5], x1=x, y1=y,
                          x2=min(320, x + w), y2=min(240, y + h))
                     for j, ((x, y), (w, h)) in enumerate(zip(xy, wh)))

@@ -125,7 +125,7 @@ async def scenario(step, controller, probe) -> None:
     while controller.is_training():
         await asyncio.sleep(0.05)
     print(f"cancelled in {time.monotonic() - t:.1f} s; run status "
-          f"{controller.project.runs()[-1].status}")
+          f"{controller.project.runs.all()[-1].status}")
 
 
 def main() -> None:

@@ -88,15 +88,15 @@ def make_project(folder: Path, run_dir: Path | None, per_class: int = 4, seed: i
         cv2.imwrite(str(media_dir / f"{i:03d}.png"), img[..., ::-1])
         boxes.append((x, y, x + w, y + h))
     project = Project.create(folder / "proj")
-    report = project.import_media(sorted(media_dir.glob("*.png")))
-    tags = [project.ensure_tag(c) for c in CLASSES]
-    classes = [project.ensure_class(c) for c in CLASSES]
+    report = project.media.import_files(sorted(media_dir.glob("*.png")))
+    tags = [project.tags.ensure(c) for c in CLASSES]
+    classes = [project.classes.ensure(c) for c in CLASSES]
     truth = {}
     for i, (media_id, cls) in enumerate(zip(report.added, plan)):
         truth[media_id] = cls
-        project.add_box(media_id, classes[cls], *boxes[i])
+        project.boxes.add_one(media_id, classes[cls], *boxes[i])
         if i < per_class * len(CLASSES):
-            project.set_media_tag(media_id, tags[cls], True)
-    run_id = None if run_dir is None else project.add_run(
+            project.tags.set(media_id, tags[cls], True)
+    run_id = None if run_dir is None else project.runs.add(
         name="emb", task="embedder", template="embed_resnet18", run_dir=str(run_dir))
     return project, run_id, truth

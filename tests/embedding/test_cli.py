@@ -55,7 +55,7 @@ def test_kestrel_train_embedder_then_embed_search_classify(tmp_path, monkeypatch
 
 def test_user_errors_exit_2(tmp_path, capsys):
     project, run_id, _ = make_project(tmp_path, tmp_path / "empty", per_class=1, untagged=0)
-    detector = project.add_run(name="d", task="detector", template="x", run_dir="")
+    detector = project.runs.add(name="d", task="detector", template="x", run_dir="")
     root = str(project.root)
     project.close()
     for argv, message in [

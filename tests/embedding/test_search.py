@@ -6,7 +6,7 @@ import pytest
 
 from app.search.embeddings import embed_project, plan_embedding
 from app.search.index import EmbeddingIndex, TagClassifier, classify_untagged, parse_query, query_vector
-from app.store._embeddings import EmbeddingKey
+from app.store.models import EmbeddingKey
 from tests.embedding.conftest import make_project
 
 
@@ -24,7 +24,7 @@ def test_embed_project_then_incremental(project, tmp_path):
     n = len(truth)
     assert counts["embedded"] == 2 * n and counts["failed"] == 0  # images + boxes
     assert seen[-1] == (2 * n, 2 * n)
-    keys, vectors = p.load_embeddings(run_id)
+    keys, vectors = p.embeddings.load(run_id)
     assert vectors.shape == (2 * n, 16)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     # nothing new: nothing embedded
@@ -32,16 +32,16 @@ def test_embed_project_then_incremental(project, tmp_path):
     # one new image, one moved box, one deleted box: only those change
     import shutil
     new = tmp_path / "new.png"
-    shutil.copy(p.media_path(next(iter(truth))), new)
-    new_id = p.import_media([new]).added[0]
-    box = p.boxes(next(iter(truth)))[0]
-    p.update_box(box.id, x1=box.x1 + 1)
-    gone = p.boxes(list(truth)[1])[0]
-    p.delete_boxes([gone.id])
+    shutil.copy(p.media.path(next(iter(truth))), new)
+    new_id = p.media.import_files([new]).added[0]
+    box = p.boxes.of(next(iter(truth)))[0]
+    p.boxes.update(box.id, x1=box.x1 + 1)
+    gone = p.boxes.of(list(truth)[1])[0]
+    p.boxes.delete([gone.id])
     assert plan_embedding(p, run_id).total == 2
     counts = embed_project(p, run_id)
     assert (counts["embedded"], counts["removed"], counts["kept"]) == (2, 1, 2 * n - 2)
-    assert p.embedding(run_id, EmbeddingKey("image", new_id)) is not None
+    assert p.embeddings.get(run_id, EmbeddingKey("image", new_id)) is not None
 
 
 def test_cancel_keeps_done_batches(project):
@@ -50,7 +50,7 @@ def test_cancel_keeps_done_batches(project):
     counts = embed_project(p, run_id, kinds=("image",), batch_size=1,
                            cancel=lambda: next(calls, True))
     assert counts["cancelled"] == 1 and counts["embedded"] == 2
-    assert len(p.load_embeddings(run_id)[0]) == 2
+    assert len(p.embeddings.load(run_id)[0]) == 2
 
 
 def test_search_returns_the_query_first(project):
@@ -62,12 +62,12 @@ def test_search_returns_the_query_first(project):
         hits = index.search(vec, 5)
         assert hits[0].key == key and hits[0].score == pytest.approx(1.0, abs=1e-5)
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    box = p.boxes(list(truth)[2])[0]
+    box = p.boxes.of(list(truth)[2])[0]
     vec, key = query_vector(p, run_id, parse_query(f"box:{box.id}"))
     assert EmbeddingIndex.from_store(p, run_id, ["box"]).search(vec, 1)[0].key == key
     # a file is embedded on the fly and finds its own picture
     from app.search.embeddings import load_embedder
-    vec, key = query_vector(p, run_id, parse_query(str(p.media_path(list(truth)[5]))),
+    vec, key = query_vector(p, run_id, parse_query(str(p.media.path(list(truth)[5]))),
                             lambda: load_embedder(p, run_id))
     assert key is None and index.search(vec, 1)[0].key.media_id == list(truth)[5]
 
@@ -100,7 +100,7 @@ def test_classify_untagged_suggests_for_untagged_images_only(project):
     p, run_id, truth = project
     embed_project(p, run_id, kinds=("image",))
     clf, suggestions = classify_untagged(p, run_id, threshold=0.0)
-    untagged = [m for m in truth if not p.media_tags(m)]
+    untagged = [m for m in truth if not p.tags.of(m)]
     assert sorted(suggestions) == sorted(untagged)
     assert all(len(s) == 3 for s in suggestions.values())
 
@@ -111,13 +111,13 @@ def test_sampled_video_frames_and_their_boxes_are_embedded(tmp_path, trained_emb
     p, run_id, _ = make_project(tmp_path, trained_embedder, per_class=1, untagged=0)
     try:
         clip = write_cv2(tmp_path / "clip.avi", "MJPG", 12, size=(64, 48))
-        video = p.import_media([clip]).added[0]
-        p.set_video_sampling(video, {"mode": "every", "step": 4, "start": 0})
-        box = p.add_box(video, p.classes()[0].id, 5, 5, 30, 30, frame=5)
+        video = p.media.import_files([clip]).added[0]
+        p.frames.set_sampling(video, {"mode": "every", "step": 4, "start": 0})
+        box = p.boxes.add_one(video, p.classes.all()[0].id, 5, 5, 30, 30, frame=5)
         embed_project(p, run_id, kinds=("frame", "box"))
-        keys = set(p.load_embeddings(run_id, ["frame"])[0])
+        keys = set(p.embeddings.load(run_id, ["frame"])[0])
         assert keys == {EmbeddingKey("frame", video, f) for f in (0, 4, 8)}
-        assert p.embedding(run_id, EmbeddingKey("box", video, 5, box)) is not None
+        assert p.embeddings.get(run_id, EmbeddingKey("box", video, 5, box)) is not None
         vec, key = query_vector(p, run_id, parse_query(str(video)), frame=4)
         assert key == EmbeddingKey("frame", video, 4)
     finally:

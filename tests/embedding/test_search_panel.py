@@ -68,7 +68,7 @@ def test_controller_in_the_main_window(qtbot, tmp_path, trained_embedder):
     from tests.embedding.conftest import make_project
 
     project, run_id, truth = make_project(tmp_path, trained_embedder, untagged=2)
-    project.update_run(run_id, status="finished")
+    project.runs.update(run_id, status="finished")
     w = MainWindow(project)
     qtbot.addWidget(w)
     search = w.search                                   # the window's own controller
@@ -90,14 +90,14 @@ def test_controller_in_the_main_window(qtbot, tmp_path, trained_embedder):
         qtbot.mouseClick(panel.grid.viewport(), Qt.LeftButton, pos=rect.center())
         assert w.annotator.media_id == other
         # an untagged image gets suggestions; accepting one tags it (undoable)
-        untagged = [m for m in truth if not project.media_tags(m)][0]
+        untagged = [m for m in truth if not project.tags.of(m)][0]
         tags = w.panels.tags_panel
         w.open_media(untagged)
         qtbot.waitUntil(lambda: tags.suggestion_buttons() != [], timeout=30000)
         suggested = tags._suggestions[0][0]
         with qtbot.waitSignal(w.doc.tags_changed):
             tags.suggestion_buttons()[0].click()
-        assert suggested in project.media_tags(untagged)
+        assert suggested in project.tags.of(untagged)
     finally:
         w.close()                                       # its close hook stops the worker
         project.close()

@@ -59,20 +59,20 @@ def make_project(folder) -> Project:
         a = np.full((100, 120, 3), 30, np.uint8)
         a[0, 0, 0] = i * 50           # the stub's image key
         Image.fromarray(a).save(img_dir / f"im{i}.png")
-    project.import_media([img_dir])
-    ids = {project.media(m).name: m for m in project.media_ids()}
+    project.media.import_files([img_dir])
+    ids = {project.media.get(m).name: m for m in project.media.ids()}
     for i, labels in LABELS.items():
         for name, rect in labels:
-            project.add_box(ids[f"im{i}.png"], project.ensure_class(name), *rect)
+            project.boxes.add_one(ids[f"im{i}.png"], project.classes.ensure(name), *rect)
     return project
 
 
 def add_model_run(project) -> int:
-    run_id = project.add_run(name="#1 stub", task="detector", template="stub", run_dir="")
+    run_id = project.runs.add(name="#1 stub", task="detector", template="stub", run_dir="")
     run_dir = project.root / "runs" / f"{run_id:04d}-stub"
     run_dir.mkdir(parents=True)
     (run_dir / "best.pt").write_bytes(b"stub")
-    project.update_run(run_id, run_dir=project.stored_path(run_dir), status="finished")
+    project.runs.update(run_id, run_dir=project.stored_path(run_dir), status="finished")
     return run_id
 
 
@@ -88,7 +88,7 @@ def review_window(qtbot, tmp_path):
     """(window, review controller, stub model, run id) with the stub as the active model."""
     p = make_project(tmp_path / "proj")
     run_id = add_model_run(p)
-    p.set_setting("active_run", str(run_id))
+    p.settings.set("active_run", str(run_id))
     w = MainWindow(p)
     model = StubModel()
     # The window's own controller, with the stub swapped in before any media is shown.

@@ -31,7 +31,7 @@ def test_train_predict_cli_and_window(tmp_path, qtbot):
         assert trainer(launch.argv[3:] + ["--progress-interval", "0"]) == 0
     for line in out.getvalue().splitlines():
         runs.record_event(project, launch.run_id, json.loads(line))
-    assert project.run(launch.run_id).status == "finished"
+    assert project.runs.get(launch.run_id).status == "finished"
     project.close()
 
     root = tmp_path / "proj"
@@ -39,7 +39,7 @@ def test_train_predict_cli_and_window(tmp_path, qtbot):
     assert kestrel(["predict", str(root), "--run", str(launch.run_id), "--coco-results", str(res),
                     "--device", "cpu", "--score", "0", "--quiet"]) == 0
     project = type(project).open(root)
-    assert len(project.predicted_frames(launch.run_id)) == 3
+    assert len(project.predictions.frames(launch.run_id)) == 3
     export_project(project, tmp_path / "ds", "coco", copy_images=False)
     results = json.loads(res.read_text())
     gt = COCO(str(tmp_path / "ds" / "annotations.json"))
@@ -47,20 +47,20 @@ def test_train_predict_cli_and_window(tmp_path, qtbot):
     assert len(gt.loadRes(str(res)).getAnnIds()) == len(results)
     # the split the trainer used is known again: 1 of 3 images held out
     from app.review.evaluation import val_items
-    assert len(val_items(project, project.run(launch.run_id))) == 1
+    assert len(val_items(project, project.runs.get(launch.run_id))) == 1
 
-    project.clear_predictions(launch.run_id)            # the window predicts afresh, live
-    project.set_setting("active_run", str(launch.run_id))
+    project.predictions.clear(launch.run_id)            # the window predicts afresh, live
+    project.settings.set("active_run", str(launch.run_id))
     w = MainWindow(project)
     review = w.review                                   # the window's own controller
     qtbot.addWidget(w)
     w.show()
     review.panel.slider.setValue(0)
-    w.open_media(project.media_ids()[0])
-    qtbot.waitUntil(lambda: project.is_predicted(launch.run_id, project.media_ids()[0]),
+    w.open_media(project.media.ids()[0])
+    qtbot.waitUntil(lambda: project.predictions.has(launch.run_id, project.media.ids()[0]),
                     timeout=60000)
     qtbot.waitUntil(lambda: "ms" in review.panel.stats.text(), timeout=5000)
-    shown = len(project.predictions(launch.run_id, project.media_ids()[0]))
+    shown = len(project.predictions.boxes(launch.run_id, project.media.ids()[0]))
     assert len(review.overlay.boxes()) == shown
     w.close()                                           # stops the model thread
     project.close()

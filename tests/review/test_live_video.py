@@ -22,11 +22,11 @@ def video_window(qtbot, tmp_path):
     for i in range(FRAMES):   # uniform grey frames: the stub answers PREDS[0] for each
         writer.write(np.full((64, 96, 3), 30, np.uint8))
     writer.release()
-    project.import_media([clip])
+    project.media.import_files([clip])
     for name in StubModel.class_names:
-        project.ensure_class(name)
+        project.classes.ensure(name)
     run_id = add_model_run(project)
-    project.set_setting("active_run", str(run_id))
+    project.settings.set("active_run", str(run_id))
     w = MainWindow(project)
     model = StubModel(delay=0.15)              # ~6 predictions/s against a 25 fps clip
     w.review.factory_for = lambda _run: (lambda: model)
@@ -42,7 +42,7 @@ def video_window(qtbot, tmp_path):
 
 def test_playback_shows_every_frame_while_the_model_takes_the_newest(video_window, qtbot):
     w, model, run_id = video_window
-    media_id = w.project.media_ids()[0]
+    media_id = w.project.media.ids()[0]
     w.open_media(media_id)
     qtbot.waitUntil(lambda: w.video.player.current == 0, timeout=5000)
     shown = []
@@ -51,11 +51,11 @@ def test_playback_shows_every_frame_while_the_model_takes_the_newest(video_windo
     qtbot.waitUntil(lambda: not w.video.player.playing, timeout=20000)   # stops at the end
 
     assert shown == sorted(shown) and shown[-1] == FRAMES - 1            # in order, to the end
-    predicted = {f for m, f in w.project.predicted_frames(run_id, media_id)}
+    predicted = {f for m, f in w.project.predictions.frames(run_id, media_id)}
     assert predicted and predicted <= set(shown) | {0}
     assert model.calls < len(shown)          # frames were dropped for the model, not the display
     # The last frame gets its own answer; the overlay then shows exactly its predictions.
-    qtbot.waitUntil(lambda: w.project.is_predicted(run_id, media_id, FRAMES - 1), timeout=10000)
+    qtbot.waitUntil(lambda: w.project.predictions.has(run_id, media_id, FRAMES - 1), timeout=10000)
     expected = [p for p in PREDS[0] if p[2] >= w.review.panel.threshold()]
     qtbot.waitUntil(lambda: len(w.review.overlay.visible_boxes()) == len(expected), timeout=5000)
     assert not w.review.overlay.stale

@@ -16,18 +16,18 @@ def test_predictions_cached_and_ignored_by_label_views(project):
     assert core.predict_items(project, run_id, StubModel(), items) == 3
     assert core.predict_items(project, run_id, StubModel(), items) == 0   # cached
     m0 = items[0][0]
-    preds = project.predictions(run_id, m0)
+    preds = project.predictions.boxes(run_id, m0)
     assert [round(p.score, 2) for p in preds] == [0.9, 0.6]
-    assert project.is_predicted(run_id, items[2][0]) and not project.predictions(run_id, items[2][0])
+    assert project.predictions.has(run_id, items[2][0]) and not project.predictions.boxes(run_id, items[2][0])
     info = project.info()
-    assert info["boxes"] == 3 and project.box_count(m0) == 2     # labels only
+    assert info["boxes"] == 3 and project.boxes.count(m0) == 2     # labels only
     # review counts, hand-computed (see conftest): image 0: 1 TP, 1 FP, 1 missed
     counts = split.media_counts(project, run_id, 0.5)
     assert counts[m0] == (1, 1, 1)
     assert counts[items[1][0]] == (1, 0, 0)             # the 0.3 dog is under the threshold
     assert split.media_counts(project, run_id, 0.2)[items[1][0]] == (1, 1, 0)
-    project.clear_predictions(run_id)
-    assert not project.predicted_frames(run_id)
+    project.predictions.clear(run_id)
+    assert not project.predictions.frames(run_id)
 
 
 def test_coco_results_load_with_pycocotools(project, tmp_path):

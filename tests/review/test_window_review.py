@@ -4,7 +4,7 @@ from PySide6.QtGui import QMouseEvent
 
 
 def _open(w, qtbot, name):
-    mid = next(m for m in w.project.media_ids() if w.project.media(m).name == name)
+    mid = next(m for m in w.project.media.ids() if w.project.media.get(m).name == name)
     w.open_media(mid)
     return mid
 
@@ -21,7 +21,7 @@ def test_overlay_threshold_classes_and_no_torch(review_window, qtbot):
     review.panel.slider.setValue(70)
     assert [b.score for b in review.overlay.visible_boxes()] == [0.8999999761581421]
     review.panel.slider.setValue(50)
-    cat = w.project.class_by_name("cat").id
+    cat = w.project.classes.by_name("cat").id
     review.panel.classes.item(0).setCheckState(Qt.Unchecked)
     assert review.panel.hidden() == [cat] and not review.overlay.visible_boxes()
     review.panel.classes.item(0).setCheckState(Qt.Checked)
@@ -59,36 +59,36 @@ def test_accept_by_double_click_is_undoable(review_window, qtbot):
     w, review, _model, _run = review_window
     m0 = _open(w, qtbot, "im0.png")
     _wait_boxes(qtbot, review, 2)
-    before = len(w.project.label_boxes(m0))
+    before = len(w.project.boxes.labels(m0))
     pos = QPointF(w.canvas.viewport_point(75, 25))
     ev = QMouseEvent(QEvent.MouseButtonDblClick, pos, pos, Qt.LeftButton, Qt.LeftButton,
                      Qt.NoModifier)
     assert review.eventFilter(w.canvas.viewport(), ev)   # consumed: the canvas never sees it
-    labels = w.project.label_boxes(m0)
+    labels = w.project.boxes.labels(m0)
     assert len(labels) == before + 1 and labels[-1].source == "manual"
     assert labels[-1].rect == (60, 10, 90, 40) and labels[-1].score is None
     w.doc.undo_stack.undo()
-    assert len(w.project.label_boxes(m0)) == before
+    assert len(w.project.boxes.labels(m0)) == before
     ids = review.actions.accept_shown()
-    assert len(ids) == 2 and len(w.project.label_boxes(m0)) == before + 2
+    assert len(ids) == 2 and len(w.project.boxes.labels(m0)) == before + 2
     w.doc.undo_stack.undo()
-    assert len(w.project.label_boxes(m0)) == before
+    assert len(w.project.boxes.labels(m0)) == before
 
 
 def test_stale_answers_are_dropped(review_window, qtbot):
     w, review, model, run_id = review_window
     model.delay = 0.3
-    ids = w.project.media_ids()
+    ids = w.project.media.ids()
     live = review.live
-    live.show(ids[0], 0, str(w.project.media_path(ids[0])))
+    live.show(ids[0], 0, str(w.project.media.path(ids[0])))
     qtbot.wait(50)                                     # the model is busy with image 0
-    live.show(ids[1], 0, str(w.project.media_path(ids[1])))   # pending, replaced next
-    live.show(ids[2], 0, str(w.project.media_path(ids[2])))
-    qtbot.waitUntil(lambda: w.project.is_predicted(run_id, ids[2]), timeout=5000)
+    live.show(ids[1], 0, str(w.project.media.path(ids[1])))   # pending, replaced next
+    live.show(ids[2], 0, str(w.project.media.path(ids[2])))
+    qtbot.waitUntil(lambda: w.project.predictions.has(run_id, ids[2]), timeout=5000)
     assert live.worker.dropped == 1                    # image 1 never reached the model
-    assert not w.project.is_predicted(run_id, ids[1])
+    assert not w.project.predictions.has(run_id, ids[1])
     assert live.stale_answers == 1                     # image 0's answer: stored, not drawn
-    assert w.project.is_predicted(run_id, ids[0])
+    assert w.project.predictions.has(run_id, ids[0])
     assert review.overlay.boxes() == []                # image 2 has no predictions
 
 
@@ -103,18 +103,18 @@ def test_predict_all_progress_and_cancel(review_window, qtbot):
     qtbot.waitUntil(lambda: review.panel.progress.maximum() == 3, timeout=3000)
     review.actions.cancel()
     qtbot.waitUntil(lambda: not review.panel.cancel.isEnabled(), timeout=5000)
-    done = len(w.project.predicted_frames(run_id))
+    done = len(w.project.predictions.frames(run_id))
     assert done < 3
     model.delay = 0.0
     review.actions.predict_all()
     qtbot.waitUntil(lambda: not review.panel.cancel.isEnabled(), timeout=5000)
-    assert len(w.project.predicted_frames(run_id)) == 3
+    assert len(w.project.predictions.frames(run_id)) == 3
 
 
 def test_metrics_dialog(review_window, qtbot):
     w, review, _model, run_id = review_window
     review.actions.predict_all()
-    qtbot.waitUntil(lambda: len(w.project.predicted_frames(run_id)) == 3, timeout=5000)
+    qtbot.waitUntil(lambda: len(w.project.predictions.frames(run_id)) == 3, timeout=5000)
     qtbot.waitUntil(lambda: not review.panel.cancel.isEnabled(), timeout=5000)
     dialog = review.actions.show_metrics()
     assert "all labelled frames" in dialog.scope.text()
@@ -133,8 +133,8 @@ def test_refuses_untrusted_checkpoint(review_window, qtbot, tmp_path):
     w, review, _model, _run = review_window
     bad = tmp_path / "evil.pt"
     torch.save({"format": "kestrel.detector", "obj": Evil()}, bad)
-    runs = len(w.project.runs())
+    runs = len(w.project.runs.all())
     review.actions.import_checkpoint(str(bad)).join(60)
     qtbot.waitUntil(lambda: "arbitrary Python objects" in getattr(w, "last_message", ""),
                     timeout=5000)
-    assert len(w.project.runs()) == runs
+    assert len(w.project.runs.all()) == runs

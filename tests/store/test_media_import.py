@@ -35,47 +35,47 @@ def test_folder_import_is_recursive_and_reports_bad_files(tmp_path, project):
     (src / "truncated.jpg").write_bytes(good[: len(good) // 2])
     (src / "notes.txt").write_text("ignored inside folders")
 
-    report = project.import_media([src])
+    report = project.media.import_files([src])
 
-    names = sorted(m.name for m in project.list_media())
+    names = sorted(m.name for m in project.media.list())
     assert names == ["a.jpg", "c.png", "sub/ünïcødé b.jpg"]
     reasons = {p.rsplit("/", 1)[-1]: r for p, r in report.skipped}
     assert reasons["empty.jpg"] == "empty file"
     assert "not a readable image" in reasons["garbage.png"]
     assert "truncated JPEG" in reasons["truncated.jpg"]
     assert "notes.txt" not in reasons
-    sizes = {m.name: (m.width, m.height) for m in project.list_media()}
+    sizes = {m.name: (m.width, m.height) for m in project.media.list()}
     assert sizes["sub/ünïcødé b.jpg"] == (30, 20)
 
 
 def test_jpeg_padded_after_its_end_marker_is_accepted(tmp_path, project):
     path = _jpeg(tmp_path / "padded.jpg")
     path.write_bytes(path.read_bytes() + b"\x00" * 3000)   # as some exporters write them
-    report = project.import_media([path])
+    report = project.media.import_files([path])
     assert report.skipped == [] and len(report.added) == 1
 
 
 def test_explicit_unsupported_file_is_reported(tmp_path, project):
     f = tmp_path / "doc.pdf"
     f.write_bytes(b"%PDF")
-    report = project.import_media([f])
+    report = project.media.import_files([f])
     assert report.skipped == [(str(f), "unsupported file type .pdf")]
 
 
 def test_exif_rotation_swaps_width_and_height(tmp_path, project):
     _jpeg(tmp_path / "rot.jpg", 64, 48, exif_orientation=6)
-    project.import_media([tmp_path / "rot.jpg"])
-    (m,) = project.list_media()
+    project.media.import_files([tmp_path / "rot.jpg"])
+    (m,) = project.media.list()
     assert (m.width, m.height) == (48, 64)
 
 
 def test_inside_paths_are_relative_and_reimport_is_idempotent(tmp_path, project):
     inside = _jpeg(project.root / "media" / "x.jpg")
     outside = _jpeg(tmp_path / "y.jpg")
-    project.import_media([inside, outside])
-    paths = sorted(m.path for m in project.list_media())
+    project.media.import_files([inside, outside])
+    paths = sorted(m.path for m in project.media.list())
     assert paths == sorted(["media/x.jpg", outside.as_posix()])
-    again = project.import_media([inside, outside])
+    again = project.media.import_files([inside, outside])
     assert again.added == [] and len(again.already) == 2
 
 
@@ -89,8 +89,8 @@ def test_video_is_probed_and_broken_video_reported(tmp_path, project):
     writer.release()
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
-    report = project.import_media([path, broken])
-    (video,) = project.list_media("video")
+    report = project.media.import_files([path, broken])
+    (video,) = project.media.list("video")
     assert (video.width, video.height, video.frame_count) == (32, 24, 7)
     assert video.fps == pytest.approx(10.0)
     assert len(report.skipped) == 1 and report.skipped[0][0] == str(broken)
@@ -99,10 +99,10 @@ def test_video_is_probed_and_broken_video_reported(tmp_path, project):
 
 def test_moved_files_are_found_again_by_content_hash(tmp_path, project):
     a = _jpeg(tmp_path / "old" / "a.jpg")
-    project.import_media([a])
+    project.media.import_files([a])
     (moved_dir := tmp_path / "new" / "deeper").mkdir(parents=True)
     a.rename(moved_dir / "renamed.jpg")
-    (m,) = project.missing_media()
-    found = project.relocate(tmp_path / "new")
+    (m,) = project.media.missing()
+    found = project.media.relocate(tmp_path / "new")
     assert found == {m.id: (moved_dir / "renamed.jpg").as_posix()}
-    assert project.missing_media() == []
+    assert project.media.missing() == []

@@ -31,61 +31,61 @@ def test_create_refuses_existing_project_and_open_refuses_plain_folder(tmp_path,
 
 def test_class_box_tag_crud(project):
     media_id = _fake_image(project)
-    cat = project.add_class("cat")
-    dog = project.add_class("dog", color="#123456")
-    assert [c.name for c in project.classes()] == ["cat", "dog"]
-    assert [c.hotkey for c in project.classes()] == ["1", "2"]
-    b1 = project.add_box(media_id, cat, 30, 40, 10, 20)  # corners given swapped
-    assert project.box(b1).rect == (10, 20, 30, 40)
-    project.update_box(b1, x2=50.5, class_id=dog)
-    assert project.box(b1).x2 == 50.5 and project.box(b1).class_id == dog
-    project.add_box(media_id, cat, 0, 0, 5, 5)
-    project.update_class(cat, name="kitten", color="#ff0000")
-    project.reorder_classes([dog, cat])
-    assert [c.name for c in project.classes()] == ["dog", "kitten"]
-    assert project.delete_class(cat) == 1          # its box goes with it
-    assert [b.id for b in project.boxes(media_id)] == [b1]
-    project.delete_boxes([b1])
-    assert project.boxes(media_id) == []
-    tag = project.add_tag("outdoor")
-    project.set_media_tag(media_id, tag, True)
-    project.set_media_tag(media_id, tag, True)      # idempotent
-    assert project.media_tags(media_id) == {tag}
-    assert project.delete_tag(tag) == [media_id]
-    assert project.media_tags(media_id) == set()
+    cat = project.classes.add("cat")
+    dog = project.classes.add("dog", color="#123456")
+    assert [c.name for c in project.classes.all()] == ["cat", "dog"]
+    assert [c.hotkey for c in project.classes.all()] == ["1", "2"]
+    b1 = project.boxes.add_one(media_id, cat, 30, 40, 10, 20)  # corners given swapped
+    assert project.boxes.get(b1).rect == (10, 20, 30, 40)
+    project.boxes.update(b1, x2=50.5, class_id=dog)
+    assert project.boxes.get(b1).x2 == 50.5 and project.boxes.get(b1).class_id == dog
+    project.boxes.add_one(media_id, cat, 0, 0, 5, 5)
+    project.classes.update(cat, name="kitten", color="#ff0000")
+    project.classes.reorder([dog, cat])
+    assert [c.name for c in project.classes.all()] == ["dog", "kitten"]
+    assert project.classes.delete(cat) == 1          # its box goes with it
+    assert [b.id for b in project.boxes.of(media_id)] == [b1]
+    project.boxes.delete([b1])
+    assert project.boxes.of(media_id) == []
+    tag = project.tags.add("outdoor")
+    project.tags.set(media_id, tag, True)
+    project.tags.set(media_id, tag, True)      # idempotent
+    assert project.tags.of(media_id) == {tag}
+    assert project.tags.delete(tag) == [media_id]
+    assert project.tags.of(media_id) == set()
 
 
 def test_invalid_edits_are_refused(project):
     media_id = _fake_image(project)
     with pytest.raises(ValueError):
-        project.add_class("  ")
+        project.classes.add("  ")
     with pytest.raises(sqlite3.IntegrityError):
-        project.add_box(media_id, 999, 0, 0, 1, 1)   # no such class: foreign key
-    cat = project.add_class("cat")
+        project.boxes.add_one(media_id, 999, 0, 0, 1, 1)   # no such class: foreign key
+    cat = project.classes.add("cat")
     with pytest.raises(ValueError, match="source"):
-        project.add_box(media_id, cat, 0, 0, 1, 1, source="guessed")
+        project.boxes.add_one(media_id, cat, 0, 0, 1, 1, source="guessed")
     with pytest.raises(ValueError, match="cannot edit"):
-        project.update_box(project.add_box(media_id, cat, 0, 0, 1, 1), media_id=5)
+        project.boxes.update(project.boxes.add_one(media_id, cat, 0, 0, 1, 1), media_id=5)
 
 
 def test_failed_transaction_keeps_nothing(project):
     media_id = _fake_image(project)
-    cat = project.add_class("cat")
+    cat = project.classes.add("cat")
     with pytest.raises(RuntimeError):
         with project.transaction():
-            project.add_box(media_id, cat, 0, 0, 1, 1)   # nested: a savepoint
+            project.boxes.add_one(media_id, cat, 0, 0, 1, 1)   # nested: a savepoint
             raise RuntimeError("boom")
-    assert project.boxes(media_id) == []
+    assert project.boxes.of(media_id) == []
 
 
 def test_edits_survive_reopen(tmp_path, project):
     media_id = _fake_image(project)
-    box = project.add_box(media_id, project.add_class("cat"), 1, 2, 3, 4)
-    project.set_setting("last_media", str(media_id))
+    box = project.boxes.add_one(media_id, project.classes.add("cat"), 1, 2, 3, 4)
+    project.settings.set("last_media", str(media_id))
     project.close()
     again = Project.open(tmp_path / "proj")
-    assert again.box(box).rect == (1, 2, 3, 4)
-    assert again.get_setting("last_media") == str(media_id)
+    assert again.boxes.get(box).rect == (1, 2, 3, 4)
+    assert again.settings.get("last_media") == str(media_id)
     again.close()
 
 
@@ -98,9 +98,9 @@ def test_migration_from_schema_1_keeps_data(tmp_path):
     conn.close()
     project = Project.open(db.parent)
     assert schema.version(project.conn) == schema.SCHEMA_VERSION
-    assert [c.name for c in project.classes()] == ["cat"]
-    project.set_setting("k", "v")                  # a v2 table exists now
-    assert project.get_setting("k") == "v"
+    assert [c.name for c in project.classes.all()] == ["cat"]
+    project.settings.set("k", "v")                  # a v2 table exists now
+    assert project.settings.get("k") == "v"
     project.close()
 
 
@@ -113,7 +113,7 @@ def test_project_from_a_newer_kestrel_is_refused(tmp_path, project):
 
 def test_reader_sees_committed_state_while_a_writer_works(tmp_path, project):
     media_id = _fake_image(project)
-    cat = project.add_class("cat")
+    cat = project.classes.add("cat")
     counts, errors = [], []
     stop = threading.Event()
 
@@ -122,7 +122,7 @@ def test_reader_sees_committed_state_while_a_writer_works(tmp_path, project):
         reader = Project.open(tmp_path / "proj")
         try:
             while not stop.is_set():
-                counts.append(reader.box_count(media_id))
+                counts.append(reader.boxes.count(media_id))
         except Exception as exc:
             errors.append(exc)
         finally:
@@ -132,8 +132,8 @@ def test_reader_sees_committed_state_while_a_writer_works(tmp_path, project):
     t.start()
     for i in range(200):
         with project.transaction():
-            project.add_box(media_id, cat, i, i, i + 1, i + 1)
-            project.add_box(media_id, cat, i, i, i + 2, i + 2)
+            project.boxes.add_one(media_id, cat, i, i, i + 1, i + 1)
+            project.boxes.add_one(media_id, cat, i, i, i + 2, i + 2)
     stop.set()
     t.join()
     assert not errors
@@ -145,11 +145,11 @@ def test_reader_sees_committed_state_while_a_writer_works(tmp_path, project):
 
 def test_info_counts(project):
     media_id = _fake_image(project)
-    cat = project.add_class("cat")
-    project.add_box(media_id, cat, 0, 0, 1, 1)
-    project.add_box(media_id, cat, 0, 0, 1, 1, source="predicted", score=0.4)
-    project.set_media_tag(media_id, project.add_tag("indoor"), True)
-    project.add_run(name="r1", task="detector", template="t", run_dir="runs/1")
+    cat = project.classes.add("cat")
+    project.boxes.add_one(media_id, cat, 0, 0, 1, 1)
+    project.boxes.add_one(media_id, cat, 0, 0, 1, 1, source="predicted", score=0.4)
+    project.tags.set(media_id, project.tags.add("indoor"), True)
+    project.runs.add(name="r1", task="detector", template="t", run_dir="runs/1")
     info = project.info()
     assert info["images"] == 1 and info["videos"] == 0
     assert info["boxes"] == 1 and info["boxes_per_class"] == {"cat": 1}   # predictions are not labels
@@ -157,14 +157,14 @@ def test_info_counts(project):
 
 
 def test_runs_record_status_and_metrics(project):
-    run = project.add_run(name="r", task="detector", template="fasterrcnn", run_dir="runs/r",
+    run = project.runs.add(name="r", task="detector", template="fasterrcnn", run_dir="runs/r",
                           hyperparameters={"epochs": 3})
-    project.update_run(run, status="finished", best_metric=0.5, metrics={"mAP50": 0.7})
-    r = project.run(run)
+    project.runs.update(run, status="finished", best_metric=0.5, metrics={"mAP50": 0.7})
+    r = project.runs.get(run)
     assert r.status == "finished" and r.finished_at and r.metrics == {"mAP50": 0.7}
     assert r.hyperparameters == {"epochs": 3}
     with pytest.raises(ValueError):
-        project.update_run(run, status="exploded")
+        project.runs.update(run, status="exploded")
 
 
 def _fake_image(project) -> int:
@@ -173,7 +173,7 @@ def _fake_image(project) -> int:
 
     info = MediaInfo(Path("/nowhere/a.jpg"), "image", 640, 480, "hash", 10)
     with project.transaction():
-        return project.add_media_row(info, "/nowhere/a.jpg", "a.jpg")
+        return project.media.add_row(info, "/nowhere/a.jpg", "a.jpg")
 
 
 def test_browse_filters_and_rows(project):
@@ -182,14 +182,14 @@ def test_browse_filters_and_rows(project):
     from pathlib import Path
 
     with project.transaction():
-        ids = [project.add_media_row(MediaInfo(Path(f"/m/{i}.jpg"), "image", 10, 10, "h", 1),
+        ids = [project.media.add_row(MediaInfo(Path(f"/m/{i}.jpg"), "image", 10, 10, "h", 1),
                                      f"/m/{i}.jpg", f"{i}.jpg") for i in range(4)]
-    cat, dog = project.add_class("cat"), project.add_class("dog")
-    project.add_box(ids[0], cat, 0, 0, 1, 1)
-    project.add_box(ids[0], dog, 0, 0, 1, 1)
-    project.add_box(ids[1], dog, 0, 0, 1, 1)
-    project.add_box(ids[3], cat, 0, 0, 1, 1, source="predicted", score=0.9)  # not a label
-    project.set_media_tag(ids[2], project.add_tag("night"), True)
+    cat, dog = project.classes.add("cat"), project.classes.add("dog")
+    project.boxes.add_one(ids[0], cat, 0, 0, 1, 1)
+    project.boxes.add_one(ids[0], dog, 0, 0, 1, 1)
+    project.boxes.add_one(ids[1], dog, 0, 0, 1, 1)
+    project.boxes.add_one(ids[3], cat, 0, 0, 1, 1, source="predicted", score=0.9)  # not a label
+    project.tags.set(ids[2], project.tags.add("night"), True)
     assert browse.filtered_ids(project) == ids
     assert browse.filtered_ids(project, "unlabelled") == [ids[3]]
     assert browse.filtered_ids(project, "labelled") == ids[:3]

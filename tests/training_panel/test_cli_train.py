@@ -38,7 +38,7 @@ def test_train_then_list_runs(project, trainer_env, capsys):
 def test_user_errors_exit_2_before_any_run(project, capsys, argv, message):
     assert main(["train", str(project.root), *argv]) == 2
     assert message in capsys.readouterr().err
-    assert project.runs() == []
+    assert project.runs.all() == []
 
 
 def test_trainer_argv_matches_the_training_cli(tmp_path):

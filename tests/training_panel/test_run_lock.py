@@ -17,11 +17,11 @@ from app.runs.lock import INTERRUPTED, RunBusy, RunLock, is_followed, reap_inter
 
 def _stale_run(project, tmp_path):
     """A run recorded as running, with a checkpoint, as a crashed window leaves it."""
-    run_id = project.add_run(name="r", task="detector", template="t", run_dir="",
+    run_id = project.runs.add(name="r", task="detector", template="t", run_dir="",
                              hyperparameters={}, dataset={})
     run_dir = project.root / "runs" / f"{run_id:04d}-t"
     run_dir.mkdir(parents=True)
-    project.update_run(run_id, run_dir=project.stored_path(run_dir))
+    project.runs.update(run_id, run_dir=project.stored_path(run_dir))
     (run_dir / runs.LAST).write_bytes(b"checkpoint")
     return run_id, run_dir
 
@@ -52,19 +52,19 @@ def test_a_killed_follower_leaves_a_run_that_is_reaped_and_resumable(project, tm
     try:
         assert child.stdout.readline().strip() == "locked"
         assert reap_interrupted(project) == []              # followed: left alone
-        assert project.run(run_id).status == "running"
+        assert project.runs.get(run_id).status == "running"
         with pytest.raises(RunBusy):
             runs.prepare_resume(project, run_id)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
     assert reap_interrupted(project) == [run_id]
-    run = project.run(run_id)
+    run = project.runs.get(run_id)
     assert (run.status, run.message) == ("failed", INTERRUPTED)
     assert runs.run_row(project, run)["resumable"]
     launch = runs.prepare_resume(project, run_id)           # this process follows it now
     try:
-        assert project.run(run_id).status == "running" and "--resume" in launch.argv
+        assert project.runs.get(run_id).status == "running" and "--resume" in launch.argv
         assert reap_interrupted(project) == []
     finally:
         launch.lock.release()
@@ -76,7 +76,7 @@ def test_kestrel_runs_reports_an_interrupted_run(project, tmp_path, capsys):
     assert main(["runs", str(project.root)]) == 0
     out = capsys.readouterr().out
     assert "failed" in out and "interrupted" in out
-    assert project.run(run_id).status == "failed"
+    assert project.runs.get(run_id).status == "failed"
 
 
 def test_a_run_being_prepared_is_not_reaped(project):
@@ -84,7 +84,7 @@ def test_a_run_being_prepared_is_not_reaped(project):
     launch = runs.prepare_run(project, "fasterrcnn_mobilenet_v3_large_320_fpn", {"epochs": "1"})
     try:
         assert reap_interrupted(project) == []
-        assert project.run(launch.run_id).status == "running"
+        assert project.runs.get(launch.run_id).status == "running"
     finally:
         launch.lock.release()
     assert reap_interrupted(project) == [launch.run_id]

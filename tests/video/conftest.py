@@ -39,8 +39,8 @@ def video_project(tmp_path, mp4v_clip):
     project = Project.create(tmp_path / "proj")
     own = tmp_path / "mp4v.mp4"          # a copy: some tests damage the file
     shutil.copy(mp4v_clip, own)
-    report = project.import_media([own])
+    report = project.media.import_files([own])
     assert report.added == [1], report.skipped
-    project.add_class("car")
+    project.classes.add("car")
     yield project
     project.close()

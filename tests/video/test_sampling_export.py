@@ -16,9 +16,9 @@ from tests.video import clips
 def test_specs(video_project):
     p = video_project
     assert sampling.sample_frames(p, 1) == []                       # default: frames with boxes
-    p.add_box(1, 1, 0, 0, 10, 10, frame=7, track_id=1)
-    p.add_box(1, 1, 0, 0, 10, 10, frame=9, track_id=1)
-    p.add_box(1, 1, 0, 0, 10, 10, frame=5, source="predicted")       # predictions don't count
+    p.boxes.add_one(1, 1, 0, 0, 10, 10, frame=7, track_id=1)
+    p.boxes.add_one(1, 1, 0, 0, 10, 10, frame=9, track_id=1)
+    p.boxes.add_one(1, 1, 0, 0, 10, 10, frame=5, source="predicted")       # predictions don't count
     rebuild_interpolation(p, 1, 1)
     assert sampling.sample_frames(p, 1) == [7, 8, 9]
     assert sampling.sample_frames(p, 1, {"mode": "every", "step": 30}) == [0, 30, 60]
@@ -26,10 +26,10 @@ def test_specs(video_project):
     assert sampling.sample_frames(p, 1, {"mode": "range", "start": 80, "end": 200, "step": 4}) == \
         [80, 84, 88]
     assert sampling.sample_frames(p, 1, {"mode": "none"}) == []
-    p.set_video_sampling(1, {"mode": "range", "start": 3, "end": 5})
-    assert p.video_sampling(1) == {"mode": "range", "start": 3, "end": 5}
+    p.frames.set_sampling(1, {"mode": "range", "start": 3, "end": 5})
+    assert p.frames.sampling(1) == {"mode": "range", "start": 3, "end": 5}
     assert sampling.dataset_frames(p) == {1: [3, 4, 5]}
-    p.set_video_sampling(1, None)
+    p.frames.set_sampling(1, None)
     assert sampling.dataset_frames(p) == {1: [7, 8, 9]}
 
 
@@ -50,10 +50,10 @@ def test_descriptions():
 
 
 def _labelled(p):
-    p.add_box(1, 1, 10, 10, 50, 50, frame=10, track_id=1)
-    p.add_box(1, 1, 40, 40, 80, 80, frame=40, track_id=1)
+    p.boxes.add_one(1, 1, 10, 10, 50, 50, frame=10, track_id=1)
+    p.boxes.add_one(1, 1, 40, 40, 80, 80, frame=40, track_id=1)
     rebuild_interpolation(p, 1, 1)
-    p.set_video_sampling(1, {"mode": "every", "step": 10})
+    p.frames.set_sampling(1, {"mode": "every", "step": 10})
 
 
 def test_coco_export_of_sampled_frames_loads_in_pycocotools(video_project, tmp_path):
@@ -86,7 +86,7 @@ def test_voc_and_yolo_exports_write_the_frames(video_project, tmp_path, fmt):
 
 def test_export_of_a_broken_video_reports_it(video_project, tmp_path):
     _labelled(video_project)
-    video_project.media_path(1).write_bytes(b"not a video any more")
+    video_project.media.path(1).write_bytes(b"not a video any more")
     with pytest.raises(ExportError, match="mp4v.mp4"):
         export_project(video_project, tmp_path / "out", "coco")
     assert not (tmp_path / "out").exists()

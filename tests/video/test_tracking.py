@@ -123,8 +123,8 @@ def window(qtbot, tmp_path, clip):
     from app.shell.window import MainWindow
 
     project = Project.create(tmp_path / "proj")
-    project.import_media([clip])
-    class_id = project.add_class("thing")
+    project.media.import_files([clip])
+    class_id = project.classes.add("thing")
     w = MainWindow(project)
     qtbot.addWidget(w)
     w.show()
@@ -147,23 +147,23 @@ def test_track_forward_adds_keyframes_in_one_undo_step(window, qtbot):
     w, p = window, window.project
     box_id, track = w.video.edits.add_box(1, 0, w.class_id, truth(0))
     w.video.edits.add_box(1, 20, w.class_id, truth(20), track_id=track)   # the next keyframe
-    before = [(b.frame, b.source, b.rect) for b in p.track_boxes(1, track)]
+    before = [(b.frame, b.source, b.rect) for b in p.tracks.boxes(1, track)]
     assert w.actions["track_forward"].shortcut().toString() == "T"
     _select(w, qtbot, box_id)
     with qtbot.waitSignal(w.video.tracking.finished, timeout=20000) as done:
         QTest.keyClick(w.windowHandle(), Qt.Key_T)
     assert done.args[0].startswith("Tracked 19 frames; stopped: reached the track's next keyframe")
     assert w.statusBar().currentMessage() == done.args[0]
-    boxes = {b.frame: b for b in p.track_boxes(1, track)}
+    boxes = {b.frame: b for b in p.tracks.boxes(1, track)}
     assert sorted(boxes) == list(range(0, 21))
     assert all(boxes[f].source == "manual" and boxes[f].class_id == w.class_id for f in boxes)
     assert min(iou(boxes[f].rect, truth(f)) for f in range(1, 20)) > 0.7
     assert not w.video.tracking.progress.isVisible()
 
     w.doc.undo_stack.undo()                    # one step takes all of them away
-    assert [(b.frame, b.source, b.rect) for b in p.track_boxes(1, track)] == before
+    assert [(b.frame, b.source, b.rect) for b in p.tracks.boxes(1, track)] == before
     w.doc.undo_stack.redo()
-    assert len(p.track_keyframes(1, track)) == 21
+    assert len(p.tracks.keyframes(1, track)) == 21
 
 
 def test_track_forward_reports_where_the_object_was_lost_and_cancel(window, qtbot):
@@ -174,7 +174,7 @@ def test_track_forward_reports_where_the_object_was_lost_and_cancel(window, qtbo
         w.actions["track_forward"].trigger()
     assert done.args[0].startswith(f"Tracked {GONE - 1} frames; stopped: confidence ")
     assert done.args[0].endswith(f"< 0.50 at frame {GONE}")
-    assert [b.frame for b in p.track_keyframes(1, track)] == list(range(GONE))
+    assert [b.frame for b in p.tracks.keyframes(1, track)] == list(range(GONE))
 
     w.doc.undo_stack.undo()
     w.video.tracking.cancel()                  # nothing running: no harm
@@ -185,4 +185,4 @@ def test_track_forward_reports_where_the_object_was_lost_and_cancel(window, qtbo
     with qtbot.waitSignal(w.video.tracking.finished, timeout=20000) as done:
         w.video.tracking.progress.cancel.click()
     assert "stopped: cancelled at frame" in done.args[0]
-    assert len(p.track_keyframes(1, track)) < GONE
+    assert len(p.tracks.keyframes(1, track)) < GONE

@@ -54,23 +54,23 @@ def test_schema_v3_tables(video_project):
 
 def test_rebuild_in_the_store(video_project):
     p = video_project
-    assert p.next_track_id(1) == 1
-    a = p.add_box(1, 1, 10, 20, 50, 80, frame=10, track_id=1)
-    p.add_box(1, 1, 100, 60, 140, 100, frame=40, track_id=1)
-    p.add_box(1, 1, 0, 0, 5, 5, frame=12, track_id=2)           # another track, one keyframe
+    assert p.tracks.next_id(1) == 1
+    a = p.boxes.add_one(1, 1, 10, 20, 50, 80, frame=10, track_id=1)
+    p.boxes.add_one(1, 1, 100, 60, 140, 100, frame=40, track_id=1)
+    p.boxes.add_one(1, 1, 0, 0, 5, 5, frame=12, track_id=2)           # another track, one keyframe
     assert rebuild_interpolation(p, 1, 1) == 29
-    assert p.next_track_id(1) == 3
-    boxes = {b.frame: b for b in p.track_boxes(1, 1)}
+    assert p.tracks.next_id(1) == 3
+    boxes = {b.frame: b for b in p.tracks.boxes(1, 1)}
     assert boxes[25].rect == (55, 40, 95, 90) and boxes[25].source == "interpolated"
     assert boxes[10].id == a and boxes[10].source == "manual"
-    assert p.keyframe_frames(1) == [10, 12, 40]
-    assert p.box_frames(1) == list(range(10, 41))
+    assert p.frames.keyframes(1) == [10, 12, 40]
+    assert p.frames.labelled(1) == list(range(10, 41))
     # Rebuilding again replaces, never duplicates; outside markers are respected.
-    p.set_outside(1, 1, 20)
+    p.tracks.set_outside(1, 1, 20)
     assert rebuild_all(p, 1) == 9
-    assert [b.frame for b in p.track_boxes(1, 1, "interpolated")] == list(range(11, 20))
-    assert p.all_outside(1) == {1: [20]}
-    p.set_outside(1, 1, 20, on=False)
+    assert [b.frame for b in p.tracks.boxes(1, 1, "interpolated")] == list(range(11, 20))
+    assert p.tracks.all_outside(1) == {1: [20]}
+    p.tracks.set_outside(1, 1, 20, on=False)
     assert rebuild_interpolation(p, 1, 1) == 29
-    p.set_outside(1, 7, 5)
-    assert p.next_track_id(1) == 8             # markers of a track reserve its id too
+    p.tracks.set_outside(1, 7, 5)
+    assert p.tracks.next_id(1) == 8             # markers of a track reserve its id too

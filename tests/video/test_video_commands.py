@@ -15,8 +15,8 @@ def edits(video_project, qapp):
 
 def _state(project, track=1):
     """(frame, source, rect) of every box of a track, with the outside markers."""
-    boxes = [(b.frame, b.source, b.rect) for b in project.track_boxes(1, track)]
-    return boxes, project.outside_frames(1, track)
+    boxes = [(b.frame, b.source, b.rect) for b in project.tracks.boxes(1, track)]
+    return boxes, project.tracks.outside_frames(1, track)
 
 
 def _full(project):
@@ -30,16 +30,16 @@ def test_two_keyframes_interpolate_and_undo_removes_them(edits):
     changed = []
     edits.doc.boxes_changed.connect(changed.append)
     box, track = edits.add_box(1, 10, 1, (10, 20, 50, 80))
-    assert track == 1 and p.box(box).source == "manual"
+    assert track == 1 and p.boxes.get(box).source == "manual"
     edits.add_box(1, 40, 1, (100, 60, 140, 100), track_id=track)
-    boxes = {b.frame: b for b in p.track_boxes(1, 1)}
+    boxes = {b.frame: b for b in p.tracks.boxes(1, 1)}
     assert sorted(boxes) == list(range(10, 41))
     assert boxes[25].rect == (55, 40, 95, 90) and boxes[25].source == "interpolated"
     assert edits.markers(1) == (list(range(10, 41)), [10, 40])
     edits.doc.undo_stack.undo()
-    assert [b.frame for b in p.track_boxes(1, 1)] == [10]
+    assert [b.frame for b in p.tracks.boxes(1, 1)] == [10]
     edits.doc.undo_stack.redo()
-    assert len(p.track_boxes(1, 1)) == 31
+    assert len(p.tracks.boxes(1, 1)) == 31
     assert changed and all(c == {1} for c in changed)
     _, second = edits.add_box(1, 5, 1, (0, 0, 5, 5))
     assert second == 2                                   # a new track for a new object
@@ -50,19 +50,19 @@ def test_editing_an_interpolated_box_makes_a_keyframe(edits):
     edits.add_box(1, 10, 1, (10, 20, 50, 80))
     edits.add_box(1, 40, 1, (100, 60, 140, 100), track_id=1)
     before = _full(p)
-    b25 = next(b for b in p.boxes(1, 25))
+    b25 = next(b for b in p.boxes.of(1, 25))
     edits.edit_boxes(1, 25, [(b25.id, 20, 20, 60, 60)])
-    after = p.box(b25.id)
+    after = p.boxes.get(b25.id)
     assert after.source == "manual" and after.rect == (20, 20, 60, 60)
-    boxes = {b.frame: b for b in p.track_boxes(1, 1)}
+    boxes = {b.frame: b for b in p.tracks.boxes(1, 1)}
     # Neighbours now interpolate towards the new keyframe on both sides.
     assert boxes[15].rect == pytest.approx((10 + 10 / 3, 20, 50 + 10 / 3, 80 - 20 / 3))
     assert boxes[30].rect == pytest.approx((20 + 80 / 3, 20 + 40 / 3, 60 + 80 / 3, 60 + 40 / 3))
-    assert p.keyframe_frames(1) == [10, 25, 40]
+    assert p.frames.keyframes(1) == [10, 25, 40]
     edits.doc.undo_stack.undo()
     assert _full(p) == before                            # exactly, ids included
     edits.doc.undo_stack.redo()
-    assert p.box(b25.id).source == "manual"
+    assert p.boxes.get(b25.id).source == "manual"
 
 
 def test_deleting_a_keyframe_re_interpolates(edits):
@@ -72,13 +72,13 @@ def test_deleting_a_keyframe_re_interpolates(edits):
     edits.add_box(1, 40, 1, (30, 50, 40, 60), track_id=1)
     before = _full(p)
     edits.delete_boxes([k20])
-    boxes = {b.frame: b for b in p.track_boxes(1, 1)}
+    boxes = {b.frame: b for b in p.tracks.boxes(1, 1)}
     assert sorted(boxes) == list(range(10, 41)) and boxes[20].source == "interpolated"
     assert boxes[25].rect == pytest.approx((20, 30, 30, 40))    # straight from 10 to 40
     edits.doc.undo_stack.undo()
     assert _full(p) == before
     edits.delete_boxes([k10])
-    assert [b.frame for b in p.track_boxes(1, 1)][0] == 20
+    assert [b.frame for b in p.tracks.boxes(1, 1)][0] == 20
 
 
 def test_outside_markers_and_deleting_an_interpolated_box(edits):
@@ -91,7 +91,7 @@ def test_outside_markers_and_deleting_an_interpolated_box(edits):
     assert [f for f, *_ in boxes] == list(range(10, 30)) + [40] and marks == [30]
     edits.clear_outside(1, 1, 30)
     assert len(_state(p)[0]) == 31
-    b35 = next(b for b in p.boxes(1, 35))
+    b35 = next(b for b in p.boxes.of(1, 35))
     edits.delete_boxes([b35.id])                         # interpolated: outside from 35
     boxes, marks = _state(p)
     assert [f for f, *_ in boxes] == list(range(10, 35)) + [40] and marks == [35]
@@ -112,46 +112,46 @@ def test_mark_outside_on_a_keyframe_removes_it(edits):
     edits.add_box(1, 10, 1, (10, 10, 20, 20))
     edits.add_box(1, 20, 1, (20, 10, 30, 20), track_id=1)
     edits.mark_outside(1, 1, 20)
-    boxes = p.track_boxes(1, 1)                 # the marker ends the track: box 10 held
+    boxes = p.tracks.boxes(1, 1)                 # the marker ends the track: box 10 held
     assert [b.frame for b in boxes] == list(range(10, 20)) and boxes[-1].rect == (10, 10, 20, 20)
-    assert p.keyframe_frames(1) == [10]
+    assert p.frames.keyframes(1) == [10]
 
 
 def test_class_change_covers_the_track_and_delete_track(edits):
     p = edits.project
-    dog = p.add_class("dog")
+    dog = p.classes.add("dog")
     edits.add_box(1, 0, 1, (0, 0, 10, 10))
     edits.add_box(1, 4, 1, (4, 0, 14, 10), track_id=1)
-    some = p.boxes(1, 2)[0].id
+    some = p.boxes.of(1, 2)[0].id
     edits.set_class([some], dog)
-    assert {b.class_id for b in p.track_boxes(1, 1)} == {dog}
+    assert {b.class_id for b in p.tracks.boxes(1, 1)} == {dog}
     edits.delete_track(1, 1)
-    assert p.track_boxes(1, 1) == []
+    assert p.tracks.boxes(1, 1) == []
     edits.doc.undo_stack.undo()
     edits.doc.undo_stack.undo()
-    assert {b.class_id for b in p.track_boxes(1, 1)} == {1} and len(p.track_boxes(1, 1)) == 5
+    assert {b.class_id for b in p.tracks.boxes(1, 1)} == {1} and len(p.tracks.boxes(1, 1)) == 5
 
 
 def test_boxes_without_a_track_edit_and_undo(edits):
     p = edits.project
-    loose = p.add_box(1, 1, 0, 0, 10, 10, frame=3)
+    loose = p.boxes.add_one(1, 1, 0, 0, 10, 10, frame=3)
     edits.edit_boxes(1, 3, [(loose, 5, 5, 1, 1)])
-    assert p.box(loose).rect == (1, 1, 5, 5)
+    assert p.boxes.get(loose).rect == (1, 1, 5, 5)
     edits.delete_boxes([loose])
     edits.doc.undo_stack.undo()
     edits.doc.undo_stack.undo()
-    assert p.box(loose).rect == (0, 0, 10, 10)
+    assert p.boxes.get(loose).rect == (0, 0, 10, 10)
 
 
 def test_interpolate_and_sampling_setting(edits):
     p = edits.project
-    p.add_box(1, 1, 0, 0, 10, 10, frame=0, track_id=3)       # e.g. imported keyframes
-    p.add_box(1, 1, 10, 0, 20, 10, frame=10, track_id=3)
+    p.boxes.add_one(1, 1, 0, 0, 10, 10, frame=0, track_id=3)       # e.g. imported keyframes
+    p.boxes.add_one(1, 1, 10, 0, 20, 10, frame=10, track_id=3)
     edits.interpolate(1)
-    assert len(p.track_boxes(1, 3)) == 11
+    assert len(p.tracks.boxes(1, 3)) == 11
     edits.doc.undo_stack.undo()
-    assert len(p.track_boxes(1, 3)) == 2
+    assert len(p.tracks.boxes(1, 3)) == 2
     edits.set_sampling(1, {"mode": "every", "step": 5})
-    assert p.video_sampling(1) == {"mode": "every", "start": 0, "step": 5}
+    assert p.frames.sampling(1) == {"mode": "every", "start": 0, "step": 5}
     with pytest.raises(ValueError):
         edits.set_sampling(1, {"mode": "every", "step": -1})

@@ -1,4 +1,4 @@
-"""Media rows of a project: import, lookup, relocation of moved files."""
+"""Media rows: import, lookup, relocation of moved files."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from typing import Iterable
 
 from app.store import probe as _probe
 from app.store.models import Media
+from app.store.repos.base import Database, ProjectPaths, Repository, now
 
-_MEDIA_COLS = (
-    "id, path, name, kind, width, height, fps, frame_count, content_hash, file_size, added_at"
-)
+_COLS = "id, path, name, kind, width, height, fps, frame_count, content_hash, file_size, added_at"
 
 
 @dataclass
@@ -22,52 +21,58 @@ class ImportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
 
-def _media(row) -> Media:
-    return Media(*row)
+class MediaRepository(Repository):
+    def __init__(self, db: Database, paths: ProjectPaths):
+        super().__init__(db)
+        self.paths = paths
 
-
-class MediaMixin:
     # -- reading -------------------------------------------------------------------
-    def media(self, media_id: int) -> Media:
-        row = self.conn.execute(f"SELECT {_MEDIA_COLS} FROM media WHERE id = ?", (media_id,)).fetchone()
+    def get(self, media_id: int) -> Media:
+        row = self.db.execute(f"SELECT {_COLS} FROM media WHERE id = ?", (media_id,)).fetchone()
         if row is None:
             raise KeyError(f"no media with id {media_id}")
-        return _media(row)
+        return Media(*row)
 
-    def list_media(self, kind: str | None = None) -> list[Media]:
-        sql = f"SELECT {_MEDIA_COLS} FROM media"
-        args: tuple = ()
+    def list(self, kind: str | None = None) -> list[Media]:
+        sql, args = f"SELECT {_COLS} FROM media", ()
         if kind:
-            sql += " WHERE kind = ?"
-            args = (kind,)
-        return [_media(r) for r in self.conn.execute(sql + " ORDER BY id", args)]
+            sql, args = sql + " WHERE kind = ?", (kind,)
+        return [Media(*r) for r in self.db.execute(sql + " ORDER BY id", args)]
 
-    def media_ids(self, where: str = "", args: tuple = ()) -> list[int]:
-        """Ids of media in browse order; ``where`` is an SQL condition on ``media m``."""
+    def ids(self, where: str = "", args: tuple = ()) -> list[int]:
+        """Ids of media in browse order; ``where`` is an SQL condition on ``media m``
+        (written by ``app.store.browse``, never by callers outside the store)."""
         sql = "SELECT m.id FROM media m" + (f" WHERE {where}" if where else "") + " ORDER BY m.id"
-        return [r[0] for r in self.conn.execute(sql, args)]
+        return [r[0] for r in self.db.execute(sql, args)]
 
-    def media_by_path(self, path: str | os.PathLike) -> Media | None:
-        row = self.conn.execute(
-            f"SELECT {_MEDIA_COLS} FROM media WHERE path = ?", (self.stored_path(path),)
-        ).fetchone()
-        return _media(row) if row else None
+    def count(self, kind: str | None = None) -> int:
+        if kind:
+            return self.db.execute("SELECT COUNT(*) FROM media WHERE kind = ?", (kind,)).fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM media").fetchone()[0]
 
-    def media_path(self, media: Media | int) -> Path:
-        m = self.media(media) if isinstance(media, int) else media
-        return self.resolve(m.path)
+    def by_path(self, path: str | os.PathLike) -> Media | None:
+        row = self.db.execute(f"SELECT {_COLS} FROM media WHERE path = ?",
+                              (self.paths.stored(path),)).fetchone()
+        return Media(*row) if row else None
+
+    def path(self, media: Media | int) -> Path:
+        m = self.get(media) if isinstance(media, int) else media
+        return self.paths.resolve(m.path)
+
+    def stored_paths(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT path FROM media")}
 
     # -- writing -------------------------------------------------------------------
-    def import_media(self, paths: Iterable[str | os.PathLike], progress=None) -> ImportReport:
+    def import_files(self, paths: Iterable[str | os.PathLike], progress=None) -> ImportReport:
         """Probe and add files and folders; bad files are skipped with their reason.
 
         Probing happens outside the transaction; all new rows go in one transaction.
         """
         report = ImportReport()
-        known = {r[0] for r in self.conn.execute("SELECT path FROM media")}
+        known = self.stored_paths()
         rows = []
         for n, (path, base) in enumerate(_probe.discover(paths)):
-            stored = self.stored_path(path)
+            stored = self.paths.stored(path)
             if stored in known:
                 report.already.append(stored)
                 continue
@@ -83,50 +88,47 @@ class MediaMixin:
             rows.append((info, stored, path.relative_to(base).as_posix()))
             if progress:
                 progress(n + 1)
-        with self.transaction():
+        with self.db.transaction():
             for info, stored, name in rows:
-                report.added.append(self.add_media_row(info, stored, name))
+                report.added.append(self.add_row(info, stored, name))
         return report
 
-    def add_media_row(self, info: _probe.MediaInfo, stored: str, name: str) -> int:
-        from app.store.project import now
-
-        cur = self.conn.execute(
+    def add_row(self, info: _probe.MediaInfo, stored: str, name: str) -> int:
+        cur = self.db.execute(
             "INSERT INTO media (path, name, kind, width, height, fps, frame_count, "
             "content_hash, file_size, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (stored, name, info.kind, info.width, info.height, info.fps, info.frame_count,
-             info.content_hash, info.file_size, now()),
-        )
+             info.content_hash, info.file_size, now()))
         return cur.lastrowid
 
-    def delete_media(self, media_id: int) -> None:
-        with self.transaction() as c:
+    def delete(self, media_id: int) -> None:
+        with self.db.transaction() as c:
             c.execute("DELETE FROM media WHERE id = ?", (media_id,))
 
     # -- moved files ---------------------------------------------------------------
-    def missing_media(self) -> list[Media]:
-        return [m for m in self.list_media() if not self.resolve(m.path).is_file()]
+    def missing(self) -> list[Media]:
+        return [m for m in self.list() if not self.paths.resolve(m.path).is_file()]
 
     def relocate(self, folder: str | os.PathLike) -> dict[int, str]:
         """Find missing media again under ``folder`` by content hash; returns id → new path."""
-        missing = {}
-        for m in self.missing_media():
+        missing: dict[tuple, list[Media]] = {}
+        for m in self.missing():
             missing.setdefault((m.content_hash, m.file_size), []).append(m)
         found: dict[int, str] = {}
         if not missing:
             return found
-        taken = {r[0] for r in self.conn.execute("SELECT path FROM media")}
+        taken = self.stored_paths()
         sizes = {size for _, size in missing}
         for path, _ in _probe.discover([folder]):
             size = path.stat().st_size
-            stored = self.stored_path(path)
+            stored = self.paths.stored(path)
             if size not in sizes or stored in taken:
                 continue  # hashing only files whose size matches keeps this fast
             bucket = missing.get((_probe.quick_hash(path, size), size))
             if bucket:
                 found[bucket.pop().id] = stored
                 taken.add(stored)
-        with self.transaction() as c:
+        with self.db.transaction() as c:
             for media_id, stored in found.items():
                 c.execute("UPDATE media SET path = ? WHERE id = ?", (stored, media_id))
         return found
