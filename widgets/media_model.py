@@ -12,7 +12,9 @@ from typing import Callable, Protocol, runtime_checkable
 
 from PySide6.QtCore import (QAbstractListModel, QModelIndex, QObject, QRunnable, QSize, Qt,
                             QThreadPool, Signal)
-from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+
+from widgets.imaging import ImageLoadError, load_image
 
 THUMB = 128
 
@@ -184,15 +186,10 @@ def default_thumbnail(row: MediaRow, size: int = THUMB) -> QImage:
     """QImageReader decoding straight to a small image; film strip for videos."""
     if row.kind == "video":
         return _ICONS["video"].copy() if size == THUMB and _ICONS else film_strip_icon(size)
-    reader = QImageReader(row.path)
-    reader.setAutoTransform(True)
-    full = reader.size()
-    if full.isValid() and full.width() > 0 and full.height() > 0:
-        reader.setScaledSize(full.scaled(QSize(size, size), Qt.KeepAspectRatio))
-    img = reader.read()
-    if img.isNull():
+    try:
+        return load_image(row.path, max_side=size)
+    except ImageLoadError:
         return _ICONS["broken"].copy() if size == THUMB and _ICONS else broken_icon(size)
-    return img
 
 
 class _Done(QObject):

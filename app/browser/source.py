@@ -2,11 +2,17 @@
 
 Holds the filtered id list; rows are read a page at a time when the view asks for
 them and kept in a small cache, so 100,000 media cost one id query up front.
+Another feature may lay ``Marks`` over the list (review: TP/FP/FN per media): a
+marked row carries its text in ``status`` (the browser draws it red with a "!"
+badge and shows the text as a tooltip), and the list can be ordered by weight,
+heaviest first, or cut down to marked rows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
+from dataclasses import dataclass, field
 
 from app.store import browse
 from widgets.media_browser import MediaRow
@@ -15,11 +21,26 @@ PAGE = 256
 _CACHE_PAGES = 64
 
 
+@dataclass
+class Marks:
+    status: dict[int, str] = field(default_factory=dict)    # media id → row text
+    weight: dict[int, int] = field(default_factory=dict)    # media id → sort weight
+    heaviest_first: bool = False
+    marked_only: bool = False
+
+
 class StoreMediaSource:
-    def __init__(self, project, kind: str = "all", value: str = ""):
+    def __init__(self, project, kind: str = "all", value: str = "", marks: Marks | None = None):
         self.project = project
         self.filter = (kind, value)
-        self.ids = browse.filtered_ids(project, kind, value)
+        self.marks = marks
+        ids = browse.filtered_ids(project, kind, value)
+        if marks is not None and marks.marked_only:
+            ids = [i for i in ids if marks.weight.get(i)]
+        if marks is not None and marks.heaviest_first:  # stable: equal weights keep the order
+            ids = sorted(ids, key=lambda i: -marks.weight.get(i, 0))
+        self.ids = ids
+        self._index = {media_id: i for i, media_id in enumerate(ids)}
         self._pages: OrderedDict[int, dict[int, MediaRow]] = OrderedDict()
 
     def __len__(self) -> int:
@@ -36,13 +57,14 @@ class StoreMediaSource:
                 self._pages.popitem(last=False)
         else:
             self._pages.move_to_end(page_no)
-        return page[self.ids[i]]
+        row = page[self.ids[i]]
+        status = self.marks.status.get(row.id) if self.marks is not None else None
+        if status and not row.status:
+            row = dataclasses.replace(row, status=status)
+        return row
 
     def index_of(self, media_id: int) -> int:
-        try:
-            return self.ids.index(media_id)
-        except ValueError:
-            return -1
+        return self._index.get(media_id, -1)
 
     def invalidate(self, media_ids) -> None:
         """Forget cached rows of these media (their box count or tags changed)."""

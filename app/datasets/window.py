@@ -1,11 +1,8 @@
-"""Import and export started from the window (menus, drag and drop)."""
+"""Importing paths into a project (media files and folders, label sets)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
 from app.store.dataset_io import import_labelset
 from app.store.exporter import ExportError, export_project
@@ -37,31 +34,3 @@ def import_paths(project, paths: list[str]) -> tuple[list[str], list[str]]:
                     + (f", {len(report.already)} already in the project" if report.already else ""))
         problems += [f"{p}: {reason}" for p, reason in report.skipped]
     return done, problems
-
-
-def import_into_window(window, paths: list[str]) -> None:
-    QApplication.setOverrideCursor(Qt.WaitCursor)
-    try:
-        done, problems = import_paths(window.project, paths)
-    finally:
-        QApplication.restoreOverrideCursor()
-    window.refresh_all()
-    text = "\n".join(done) or "Nothing was imported."
-    if problems:
-        shown = problems[:20] + ([f"… and {len(problems) - 20} more"] if len(problems) > 20 else [])
-        window.inform("Import", text + "\n\nSkipped:\n" + "\n".join(shown), warning=True)
-    else:
-        window.statusBar().showMessage(text, 6000)
-
-
-def export_from_window(window, folder: str, fmt: str) -> None:
-    QApplication.setOverrideCursor(Qt.WaitCursor)
-    try:
-        counts = export_project(window.project, folder, fmt)
-    except (ExportError, FormatError, OSError) as exc:
-        QApplication.restoreOverrideCursor()
-        window.inform("Export failed", str(exc), warning=True)
-        return
-    QApplication.restoreOverrideCursor()
-    window.statusBar().showMessage(
-        f"exported {counts['images']} images, {counts['boxes']} boxes as {fmt} to {counts['path']}", 8000)

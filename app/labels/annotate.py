@@ -7,10 +7,14 @@ from the store whenever the document says that media changed.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 
 from app.labels.document import Document
-from app.labels.imaging import ImageLoadError, load_image
+from widgets.imaging import ImageLoadError, load_image
+from widgets.actions import make_action
 from widgets.canvas import BoxCanvas
 from widgets.shapes import BoxShape
 
@@ -43,6 +47,34 @@ class AnnotationController(QObject):
         classes = self.project.classes.all()
         self.current_class = classes[0].id if classes else None
 
+    # -- actions -------------------------------------------------------------------------
+    def actions(self, parent, previous_media: Callable[[], int | None]) -> dict:
+        """Edit and View actions of the canvas; class hot keys 1–9 as shortcuts on
+        ``parent`` (a hidden action has no shortcut, so they are not menu entries)."""
+        canvas = self.canvas
+        for n in range(1, 10):
+            QShortcut(QKeySequence(str(n)), parent, activated=lambda n=n: self.apply_hotkey(str(n)))
+        return {
+            "draw": make_action(parent, "&Draw box", lambda: canvas.set_draw_mode(True), "W"),
+            "copy": make_action(parent, "&Copy boxes", self.copy_selection, QKeySequence.Copy),
+            "paste": make_action(parent, "&Paste boxes", self.paste, QKeySequence.Paste),
+            "copy_previous": make_action(parent, "Copy boxes from p&revious image",
+                                         lambda: self.copy_from_previous(previous_media()),
+                                         "Ctrl+Shift+V"),
+            "delete": make_action(parent, "De&lete selected boxes", self.delete_selection,
+                                  [QKeySequence.Delete, "Backspace"]),
+            "fit": make_action(parent, "&Fit to window", canvas.fit_to_window, "Ctrl+0"),
+            "zoom_in": make_action(parent, "Zoom &in", canvas.zoom_in, ["Ctrl+=", "Ctrl++"]),
+            "zoom_out": make_action(parent, "Zoom &out", canvas.zoom_out, "Ctrl+-"),
+            "labels": make_action(parent, "Show box &labels", canvas.set_labels_visible, "L",
+                                  checkable=True, checked=True),
+        }
+
+    def delete_selection(self) -> None:
+        ids = self.canvas.selected_ids()
+        if ids:
+            self._on_delete(ids)
+
     # -- what is shown -----------------------------------------------------------------
     def show_image(self, media_id: int) -> None:
         media = self.project.media.get(media_id)
@@ -50,14 +82,18 @@ class AnnotationController(QObject):
         try:
             image = load_image(self.project.media.path(media))
         except ImageLoadError as exc:
-            self.canvas.set_image(None)
-            self.canvas.set_boxes([])
+            self.clear()
             self.message.emit(str(exc))
             raise
         self.canvas.set_image(image)
         self.canvas.fit_to_window()
         self.refresh()
         self.media_loaded.emit(media_id)
+
+    def clear(self) -> None:
+        """Nothing to show (a picture that cannot be read)."""
+        self.canvas.set_image(None)
+        self.canvas.set_boxes([])
 
     def show_frame(self, media_id: int, frame: int, image) -> None:
         """A decoded video frame arrived (from the video controller)."""

@@ -57,6 +57,15 @@ class Document(QObject):
         self.undo_stack.push(command)
         return command.ids
 
+    def add_boxes(self, rows: list[dict], text: str = "Add box") -> list[int]:
+        """Add labelled boxes (dicts as ``project.boxes.add`` takes) in one undo step."""
+        rows = [dict(r, author=r.get("author", self.author)) for r in rows]
+        if not rows:
+            return []
+        command = cmd.AddBoxes(self, rows, text)
+        self.undo_stack.push(command)
+        return command.ids
+
     def move_boxes(self, edits: list[tuple]) -> None:
         """``edits``: (id, x1, y1, x2, y2) per box, as the canvas reports a gesture."""
         changes = {}

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QWidget
 
 from widgets.classes_panel import ClassesPanel, ClassRow
 from widgets.tags_panel import TagRow, TagsPanel
 
 
 class PanelsController(QObject):
-    def __init__(self, window, doc, annotator):
-        super().__init__(window)
-        self.window = window
+    problem = Signal(str, str)      # title, text: a name clash the user should fix
+
+    def __init__(self, doc, annotator, shortcut_parent: QWidget):
+        super().__init__(shortcut_parent)
         self.doc = doc
         self.project = doc.project
         self.annotator = annotator
@@ -38,7 +40,8 @@ class PanelsController(QObject):
         doc.boxes_changed.connect(lambda _ids: self.refresh_classes())
         doc.tags_changed.connect(self._tags_changed)
         for n in range(1, 10):
-            QShortcut(QKeySequence(f"Alt+{n}"), window, activated=lambda n=n: self.toggle_nth_tag(n))
+            QShortcut(QKeySequence(f"Alt+{n}"), shortcut_parent,
+                      activated=lambda n=n: self.toggle_nth_tag(n))
         self.refresh()
 
     def docks(self):
@@ -49,7 +52,7 @@ class PanelsController(QObject):
         try:
             return fn(*args)
         except ValueError as exc:
-            self.window.inform("Kestrel", str(exc))
+            self.problem.emit("Kestrel", str(exc))
             return None
 
     # -- classes ---------------------------------------------------------------------------

@@ -14,6 +14,9 @@ from app.predictions.core import all_items, predict_items
 from app.store.project import Project
 
 
+_STOPPING: set = set()
+
+
 class PredictAll(QThread):
     progress = Signal(int, int)      # done, total
     finished_ok = Signal(int, bool)  # how many frames ran, cancelled
@@ -28,6 +31,19 @@ class PredictAll(QThread):
 
     def cancel(self) -> None:
         self._cancel = True
+
+    def detach(self) -> None:
+        """Window closing: cancel, forget the listeners and let the thread end on its
+        own (it stops between batches); kept referenced until it has finished."""
+        self.cancel()
+        for signal in (self.progress, self.finished_ok, self.failed):
+            try:
+                signal.disconnect()
+            except RuntimeError:
+                pass
+        self.setParent(None)
+        _STOPPING.add(self)
+        self.finished.connect(lambda: _STOPPING.discard(self))
 
     def run(self) -> None:
         try:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import sys
 
-from app.predictions.core import (PredictError, all_items, load_model, predict_items,
-                                  write_coco_results)
+from app.predictions.core import (PredictError, all_items, load_model, missing_classes,
+                                  predict_items, write_coco_results)
 from app.store.project import Project
 
 
 def predict(project_dir: str, run_id: int, media: list[str] | None = None,
             coco_results: str | None = None, device: str = "auto", quiet: bool = False,
-            score: float = 0.05) -> int:
+            score: float = 0.05, add_classes: bool = False) -> int:
     with Project.open(project_dir) as project:
         try:
             project.runs.get(run_id)
@@ -32,6 +32,14 @@ def predict(project_dir: str, run_id: int, media: list[str] | None = None,
                 wanted.update(hit)
             items = [i for i in items if i[0] in wanted]
         model = load_model(project, run_id, device, score)
+        missing = missing_classes(project, list(model.class_names))
+        if missing and add_classes:
+            for name in missing:
+                project.classes.add(name)
+            print(f"added classes the model knows: {', '.join(missing)}", file=sys.stderr)
+        elif missing:
+            print(f"the project has no class {', '.join(map(repr, missing))}: those predictions "
+                  "are left out (add the classes, or use --add-classes)", file=sys.stderr)
 
         def progress(done: int, total: int) -> None:
             if not quiet:

@@ -13,9 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Callable, Iterable
 
-import numpy as np
-
 from app.runs.records import model_path
+from app.store.pictures import PictureReader
 
 Item = tuple[int, int]   # (media id, frame); frame 0 for images
 
@@ -38,32 +37,23 @@ def load_model(project, run_id: int, device: str = "auto", score_threshold: floa
         raise PredictError(str(exc)) from None
 
 
-def read_frame(project, media_id: int, frame: int = 0, reader_cache: dict | None = None) -> np.ndarray:
-    """RGB uint8 pixels of an image, or of a video frame (decoded, BGR→RGB)."""
-    media = project.media.get(media_id)
-    path = project.media.path(media)
-    if media.kind == "image":
-        from PIL import Image, ImageOps
-
-        with Image.open(path) as im:   # EXIF orientation: the sizes the store probed
-            return np.array(ImageOps.exif_transpose(im).convert("RGB"))
-    from app.store.video import VideoReader
-
-    cache = reader_cache if reader_cache is not None else {}
-    reader = cache.get(media_id)
-    if reader is None:
-        reader = cache[media_id] = VideoReader(path, cache_frames=2)
-    return np.ascontiguousarray(reader.frame(frame)[..., ::-1])
+def class_ids_for(project, class_names: list[str]) -> list[int | None]:
+    """Project class id for each model class, matched by name; None where the project
+    has no such class (its predictions are left out: adding a class is the user's
+    decision, made through the document so that it can be undone)."""
+    by_name = {c.name: c.id for c in project.classes.all()}
+    return [by_name.get(name) for name in class_names]
 
 
-def class_ids_for(project, class_names: list[str]) -> list[int]:
-    """Project class id for each model class (created when missing, as imports do)."""
-    return [project.classes.ensure(name) for name in class_names]
+def missing_classes(project, class_names: list[str]) -> list[str]:
+    """Model classes the project lacks, in the model's order."""
+    return [n for n, i in zip(class_names, class_ids_for(project, class_names)) if i is None]
 
 
-def to_rows(det, class_ids: list[int]) -> list[tuple]:
+def to_rows(det, class_ids: list[int | None]) -> list[tuple]:
     return [(class_ids[int(k)], *map(float, b), float(s))
-            for b, k, s in zip(det.boxes, det.labels, det.scores)]
+            for b, k, s in zip(det.boxes, det.labels, det.scores)
+            if class_ids[int(k)] is not None]
 
 
 def all_items(project) -> list[Item]:
@@ -83,22 +73,18 @@ def predict_items(project, run_id: int, model, items: Iterable[Item],
     """Predict and store ``items`` (skipping those already cached); returns how many ran."""
     items = [i for i in items if not project.predictions.has(run_id, *i)]
     class_ids = class_ids_for(project, list(model.class_names))
-    readers: dict = {}
     done = 0
-    try:
+    with PictureReader(project) as pictures:
         for start in range(0, len(items), batch_size):
             if cancelled():
                 break
             chunk = items[start:start + batch_size]
-            frames = [read_frame(project, m, f, readers) for m, f in chunk]
+            frames = [pictures.read(m, f) for m, f in chunk]
             for (media_id, frame), det in zip(chunk, model.predict(frames)):
                 project.predictions.store(run_id, media_id, frame, to_rows(det, class_ids))
             done += len(chunk)
             if progress:
                 progress(done, len(items))
-    finally:
-        for reader in readers.values():
-            reader.close()
     return done
 
 

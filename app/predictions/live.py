@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from app.predictions.core import class_ids_for, to_rows
+from app.predictions.core import class_ids_for, missing_classes, to_rows
 from app.predictions.worker import PredictWorker, Request
 
 STALE_SECONDS = 0.5
@@ -27,6 +27,7 @@ class LivePredictions(QObject):
     shown = Signal(int, int, list, bool)    # media id, frame, [Box], stale
     stats_changed = Signal(str)             # "model 4.8 fps · 205 ms"
     failed = Signal(str)
+    missing_classes = Signal(list)          # model classes the project lacks (left out)
 
     def __init__(self, project, parent: QObject | None = None):
         super().__init__(parent)
@@ -37,7 +38,8 @@ class LivePredictions(QObject):
         self.fps = 25.0
         self.stale_answers = 0          # answers that came back for a frame no longer shown
         self._last: tuple[int, int] | None = None   # newest frame with an answer
-        self._class_ids: list[int] | None = None
+        self._class_ids: list[int | None] | None = None
+        self.class_names: list[str] = []        # the active model's, once it has loaded
         self._done: deque[float] = deque(maxlen=20)
         self._latency = 0.0
         self._asked: tuple[int, int] | None = None
@@ -46,6 +48,7 @@ class LivePredictions(QObject):
         """Use run ``run_id``'s model (``factory`` builds it on the worker thread)."""
         self.stop()
         self.run_id, self._class_ids, self._last, self._asked = run_id, None, None, None
+        self.class_names = []
         self._done.clear()
         if run_id is not None and factory is not None:
             self.worker = PredictWorker(factory, self)
@@ -94,13 +97,23 @@ class LivePredictions(QObject):
         self.shown.emit(media_id, frame, self.project.predictions.boxes(self.run_id, media_id, frame), stale)
 
     def _ready(self, class_names: list) -> None:
-        self._class_ids = class_ids_for(self.project, class_names)
+        self.class_names = list(class_names)
+        self.remap()
+        missing = missing_classes(self.project, self.class_names)
+        if missing:
+            self.missing_classes.emit(missing)
+
+    def remap(self) -> None:
+        """Match the model's classes to the project's again (a class was added or renamed)."""
+        if self.class_names:
+            self._class_ids = class_ids_for(self.project, self.class_names)
 
     def _answered(self, req: Request, det, seconds: float) -> None:
         if self.run_id is None or self.worker is None or self.sender() is not self.worker:
             return  # an answer from a model no longer in use
         if self._class_ids is None:
-            self._class_ids = class_ids_for(self.project, list(det.class_names))
+            self.class_names = list(det.class_names)
+            self._class_ids = class_ids_for(self.project, self.class_names)
         self.project.predictions.store(self.run_id, req.media_id, req.frame,
                                        to_rows(det, self._class_ids))
         now = time.monotonic()

@@ -17,6 +17,11 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
+from app.store.pictures import read_rgb
+
+
+_STOPPING: set = set()   # (thread, engine) of stopped workers until their thread ends
+
 
 @dataclass
 class Request:
@@ -36,10 +41,7 @@ def qimage_to_rgb(image: QImage) -> np.ndarray:
 def load_pixels(pixels) -> np.ndarray:
     if isinstance(pixels, QImage):
         return qimage_to_rgb(pixels)
-    from PIL import Image, ImageOps
-
-    with Image.open(pixels) as im:
-        return np.array(ImageOps.exif_transpose(im).convert("RGB"))
+    return read_rgb(pixels)
 
 
 class _Engine(QObject):
@@ -104,7 +106,14 @@ class PredictWorker(QObject):
         return req
 
     def stop(self) -> None:
+        """Drop what is pending and let the thread end after the frame in hand; never
+        waits (a model call can take seconds). The thread is kept referenced until it
+        has finished, so it is never destroyed while running."""
         with self._engine.lock:
             self._engine.pending = None
-        self._thread.quit()
-        self._thread.wait(30000)
+        for signal in (self._engine.answered, self._engine.failed, self._engine.ready):
+            signal.disconnect()
+        thread, engine = self._thread, self._engine
+        _STOPPING.add((thread, engine))
+        thread.finished.connect(lambda: _STOPPING.discard((thread, engine)))
+        thread.quit()

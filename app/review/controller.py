@@ -1,20 +1,23 @@
-"""ReviewController: live predictions, review and model-assisted labelling in the window.
+"""ReviewController: live predictions, review and model-assisted labelling.
 
-Attaches itself to a MainWindow (one line there: ``self.review = ReviewController(self)``):
-adds the Predictions dock and a Model menu, hosts the prediction overlay on the
-canvas, and follows the annotator (images) and the video player (frames). The model
-runs on a worker thread; torch is imported there, when a model is first used.
+It hosts the Predictions panel and a prediction overlay on the canvas, follows the
+annotator (images) and the video player (frames), and lays review counts over the
+media browser. The model runs on a worker thread (torch is imported there, when a
+model is first used); review counts and metrics are computed on a background
+worker with its own project connection, so the GUI thread never waits on them.
+The window gives it the few things it drives and wires it to the training runs.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
-from app.review import evaluation as split
 from app.predictions.live import LivePredictions
+from app.review import evaluation as split
 from app.review.actions import ReviewActions
 from app.runs.records import model_path
+from app.tasks.worker import ProjectWorker
 from widgets.canvas.overlay import OverlayBox, PredictionOverlay
 from widgets.review.panel import ReviewPanel
 
@@ -31,44 +34,47 @@ def predictor_factory(path, device: str = "auto"):
 
 
 class ReviewController(QObject):
-    def __init__(self, window, factory_for=None):
-        super().__init__(window)
-        self.window = window
-        self.project = window.project
-        self.canvas = window.canvas
+    message = Signal(str)            # status bar
+    problem = Signal(str, str)       # title, text
+
+    def __init__(self, project, doc, canvas, annotator, video, browser, host: QWidget,
+                 factory_for=None):
+        """``video``: the VideoController (player and media on screen); ``browser``:
+        the BrowserController the review counts are laid over; ``host``: the widget
+        dialogs open over."""
+        super().__init__(host)
+        self.project, self.doc, self.canvas = project, doc, canvas
+        self.annotator, self.video, self.browser, self.host = annotator, video, browser, host
         # run id -> model factory; tests swap in a stub model here
         self.factory_for = factory_for or (lambda run_id: predictor_factory(
             model_path(self.project, run_id)))
         self.panel = ReviewPanel()
-        self.dock = window._dock("Predictions", self.panel, Qt.RightDockWidgetArea)
         self.overlay = PredictionOverlay()
-        self.canvas.add_overlay(self.overlay)
-        self.live = LivePredictions(self.project, self)
+        canvas.add_overlay(self.overlay)
+        self.live = LivePredictions(project, self)
+        self.background = ProjectWorker(project.root, self, "kestrel-review",
+                                        on_error=lambda text: self.message.emit(f"review: {text}"))
         self.actions = ReviewActions(self)
         self.iou = 0.5
         self.show_mode = "both"
         self._shown: tuple[int, int] | None = None
+        self._recount = QTimer(self, singleShot=True, interval=150)  # the slider moves in bursts
+        self._recount.timeout.connect(self.actions.resort)
         self._wire()
-        self.menu = self._build_menu()
         self.refresh_runs()
         self.refresh_classes()
-        # the window runs these before it closes: stop the model thread and Predict all
-        window.close_hooks.append(self._close_hook)
-
-    def _close_hook(self) -> bool:
-        self.close()
-        return True
 
     # -- wiring --------------------------------------------------------------------
     def _wire(self) -> None:
-        w, p = self.window, self.panel
-        w.annotator.media_loaded.connect(self._media_loaded)
-        w.video.player.frame_ready.connect(self._video_frame)
-        w.doc.boxes_changed.connect(self._labels_changed)
-        w.doc.classes_changed.connect(self.refresh_classes)
+        p = self.panel
+        self.annotator.media_loaded.connect(self._media_loaded)
+        self.video.player.frame_ready.connect(self._video_frame)
+        self.doc.boxes_changed.connect(self._labels_changed)
+        self.doc.classes_changed.connect(self.refresh_classes)
         self.live.shown.connect(self._draw)
         self.live.stats_changed.connect(self._stats)
-        self.live.failed.connect(lambda text: w.statusBar().showMessage(f"model: {text}", 8000))
+        self.live.failed.connect(lambda text: self.message.emit(f"model: {text}"))
+        self.live.missing_classes.connect(self.actions.offer_missing_classes)
         p.run_picked.connect(self.set_run)
         p.show_mode_changed.connect(self.set_show_mode)
         p.threshold_changed.connect(self._threshold)
@@ -81,41 +87,15 @@ class ReviewController(QObject):
         p.cancel_requested.connect(self.actions.cancel)
         p.sort_changed.connect(self.actions.sort_browser)
         p.metrics_requested.connect(self.actions.show_metrics)
-        w.browser.filter_changed.connect(lambda *_: self.actions.resort())
-        w.training.active_run_changed.connect(self._active_run_changed)
-        w.training.run_finished.connect(lambda *_: self.refresh_runs())
+        self.browser.filter_changed.connect(lambda *_: self.actions.resort())
         self.canvas.viewport().installEventFilter(self)
         self.overlay.set_threshold(p.threshold())
 
-    def _build_menu(self):
-        m = self.window.menuBar().addMenu("&Model")
-
-        def add(text, slot, shortcut=None, checkable=False):
-            action = QAction(text, self.window)
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-            if checkable:
-                action.setCheckable(True)
-                action.toggled.connect(slot)
-            else:
-                action.triggered.connect(lambda _=False: slot())
-            m.addAction(action)
-            self.window.addAction(action)
-            return action
-
-        self.import_action = add("&Import checkpoint…", self.actions.import_checkpoint_dialog)
-        m.addSeparator()
-        self.predict_action = add("&Predict all", self.actions.predict_all)
-        self.accept_action = add("&Accept shown predictions", self.actions.accept_shown,
-                                 "Ctrl+Shift+A")
-        self.review_action = add("&Review against labels", self.panel.review.setChecked,
-                                 "Ctrl+Shift+R", checkable=True)
-        self.panel.review.toggled.connect(self.review_action.setChecked)
-        add("&Metrics…", self.actions.show_metrics)
-        return m
+    def menu_actions(self, parent) -> dict:
+        return self.actions.menu_actions(parent)
 
     # -- model ---------------------------------------------------------------------
-    def refresh_runs(self) -> None:
+    def refresh_runs(self, *_args) -> None:
         runs = [(r.id, r.name) for r in self.project.runs.all()
                 if r.task == "detector" and model_path(self.project, r.id) is not None]
         active = self.project.settings.get(ACTIVE_RUN)
@@ -126,7 +106,7 @@ class ReviewController(QObject):
         if active != self.live.run_id:
             self.set_run(active)
 
-    def _active_run_changed(self, run_id: int) -> None:
+    def active_run_changed(self, run_id: int) -> None:
         self.refresh_runs()
         self.set_run(run_id if model_path(self.project, run_id) else None)
 
@@ -147,40 +127,38 @@ class ReviewController(QObject):
         self._show_current()
 
     def _update_enabled(self) -> None:
-        video = self.window.video.media_id is not None
-        self.panel.set_has_model(self.live.active, video)
+        self.panel.set_has_model(self.live.active, self.video.media_id is not None)
 
     # -- what is on screen ---------------------------------------------------------
     def _media_loaded(self, media_id: int) -> None:
         self._update_enabled()
         w, h = self.canvas.image_size()
         self.overlay.set_size(w, h)
-        if self.window.video.media_id == media_id:
+        if self.video.media_id == media_id:
             return   # frames come through _video_frame
         self.live.show(media_id, 0, str(self.project.media.path(media_id)))
 
     def _video_frame(self, index: int, image) -> None:
-        media_id = self.window.video.media_id
+        media_id = self.video.media_id
         if media_id is None:
             return
         self.overlay.set_size(image.width(), image.height())
-        self.live.show(media_id, index, image, self.window.video.player.fps)
+        self.live.show(media_id, index, image, self.video.player.fps)
 
     def _show_current(self) -> None:
-        annotator = self.window.annotator
-        if annotator.media_id is None:
+        media_id = self.annotator.media_id
+        if media_id is None:
             return
-        if self.window.video.media_id == annotator.media_id:
+        if self.video.media_id == media_id:
             self.live.refresh()
         else:
-            self._media_loaded(annotator.media_id)
+            self._media_loaded(media_id)
 
     def _draw(self, media_id: int, frame: int, boxes: list, stale: bool) -> None:
         self._shown = (media_id, frame)
         classes = {c.id: c for c in self.project.classes.all()}
         out = []
-        review = self.panel.review.isChecked()
-        if review:
+        if self.panel.review.isChecked():
             thr = self.panel.threshold()
             preds = [b for b in boxes if (b.score or 0) >= thr]
             labels = self.project.boxes.labels(media_id, frame)
@@ -206,6 +184,7 @@ class ReviewController(QObject):
 
     def refresh_classes(self) -> None:
         self.panel.set_classes([(c.id, c.name, c.color) for c in self.project.classes.all()])
+        self.live.remap()
         self.live.refresh()
 
     # -- controls ------------------------------------------------------------------
@@ -218,13 +197,13 @@ class ReviewController(QObject):
         self.overlay.set_threshold(value)
         if self.panel.review.isChecked():
             self.live.refresh()
-            self.actions.resort()
+            self._recount.start()
 
     def _iou(self, value: float) -> None:
         self.iou = value
         if self.panel.review.isChecked():
             self.live.refresh()
-            self.actions.resort()
+            self._recount.start()
 
     def _review(self, on: bool) -> None:
         self.overlay.set_review(on)
@@ -241,9 +220,11 @@ class ReviewController(QObject):
                 return True
         return False
 
-    def close(self) -> None:
-        self.actions.cancel()
+    def shutdown(self) -> None:
+        """Window closing: nothing here waits for a thread."""
+        self.actions.shutdown()
         self.live.stop()
+        self.background.shutdown()
 
 
 def _overlay_box(b, classes, status) -> OverlayBox:
@@ -251,4 +232,3 @@ def _overlay_box(b, classes, status) -> OverlayBox:
     return OverlayBox(b.id, b.x1, b.y1, b.x2, b.y2, b.class_id, c.name if c else "?",
                       c.color if c else "#ffffff", b.score if b.source == "predicted" else None,
                       status)
-

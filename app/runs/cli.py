@@ -7,13 +7,14 @@ one-line progress display on stderr.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import subprocess
+import signal
 import sys
-import threading
 import time
 
 from app.runs import records as runs
+from app.runs.follow import follow_run
 from app.runs.lock import RunBusy, reap_interrupted
 from app.store.project import Project
 
@@ -68,58 +69,43 @@ def train(project_path: str, template: str | None, sets: list[str], device: str 
             print(f"run #{launch.run_id}: {launch.dataset['images']} images, "
                   f"{launch.dataset['boxes']} boxes → {launch.run_dir}", file=sys.stderr)
         try:
-            return _follow(project, launch.run_id, launch.argv, quiet)
+            return _follow(project, launch.run_id, launch.argv, quiet, launch.lock)
         finally:
             launch.lock.release()
 
 
-def _follow(project, run_id: int, argv: list[str], quiet: bool) -> int:
-    from training.events import EventError, is_terminal, parse_event
-
-    run_dir = project.resolve(project.runs.get(run_id).run_dir)
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=runs.child_env(), bufsize=1)
-    stderr_lines: list[str] = []
-
-    def drain():  # the trainer's human log: to trainer.log, the tail kept for crash messages
-        with open(run_dir / runs.LOG_FILE, "a", encoding="utf-8") as log:
-            for line in child.stderr:
-                log.write(line)
-                stderr_lines.append(line)
-                del stderr_lines[:-50]
-
-    drainer = threading.Thread(target=drain, daemon=True)
-    drainer.start()
-    terminal = None
-
-    def read(show: bool) -> None:
-        nonlocal terminal
-        for line in child.stdout:
-            try:
-                event = parse_event(line)
-            except EventError:
-                continue
-            runs.record_event(project, run_id, event)
-            if show:
-                _show(event)
-            if is_terminal(event):
-                terminal = event
-
-    try:
-        read(not quiet)
-    except KeyboardInterrupt:
-        # The terminal sent SIGINT to the trainer too: it saves and emits `cancelled`.
-        print("\nstopping: the trainer saves a checkpoint…", file=sys.stderr)
-        read(False)
-    code = child.wait()
-    drainer.join(timeout=5)
-    if terminal is None:
-        runs.mark_crashed(project, run_id, code, "".join(stderr_lines))
+def _follow(project, run_id: int, argv: list[str], quiet: bool, lock=None) -> int:
+    """Follow the trainer with the window's own follower (app.runs.follow). Ctrl-C
+    reaches the trainer too (same terminal): it saves a checkpoint and ends as
+    cancelled; if it does not, the follower escalates to SIGTERM, then SIGKILL."""
+    asyncio.run(_follow_async(project, run_id, argv, quiet, lock))
     run = project.runs.get(run_id)
     first = (run.message or "").split("\n")[0]
     print(f"\nrun #{run_id} {run.status}" + (f": {first}" if first else "")
           + (f" (best {run.best_metric:.3f})" if run.best_metric is not None else ""), file=sys.stderr)
     return 0 if run.status in ("finished", "cancelled") else 1
+
+
+async def _follow_async(project, run_id: int, argv: list[str], quiet: bool, lock) -> str:
+    loop = asyncio.get_running_loop()
+    held: list = []
+
+    def interrupted(*_args) -> None:
+        print("\nstopping: the trainer saves a checkpoint…", file=sys.stderr)
+        if held:
+            held[0].cancel()
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupted)
+    except (NotImplementedError, RuntimeError):   # Windows: Ctrl-C arrives as KeyboardInterrupt
+        signal.signal(signal.SIGINT, lambda *_a: loop.call_soon_threadsafe(interrupted))
+    try:
+        return await follow_run(project, run_id, argv, runs.child_env(), lock=lock,
+                                on_start=held.append, on_event=None if quiet else _show)
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGINT)
+        except (NotImplementedError, RuntimeError):
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _num(value, fmt: str = ".3f") -> str:

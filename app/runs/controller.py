@@ -3,12 +3,9 @@ turns its intents into runs (export off the GUI thread, the trainer as an asynci
 child process under qasync), records every event in the project and re-emits
 progress as Qt signals. A crash of the trainer only ever marks its run failed.
 
-Integration (the main window)::
-
-    self.training = TrainingController(self, project)
-    self._dock("Training", self.training.panel, Qt.RightDockWidgetArea)
-    self.close_hooks.append(self.training.confirm_close)   # asks, stops the run
-    self.doc.boxes_changed.connect(self.training.data_changed)
+The window docks ``panel``, asks ``confirm_close()`` before it closes (it may stop
+the run, which stays resumable) and connects the document's box changes to
+``data_changed``.
 """
 
 from __future__ import annotations
@@ -26,6 +23,7 @@ from app.runs import records as runs
 from app.runs.lock import RunBusy, RunLock, reap_interrupted
 from app.runs.data import counts, summary
 from app.runs.devices import device_choices, find_devices
+from app.runs.follow import follow_run
 from app.runs.process import TrainerProcess
 from training.hparams import HParamError, parse_overrides
 from training.templates import get_template, list_templates
@@ -49,11 +47,11 @@ class TrainingController(QObject):
     event_received = Signal(int, dict)      # run id, trainer event (after it is recorded)
     _devices_found = Signal(list)           # from the GPU-probing thread (queued)
 
-    def __init__(self, parent_window, project, *, ask_stop: Callable[[str], bool] | None = None,
+    def __init__(self, host, project, *, ask_stop: Callable[[str], bool] | None = None,
                  probe_devices: bool = True):
-        super().__init__(parent_window)
+        super().__init__(host)
         self.project = project
-        self.window = parent_window
+        self.host = host          # dialogs open over it
         # The close question; tests inject an answer. True = stop the run and close.
         self.ask_stop = ask_stop or self._ask_stop_box
         self.cancel_grace_s = 20.0
@@ -182,54 +180,41 @@ class TrainingController(QObject):
     # -- one child process -----------------------------------------------------------------
     async def _follow(self, run_id: int, argv: list[str], title: str, resumed: bool = False,
                       lock: RunLock | None = None) -> None:
-        """Run the trainer and fold its events in; ``lock`` (this process follows the
-        run) is released when it has ended."""
+        """Run the trainer and fold its events in (app.runs.follow, as the CLI does)."""
         self.run_id = self.shown_run = run_id
-        run_dir = self.project.resolve(self.project.runs.get(run_id).run_dir)
-        log = open(run_dir / runs.LOG_FILE, "a", encoding="utf-8")
-        process = self.process = TrainerProcess(
-            argv, runs.child_env(spare_cores=SPARE_CORES), cancel_grace_s=self.cancel_grace_s,
-            on_event=lambda e: self._on_event(run_id, e),
-            on_log=lambda lines: self._on_log(run_id, lines, log))
         self.panel.set_resumable(None)
         self.panel.run_started(run_id, title)
         if resumed:
             self.panel.replay(title, runs.events_of(self.project, run_id))
         self.panel.append_log("$ " + " ".join(argv))
         self.run_started.emit(run_id)
+
+        def started(process) -> None:
+            self.process = process
         try:
-            code = await process.run()
-            if process.terminal is None:
-                runs.mark_crashed(self.project, run_id, code, "\n".join(process.tail),
-                                  cancelled=process.cancelling)
-        except Exception as exc:  # reading failed: the run is lost, the window is not
-            runs.mark_crashed(self.project, run_id, -1, f"{type(exc).__name__}: {exc}")
+            status = await follow_run(
+                self.project, run_id, argv, runs.child_env(spare_cores=SPARE_CORES), lock=lock,
+                cancel_grace_s=self.cancel_grace_s, on_start=started,
+                on_event=lambda e: self._on_event(run_id, e),
+                on_log=lambda lines: self._on_log(run_id, lines),
+                on_record_error=self.panel.append_log)
         finally:
-            log.close()
-            if lock is not None:
-                lock.release()
             self.process, self.run_id = None, None
         run = self.project.runs.get(run_id)
-        self.panel.run_ended(run.status, (run.message or "").split("\n")[0])
+        self.panel.run_ended(status, (run.message or "").split("\n")[0])
         self.refresh()
         row = runs.run_row(self.project, run)
         self.panel.set_resumable(run_id if row["resumable"] else None)
-        self.run_finished.emit(run_id, run.status)
+        self.run_finished.emit(run_id, status)
 
     def _on_event(self, run_id: int, event: dict) -> None:
-        try:
-            runs.record_event(self.project, run_id, event)
-        except Exception as exc:  # a full disk must not stop us reading the child
-            self.panel.append_log(f"(could not record {event.get('event')}: {exc})")
         if self.shown_run == run_id:
             self.panel.show_event(event)
         else:
             self.panel.show_progress(event)
         self.event_received.emit(run_id, event)
 
-    def _on_log(self, run_id: int, lines: list[str], log) -> None:
-        log.write("\n".join(lines) + "\n")
-        log.flush()
+    def _on_log(self, run_id: int, lines: list[str]) -> None:
         if self.shown_run == run_id:
             self.panel.append_log("\n".join(lines))
 
@@ -279,6 +264,6 @@ class TrainingController(QObject):
             time.sleep(0.01)
 
     def _ask_stop_box(self, text: str) -> bool:
-        answer = QMessageBox.question(self.window, "Training in progress", text,
+        answer = QMessageBox.question(self.host, "Training in progress", text,
                                       QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         return answer == QMessageBox.Yes

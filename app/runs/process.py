@@ -1,19 +1,37 @@
 """One trainer child process under asyncio (qasync in the window): JSON events from
 its stdout and log lines from its stderr are handed to callbacks as they arrive;
-cancelling sends SIGINT (the trainer saves and emits ``cancelled``) and escalates
-to SIGTERM and SIGKILL if it does not exit in time. Qt-free on purpose."""
+cancelling interrupts it (the trainer saves and emits ``cancelled``) and escalates
+to SIGTERM and SIGKILL if it does not exit in time. Qt-free on purpose.
+
+The interrupt is SIGINT on POSIX. On Windows ``send_signal(SIGINT)`` raises, so the
+trainer is started in its own process group and gets CTRL_BREAK_EVENT, which
+Python delivers to it as SIGBREAK (the trainer treats it as SIGINT)."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import signal
+import subprocess
 from typing import Callable
 
 from training.events import EventError, is_terminal, parse_event
 
 LINE_LIMIT = 16 * 2**20   # a failed event carries a whole traceback on one line
 LOG_FLUSH_S = 0.1         # stderr lines reach the log view in small batches
+
+
+def spawn_options() -> dict:
+    """Windows: a process group of its own, so that CTRL_BREAK_EVENT reaches only it."""
+    if os.name == "nt":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {}
+
+
+def interrupt(proc) -> None:
+    """Ask the trainer to stop after its current step (it saves a checkpoint)."""
+    proc.send_signal(signal.CTRL_BREAK_EVENT if os.name == "nt" else signal.SIGINT)
 
 
 class TrainerProcess:
@@ -40,7 +58,8 @@ class TrainerProcess:
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=self.env, limit=LINE_LIMIT)
+                stderr=asyncio.subprocess.PIPE, env=self.env, limit=LINE_LIMIT,
+                **spawn_options())
         except OSError as exc:
             self._log(f"cannot start the trainer: {exc}")
             self._flush()
@@ -106,7 +125,7 @@ class TrainerProcess:
         if not self.running or self.cancelling:
             return False
         self.cancelling = True
-        self.proc.send_signal(signal.SIGINT)
+        interrupt(self.proc)
         self._escalation = asyncio.ensure_future(self._escalate())
         return True
 

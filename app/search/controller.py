@@ -4,7 +4,9 @@ in the main window. Embedding, search and the classifier run on one worker threa
 connection; results come back as queued Qt signals. Answers for a picture the user
 has left are dropped (latest request wins).
 
-Attach with ``self.search = SearchController(self)`` in MainWindow.__init__.
+The window gives it the project, the document, the annotator (what is on screen),
+the canvas (the selected box) and the tags panel (suggestions), and wires it to the
+training runs; it asks for media to be opened with ``open_requested``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class _Worker:
         self.embedders: dict = {}
         self.indexes: dict = {}
         self.classifiers: dict = {}
+        self.pictures = None     # one bounded reader for every thumbnail of a search
 
     def open(self):
         if self.project is None:
@@ -64,25 +67,31 @@ class _Worker:
         self.classifiers.pop(run_id, None)
 
     def close(self) -> None:
+        if self.pictures is not None:
+            self.pictures.close()
+            self.pictures = None
         if self.project is not None:
             self.project.close()
             self.project = None
 
 
-def thumbnail(project, key) -> QImage:
-    """A small QImage of an image, a video frame or a box (QImage is thread-safe)."""
-    from app.labels.imaging import load_image
+def thumbnail(worker: _Worker, key) -> QImage:
+    """A small QImage of an image, a video frame or a box (QImage is thread-safe).
+    Video frames come through the worker's one bounded reader, not a reader each."""
+    from widgets.imaging import load_image
 
+    project = worker.open()
     media = project.media.get(key.media_id)
     path = project.media.path(media)
     if media.kind == "video":
-        from app.store.video import VideoReader
+        from app.store.pictures import PictureReader
         from app.video.player import to_qimage
 
-        with VideoReader(path) as reader:
-            image = to_qimage(reader.frame(key.frame))
+        if worker.pictures is None:
+            worker.pictures = PictureReader(project, max_open=1, cache_frames=2)
+        image = to_qimage(worker.pictures.video(media.id, path).frame(key.frame))
     else:
-        image = load_image(path)
+        image = load_image(path, max_side=None if key.kind == "box" else 2 * THUMB)
     if key.kind == "box":
         b = project.boxes.get(key.box_id)
         image = image.copy(QRect(int(b.x1), int(b.y1), max(1, int(b.x2 - b.x1)),
@@ -91,17 +100,18 @@ def thumbnail(project, key) -> QImage:
 
 
 class SearchController(QObject):
+    open_requested = Signal(int)                  # a result the user clicked
     _progress = Signal(int, int)
     _embedded = Signal(dict)
     _results = Signal(int, object, str, list)     # request, query image, text, neighbours
     _suggested = Signal(int, list)                # media id, [(tag id, confidence)]
     _failed = Signal(str)
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window, self.project = window, window.project
+    def __init__(self, project, doc, annotator, canvas, tags_panel, parent: QObject | None = None):
+        super().__init__(parent)
+        self.project, self.doc, self.annotator = project, doc, annotator
+        self.canvas, self.tags_panel = canvas, tags_panel
         self.panel = SearchPanel()
-        self.dock = window._dock("Search", self.panel, Qt.RightDockWidgetArea)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kestrel-search")
         self._worker = _Worker(self.project.root)
         self._cancel = threading.Event()
@@ -114,18 +124,16 @@ class SearchController(QObject):
         p.search_current_requested.connect(self.search_current)
         p.search_box_requested.connect(self.search_box)
         p.file_query.connect(self.search_file)
-        p.open_requested.connect(window.open_media)
+        p.open_requested.connect(self.open_requested)
         p.run_changed.connect(self._run_changed)
         self._progress.connect(self._on_progress)
         self._embedded.connect(self._on_embedded)
         self._results.connect(self._on_results)
         self._suggested.connect(self._on_suggested)
         self._failed.connect(self._on_failed)
-        window.annotator.media_loaded.connect(self._media_loaded)
-        window.doc.tags_changed.connect(self._tags_changed)
-        window.panels.tags_panel.suggestion_accepted.connect(self._accept)
-        window.training.run_finished.connect(self._run_finished)
-        window.close_hooks.append(self.shutdown)
+        annotator.media_loaded.connect(self._media_loaded)
+        doc.tags_changed.connect(self._tags_changed)
+        tags_panel.suggestion_accepted.connect(self._accept)
         self.refresh_runs()
 
     # -- runs --------------------------------------------------------------------------
@@ -139,13 +147,13 @@ class SearchController(QObject):
         if runs:
             self._status_for(self.panel.current_run())
 
-    def _run_finished(self, _run_id: int, _status: str) -> None:
+    def run_finished(self, _run_id: int, _status: str) -> None:
         self.refresh_runs()
 
     def _run_changed(self, run_id: int) -> None:
         if run_id >= 0:
             self._status_for(run_id)
-            self._media_loaded(self.window.annotator.media_id)
+            self._media_loaded(self.annotator.media_id)
 
     def _status_for(self, run_id: int | None) -> None:
         if run_id is None:
@@ -184,18 +192,18 @@ class SearchController(QObject):
             ("Cancelled: " if counts["cancelled"] else "")
             + f"embedded {counts['embedded']}, already there {counts['kept']}"
             + (f", unreadable {counts['failed']}" if counts["failed"] else "") + ".")
-        self._media_loaded(self.window.annotator.media_id)
+        self._media_loaded(self.annotator.media_id)
 
     # -- search ------------------------------------------------------------------------
     def search_current(self) -> None:
-        media_id = self.window.annotator.media_id
+        media_id = self.annotator.media_id
         if media_id is None:
             self.panel.set_status("Open an image first.")
             return
-        self._search(("media", media_id), getattr(self.window.annotator, "frame", 0) or 0)
+        self._search(("media", media_id), self.annotator.frame or 0)
 
     def search_box(self) -> None:
-        ids = self.window.canvas.selected_ids()
+        ids = self.canvas.selected_ids()
         if not ids:
             self.panel.set_status("Select a box on the canvas first.")
             return
@@ -215,7 +223,7 @@ class SearchController(QObject):
         self._submit(self._search_job, self._request, run_id, query, frame)
 
     def _search_job(self, request: int, run_id: int, query: tuple, frame: int) -> None:
-        from app.labels.imaging import load_image
+        from widgets.imaging import load_image
         from app.search.index import query_vector
 
         w = self._worker
@@ -223,7 +231,7 @@ class SearchController(QObject):
         vector, key = query_vector(project, run_id, query, lambda: w.embedder(run_id), frame)
         kinds = ("box",) if query[0] == "box" else ("image", "frame")
         hits = w.index(run_id, kinds).search(vector, K)
-        image = thumbnail(project, key) if key is not None else load_image(query[1]).scaled(
+        image = thumbnail(w, key) if key is not None else load_image(query[1]).scaled(
             THUMB, THUMB, Qt.KeepAspectRatio)
         text = {"media": "This picture", "box": f"Box {query[1]}",
                 "file": str(query[1])}[query[0]]
@@ -234,7 +242,7 @@ class SearchController(QObject):
                 label += f" · frame {h.key.frame}"
             elif h.key.kind == "box":
                 label = f"box {h.key.box_id} · {label}"
-            neighbours.append(Neighbour(h.key.media_id, label, h.score, thumbnail(project, h.key)))
+            neighbours.append(Neighbour(h.key.media_id, label, h.score, thumbnail(w, h.key)))
         self._results.emit(request, image, text, neighbours)
 
     def _on_results(self, request: int, image, text: str, neighbours: list) -> None:
@@ -247,7 +255,7 @@ class SearchController(QObject):
 
     # -- tag suggestions from the classifier on top ------------------------------------------
     def _media_loaded(self, media_id) -> None:
-        self.window.panels.tags_panel.set_suggestions([])
+        self.tags_panel.set_suggestions([])
         run_id = self.panel.current_run()
         if media_id is None or run_id is None:
             return
@@ -265,18 +273,18 @@ class SearchController(QObject):
         self._suggested.emit(media_id, [s for s in clf.suggest(vector) if s[0] not in have])
 
     def _on_suggested(self, media_id: int, suggestions: list) -> None:
-        if media_id == self.window.annotator.media_id:
-            self.window.panels.tags_panel.set_suggestions(suggestions)
+        if media_id == self.annotator.media_id:
+            self.tags_panel.set_suggestions(suggestions)
 
     def _accept(self, tag_id: int) -> None:
-        media_id = self.window.annotator.media_id
+        media_id = self.annotator.media_id
         if media_id is not None:
-            self.window.doc.set_tag([media_id], tag_id, True)
+            self.doc.set_tag([media_id], tag_id, True)
 
     def _tags_changed(self, media_ids) -> None:
         self._tags_version += 1
-        if self.window.annotator.media_id in (media_ids or ()):
-            self._media_loaded(self.window.annotator.media_id)
+        if self.annotator.media_id in (media_ids or ()):
+            self._media_loaded(self.annotator.media_id)
 
     # -- plumbing ----------------------------------------------------------------------
     def _submit(self, fn, *args) -> None:
@@ -295,9 +303,9 @@ class SearchController(QObject):
         self.panel.set_busy(None)
         self.panel.set_status(message)
 
-    def shutdown(self) -> bool:
-        """Close hook: stop an embedding job, close the worker's connection."""
+    def shutdown(self) -> None:
+        """Window closing: stop an embedding job (it checks between pictures), drop
+        queued searches; the worker closes its connection when it is done. No waiting."""
         self._cancel.set()
         self._submit(self._worker.close)
-        self._pool.shutdown(wait=True)
-        return True
+        self._pool.shutdown(wait=False)

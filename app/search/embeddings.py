@@ -18,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from app.store.models import EmbeddingKey
+from app.store.pictures import PictureReader
 
 KINDS = ("image", "frame", "box")
 
@@ -92,32 +93,6 @@ def plan_embedding(project, run_id: int, kinds=KINDS) -> Plan:
     return plan
 
 
-class PictureReader:
-    """RGB pixels of an image or a video frame; video readers are kept open."""
-
-    def __init__(self, project):
-        self.project, self._videos = project, {}
-
-    def read(self, media_id: int, frame: int = 0) -> np.ndarray:
-        from PIL import Image, ImageOps
-
-        media = self.project.media.get(media_id)
-        path = self.project.media.path(media)
-        if media.kind == "video":
-            from app.store.video import VideoReader
-
-            if media_id not in self._videos:
-                self._videos[media_id] = VideoReader(path)
-            return np.ascontiguousarray(self._videos[media_id].frame(frame)[..., ::-1])
-        with Image.open(path) as im:
-            return np.array(ImageOps.exif_transpose(im).convert("RGB"))
-
-    def close(self) -> None:
-        for v in self._videos.values():
-            v.close()
-        self._videos.clear()
-
-
 def embed_project(project, run_id: int, embedder=None, *, kinds=KINDS, batch_size: int = 32,
                   device: str = "cpu", progress: Callable[[int, int], None] | None = None,
                   cancel: Callable[[], bool] | None = None) -> dict[str, int]:
@@ -133,7 +108,7 @@ def embed_project(project, run_id: int, embedder=None, *, kinds=KINDS, batch_siz
         return counts
     if embedder is None:
         embedder = load_embedder(project, run_id, device)
-    reader = PictureReader(project)
+    reader = PictureReader(project)   # a few videos open at a time, small caches
     pending: list[tuple[EmbeddingKey, str, np.ndarray]] = []
 
     def flush() -> None:

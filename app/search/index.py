@@ -96,7 +96,7 @@ def query_vector(project, run_id: int, query: tuple[str, Any], embedder_factory=
                  frame: int = 0) -> tuple[np.ndarray, EmbeddingKey | None]:
     """The query's vector: the stored one when the item is embedded, else computed
     (``embedder_factory()`` gives an Embedder; only called when needed)."""
-    from app.search.embeddings import PictureReader
+    from app.store.pictures import PictureReader, read_rgb
 
     kind, value = query
     key = None
@@ -116,15 +116,9 @@ def query_vector(project, run_id: int, query: tuple[str, Any], embedder_factory=
         raise LookupError(f"{query[0]} {query[1]} is not embedded with run {run_id}")
     embedder = embedder_factory()
     if kind == "file":
-        from PIL import Image, ImageOps
-
-        with Image.open(value) as im:
-            return embedder.embed([np.array(ImageOps.exif_transpose(im).convert("RGB"))])[0], None
-    reader = PictureReader(project)
-    try:
+        return embedder.embed([read_rgb(value)])[0], None
+    with PictureReader(project) as reader:
         pixels = reader.read(key.media_id, key.frame)
-    finally:
-        reader.close()
     if kind == "box":
         return embedder.embed_crops(pixels, [box.rect])[0], key
     return embedder.embed([pixels])[0], key

@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--coco-results", metavar="FILE", help="write the detections as COCO results JSON")
     s.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     s.add_argument("--score", type=float, default=0.05, help="keep detections scoring at least this")
+    s.add_argument("--add-classes", action="store_true",
+                   help="create classes the model knows and the project lacks (default: leave "
+                        "their predictions out)")
     s.add_argument("--quiet", action="store_true", help="no progress display")
     add_search_parsers(sub)  # embed, search, classify
     return p
@@ -211,7 +214,7 @@ def cmd_predict(args) -> int:
 
     try:
         return predict(args.project, args.run, args.media, args.coco_results, args.device,
-                       args.quiet, args.score)
+                       args.quiet, args.score, args.add_classes)
     except PredictError as exc:
         raise UserError(str(exc)) from None
 

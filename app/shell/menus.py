@@ -1,100 +1,67 @@
-"""Menus and window-wide shortcuts of the main window."""
+"""The menu bar, laid out from the actions the controllers own.
+
+``MENUS`` says where each action goes; ``build_menus`` adds every action to the
+window too, so its shortcut works whichever dock has focus. The window's own
+actions (projects, quit, undo/redo, the shortcut sheet) are made here.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog
 
 from app.shell.shortcuts import SHORTCUTS
+from widgets.actions import make_action
+
+# menu title → action keys in order; None is a separator, "docks" the dock toggles
+MENUS: list[tuple[str, list[str | None]]] = [
+    ("&File", ["new", "open", None, "import_media", "import_labels", "export", None, "quit"]),
+    ("&Edit", ["undo", "redo", None, "draw", "copy", "paste", "copy_previous", "delete"]),
+    ("&View", ["fit", "zoom_in", "zoom_out", "labels", None, "docks"]),
+    ("&Go", ["prev", "next", "first", "last", "unlabelled"]),
+    ("Vi&deo", ["outside", "track_forward", "interpolate", "sampling"]),
+    ("&Model", ["import_checkpoint", None, "predict_all", "accept_shown", "review", "metrics"]),
+    ("&Help", ["shortcuts"]),
+]
 
 
-def build_menus(w) -> dict[str, QAction]:
-    actions: dict[str, QAction] = {}
-
-    def add(menu, key: str, text: str, slot, shortcut=None, checkable=False, checked=False):
-        action = QAction(text, w)
-        if shortcut:
-            action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
-        if checkable:
-            action.setCheckable(True)
-            action.setChecked(checked)
-            action.toggled.connect(slot)
-        else:
-            action.triggered.connect(lambda _=False: slot())
-        menu.addAction(action)
-        w.addAction(action)  # shortcuts work whichever dock has focus
-        actions[key] = action
-        return action
-
-    bar = w.menuBar()
-    m = bar.addMenu("&File")
-    add(m, "new", "&New project…", lambda: _new_project(w), QKeySequence.New)
-    add(m, "open", "&Open project…", lambda: _open_project(w), QKeySequence.Open)
-    m.addSeparator()
-    add(m, "import_media", "Import &media…", lambda: _import_media(w), "Ctrl+I")
-    add(m, "import_labels", "Import &labels (COCO, VOC, YOLO)…", lambda: _import_labels(w),
-        "Ctrl+Shift+I")
-    add(m, "export", "&Export dataset…", lambda: _export(w), "Ctrl+E")
-    m.addSeparator()
-    add(m, "quit", "&Quit", w.close, QKeySequence.Quit)
-
-    m = bar.addMenu("&Edit")
+def shell_actions(w) -> dict[str, QAction]:
+    """The window's own: projects, quit, undo/redo, the shortcut sheet."""
     undo = w.doc.undo_stack.createUndoAction(w, "&Undo")
     undo.setShortcut(QKeySequence.Undo)
     redo = w.doc.undo_stack.createRedoAction(w, "&Redo")
     redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-    for key, action in (("undo", undo), ("redo", redo)):
-        m.addAction(action)
+    return {
+        "new": make_action(w, "&New project…", lambda: _ask_project(w, create=True), QKeySequence.New),
+        "open": make_action(w, "&Open project…", lambda: _ask_project(w, create=False),
+                            QKeySequence.Open),
+        "quit": make_action(w, "&Quit", w.close, QKeySequence.Quit),
+        "undo": undo,
+        "redo": redo,
+        "shortcuts": make_action(w, "&Keyboard shortcuts", lambda: _shortcut_sheet(w), "F1"),
+    }
+
+
+def build_menus(w, actions: dict[str, QAction]) -> dict[str, QAction]:
+    bar = w.menuBar()
+    placed = set()
+    for title, keys in MENUS:
+        menu = bar.addMenu(title)
+        for key in keys:
+            if key is None:
+                menu.addSeparator()
+            elif key == "docks":    # bring back closed panels
+                for dock in w.findChildren(QDockWidget):
+                    menu.addAction(dock.toggleViewAction())
+            else:
+                menu.addAction(actions[key])
+                placed.add(key)
+    unplaced = set(actions) - placed
+    if unplaced:
+        raise KeyError(f"actions with no place in the menus: {sorted(unplaced)}")
+    for action in actions.values():
         w.addAction(action)
-        actions[key] = action
-    m.addSeparator()
-    add(m, "draw", "&Draw box", lambda: w.canvas.set_draw_mode(True), "W")
-    add(m, "copy", "&Copy boxes", w.annotator.copy_selection, QKeySequence.Copy)
-    add(m, "paste", "&Paste boxes", w.annotator.paste, QKeySequence.Paste)
-    add(m, "copy_previous", "Copy boxes from p&revious image",
-        lambda: w.annotator.copy_from_previous(w.previous_media_id()), "Ctrl+Shift+V")
-    add(m, "delete", "De&lete selected boxes",
-        lambda: w.canvas.delete_requested.emit(w.canvas.selected_ids()) if w.canvas.selected_ids() else None,
-        [QKeySequence(QKeySequence.Delete), QKeySequence("Backspace")])
-    for n in range(1, 10):  # class hot keys: not menu entries (a hidden action has no shortcut)
-        QShortcut(QKeySequence(str(n)), w, activated=lambda n=n: w.annotator.apply_hotkey(str(n)))
-
-    m = w.view_menu = bar.addMenu("&View")
-    add(m, "fit", "&Fit to window", w.canvas.fit_to_window, "Ctrl+0")
-    add(m, "zoom_in", "Zoom &in", w.canvas.zoom_in, [QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
-    add(m, "zoom_out", "Zoom &out", w.canvas.zoom_out, "Ctrl+-")
-    add(m, "labels", "Show box &labels", w.canvas.set_labels_visible, "L", checkable=True,
-        checked=True)
-
-    m = bar.addMenu("&Go")
-    add(m, "prev", "&Previous media", lambda: w.step_media(-1), "A")
-    add(m, "next", "&Next media", lambda: w.step_media(1), "D")
-    add(m, "first", "&First media", w.first_media, "Home")
-    add(m, "last", "&Last media", w.last_media, "End")
-    add(m, "unlabelled", "Next &unlabelled", w.next_unlabelled, "U")
-
-    m = bar.addMenu("Vi&deo")
-    add(m, "outside", "Selected objects lea&ve the picture from this frame",
-        lambda: w.video.mark_selected_outside(), "O")
-    w.video.tracking.bind(add(m, "track_forward", "&Track forward",
-                              lambda: w.video.tracking.start(), "T"))
-    add(m, "interpolate", "Re-&interpolate all tracks",
-        lambda: w.video.edits.interpolate(w.video.media_id) if w.video.media_id else None)
-    add(m, "sampling", "&Dataset frames of this video…", lambda: w.video.choose_sampling())
-
-    m = w.help_menu = bar.addMenu("&Help")
-    add(m, "shortcuts", "&Keyboard shortcuts", lambda: _shortcut_sheet(w), "F1")
-    add_dock_toggles(w)
     return actions
-
-
-def add_dock_toggles(w) -> None:
-    """Let the user bring back closed panels (View menu)."""
-    from PySide6.QtWidgets import QDockWidget
-
-    w.view_menu.addSeparator()
-    for dock in w.findChildren(QDockWidget):
-        w.view_menu.addAction(dock.toggleViewAction())
 
 
 def _shortcut_sheet(w) -> None:
@@ -104,47 +71,8 @@ def _shortcut_sheet(w) -> None:
     w._sheet.show()
 
 
-def _new_project(w) -> None:
-    folder = QFileDialog.getExistingDirectory(w, "Folder for the new project")
+def _ask_project(w, create: bool) -> None:
+    title = "Folder for the new project" if create else "Open a Kestrel project folder"
+    folder = QFileDialog.getExistingDirectory(w, title)
     if folder:
-        from app.shell.startup import switch_project
-
-        switch_project(w, folder, create=True)
-
-
-def _open_project(w) -> None:
-    folder = QFileDialog.getExistingDirectory(w, "Open a Kestrel project folder")
-    if folder:
-        from app.shell.startup import switch_project
-
-        switch_project(w, folder)
-
-
-def _import_media(w) -> None:
-    files, _ = QFileDialog.getOpenFileNames(
-        w, "Import images and videos", "",
-        "Media (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp *.mp4 *.avi *.mkv *.mov);;All files (*)")
-    if files:
-        w.import_paths(files)
-
-
-def _import_labels(w) -> None:
-    path, _ = QFileDialog.getOpenFileName(
-        w, "Import labels: a COCO .json, a YOLO data.yaml, or any file in a VOC/YOLO folder", "",
-        "Labels (*.json *.yaml *.yml *.xml *.txt);;All files (*)")
-    if path:
-        from pathlib import Path
-
-        p = Path(path)
-        w.import_paths([str(p if p.suffix.lower() in (".json", ".yaml", ".yml") else p.parent)])
-
-
-def _export(w) -> None:
-    fmt, ok = QInputDialog.getItem(w, "Export dataset", "Format:", ["coco", "voc", "yolo"], 0, False)
-    if not ok:
-        return
-    folder = QFileDialog.getExistingDirectory(w, "Export into (a new or empty folder)")
-    if folder:
-        from app.datasets.window import export_from_window
-
-        export_from_window(w, folder, fmt)
+        w.project_requested.emit(folder, create)

@@ -39,14 +39,26 @@ def settings():
     return QSettings("Kestrel", "Kestrel")
 
 
+def _stored_list(value) -> list[str]:
+    """QSettings' INI backend gives back a one-item list as a plain string (and no
+    list as None): a list of strings whatever was stored."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value]
+
+
 def remember(folder: Path) -> None:
     s = settings()
-    recent = [p for p in (s.value(RECENT_KEY) or []) if p != str(folder)]
+    recent = [p for p in _stored_list(s.value(RECENT_KEY)) if p != str(folder)]
     s.setValue(RECENT_KEY, [str(folder)] + recent[:9])
+    s.sync()
 
 
 def recent_projects() -> list[str]:
-    return [p for p in (settings().value(RECENT_KEY) or []) if (Path(p) / "kestrel.db").is_file()]
+    return [p for p in _stored_list(settings().value(RECENT_KEY))
+            if (Path(p) / "kestrel.db").is_file()]
 
 
 def open_window(folder: str | os.PathLike, create: bool = False, remember_layout: bool = True):
@@ -60,6 +72,7 @@ def open_window(folder: str | os.PathLike, create: bool = False, remember_layout
 
     project = Project.create(folder) if create else Project.open(folder)
     window = MainWindow(project, settings() if remember_layout else None)
+    window.project_requested.connect(lambda path, new: switch_project(window, path, create=new))
     remember(project.root)
     _windows.append(window)
     window.destroyed.connect(lambda *_: _windows.remove(window) if window in _windows else None)

@@ -1,31 +1,36 @@
-"""The main window: composition only. Each concern lives in its own controller."""
+"""The main window: composition only. Each concern lives in its own controller; the
+window builds the views, hands each controller the few things it drives, wires
+their signals to one another and lays their actions out into menus."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
+from app.browser.controller import BrowserController
+from app.datasets.controller import DatasetsController
 from app.labels.annotate import AnnotationController
-from app.browser.source import StoreMediaSource
 from app.labels.document import Document
-from app.labels.imaging import ImageLoadError
-from app.shell.menus import build_menus
-from app.review.controller import ReviewController
-from app.search.controller import SearchController
 from app.labels.panels import PanelsController
-from app.store import browse
-from app.store.project import Project
+from app.review.controller import ReviewController
 from app.runs.controller import TrainingController
+from app.search.controller import SearchController
+from app.shell.menus import build_menus
+from app.store.project import Project
 from app.video.controller import VideoController
 from widgets.canvas import BoxCanvas
+from widgets.imaging import ImageLoadError
 from widgets.media_browser import MediaBrowser, install_file_drop
 from widgets.status import CanvasStatus
+from widgets.timeline import Timeline
 
 LAST_MEDIA = "last_media"
 LAYOUT_VERSION = 2   # bump when the docks change: an older saved layout is then ignored
 
 
 class MainWindow(QMainWindow):
+    project_requested = Signal(str, bool)   # folder, create: the shell opens it
+
     def __init__(self, project: Project, settings: QSettings | None = None):
         super().__init__()
         self.project = project
@@ -33,56 +38,82 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Kestrel — {project.root.name}")
         self.resize(1400, 900)
         self.doc = Document(project, self)
+        self.last_message = ""
 
+        # -- views ------------------------------------------------------------------------
         self.canvas = BoxCanvas()
-        self.central = QWidget()
-        layout = QVBoxLayout(self.central)
+        self.timeline = Timeline()
+        central = QWidget()
+        layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.canvas, 1)
-        self.setCentralWidget(self.central)
-
+        layout.addWidget(self.timeline)
+        self.setCentralWidget(central)
         self.browser = MediaBrowser()
-        self.source = StoreMediaSource(project)
-        self.browser.set_source(self.source)
-        self._dock("Media", self.browser, Qt.LeftDockWidgetArea)
-
-        self.annotator = AnnotationController(self.doc, self.canvas, self)
-        self.video = VideoController(self)
-        self.panels = PanelsController(self, self.doc, self.annotator)
-        for title, widget in self.panels.docks():
-            self._dock(title, widget, Qt.RightDockWidgetArea)
-
         self.status = CanvasStatus()
         self.statusBar().addPermanentWidget(self.status, 1)
         self.status.connect_canvas(self.canvas)
-        self.annotator.boxes_shown.connect(self.status.set_box_count)
-        self.annotator.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
 
-        self.browser.current_changed.connect(self.open_media)
-        self.browser.filter_changed.connect(self.set_filter)
-        self.browser.files_dropped.connect(self.import_paths)
-        self.doc.boxes_changed.connect(self._rows_changed)
-        self.doc.tags_changed.connect(self._rows_changed)
-        self.doc.classes_changed.connect(self._filter_options)
-        self.doc.tags_changed.connect(lambda _ids: self._filter_options())
-        self._filter_options()
-        self.close_hooks: list = []
+        # -- controllers: each gets what it drives ----------------------------------------
+        self.browsing = BrowserController(project, self.browser, self)
+        self.annotator = AnnotationController(self.doc, self.canvas, self)
+        self.video = VideoController(project, self.doc, self.annotator, self.timeline, self)
+        self.panels = PanelsController(self.doc, self.annotator, self)
         self.training = TrainingController(self, project)
+        self.review = ReviewController(project, self.doc, self.canvas, self.annotator, self.video,
+                                       self.browsing, self)
+        self.search = SearchController(project, self.doc, self.annotator, self.canvas,
+                                       self.panels.tags_panel, self)
+        self.datasets = DatasetsController(project, self)
+        self.statusBar().addPermanentWidget(self.video.tracking.progress)
+
+        # -- docks ------------------------------------------------------------------------
+        self._dock("Media", self.browser, Qt.LeftDockWidgetArea)
+        for title, widget in self.panels.docks():
+            self._dock(title, widget, Qt.RightDockWidgetArea)
         self._dock("Training", self.training.panel, Qt.RightDockWidgetArea)
-        self.close_hooks.append(self.training.confirm_close)
-        self.doc.boxes_changed.connect(self.training.data_changed)
-        self.actions = build_menus(self)
-        self.review = ReviewController(self)   # follows self.training's active run
-        self.search = SearchController(self)   # visual search dock + tag suggestions
+        self._dock("Predictions", self.review.panel, Qt.RightDockWidgetArea)
+        self._dock("Search", self.search.panel, Qt.RightDockWidgetArea)
         self._arrange_docks()
-        help_menu = self.help_menu.menuAction()   # menus added by controllers go before Help
-        self.menuBar().removeAction(help_menu)
-        self.menuBar().addAction(help_menu)
+
+        # -- wiring -----------------------------------------------------------------------
+        for c in (self.browsing, self.video, self.review, self.datasets, self.annotator):
+            c.message.connect(self.show_message)
+        for c in (self.video, self.panels, self.review):
+            c.problem.connect(lambda title, text: self.inform(title, text, warning=True))
+        self.browsing.open_requested.connect(self.open_media)
+        self.search.open_requested.connect(self.open_media)
+        self.annotator.boxes_shown.connect(self.status.set_box_count)
+        self.doc.boxes_changed.connect(self.browsing.rows_changed)
+        self.doc.tags_changed.connect(self.browsing.rows_changed)
+        self.doc.classes_changed.connect(self.browsing.refresh_filter_options)
+        self.doc.tags_changed.connect(lambda _ids: self.browsing.refresh_filter_options())
+        self.doc.boxes_changed.connect(self.training.data_changed)
+        self.training.active_run_changed.connect(self.review.active_run_changed)
+        self.training.run_finished.connect(self.review.refresh_runs)
+        self.training.run_finished.connect(self.search.run_finished)
+        self.datasets.imported.connect(self.refresh_all)
+        self.browser.files_dropped.connect(self.datasets.import_paths)
         # Files or folders dropped anywhere on the window (canvas included) are imported.
         self.drop = install_file_drop(self)
         install_file_drop(self.canvas.viewport(), self.drop)
-        self.drop.files_dropped.connect(self.import_paths)
+        self.drop.files_dropped.connect(self.datasets.import_paths)
+
+        self.actions = build_menus(self, {
+            **self.shell_actions(), **self.datasets.actions(),
+            **self.annotator.actions(self, self.browsing.previous_id),
+            **self.browsing.actions(self), **self.video.actions(self),
+            **self.review.menu_actions(self)})
+
+    # -- shell -----------------------------------------------------------------------------
+    def shell_actions(self) -> dict:
+        from app.shell.menus import shell_actions
+
+        return shell_actions(self)
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
 
     def inform(self, title: str, text: str, warning: bool = False) -> QMessageBox:
         """A non-modal message: labelling goes on while it is open."""
@@ -113,16 +144,21 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(self.settings.value("window/geometry"))
             self.restoreState(self.settings.value("window/state"), LAYOUT_VERSION)
 
-    # -- media ---------------------------------------------------------------------------
+    # -- media -----------------------------------------------------------------------------
     @property
     def media_id(self) -> int | None:
         return self.annotator.media_id
+
+    @property
+    def source(self):
+        """What the browser lists now (filter and review marks applied)."""
+        return self.browsing.source
 
     def open_media(self, media_id: int) -> None:
         if media_id == self.media_id:
             return
         media = self.project.media.get(media_id)
-        self.browser.set_current(media_id, emit=False)   # we are already opening it
+        self.browsing.set_current(media_id)
         self.status.set_image_size((media.width, media.height))
         self.project.settings.set(LAST_MEDIA, str(media_id))
         if media.is_video:
@@ -137,77 +173,31 @@ class MainWindow(QMainWindow):
 
     def restore_last_media(self) -> None:
         last = self.project.settings.get(LAST_MEDIA)
-        ids = self.source.ids
-        if last and last.isdigit() and int(last) in ids:
+        ids = self.browsing.ids
+        if last and last.isdigit() and int(last) in set(ids):
             self.open_media(int(last))
         elif ids:
             self.open_media(ids[0])
 
-    def step_media(self, delta: int) -> None:
-        ids = self.source.ids
-        if not ids:
-            return
-        i = self.source.index_of(self.media_id) if self.media_id is not None else -1
-        self.open_media(ids[max(0, min(len(ids) - 1, i + delta if i >= 0 else 0))])
-
-    def first_media(self) -> None:
-        if self.source.ids:
-            self.open_media(self.source.ids[0])
-
-    def last_media(self) -> None:
-        if self.source.ids:
-            self.open_media(self.source.ids[-1])
-
-    def next_unlabelled(self) -> None:
-        target = browse.next_unlabelled(self.project, self.media_id or 0)
-        if target is None:
-            self.statusBar().showMessage("every media item has labels", 4000)
-        else:
-            self.open_media(target)
-
-    def previous_media_id(self) -> int | None:
-        i = self.source.index_of(self.media_id) if self.media_id is not None else -1
-        return self.source.ids[i - 1] if i > 0 else None
-
     def tags_panel_checked(self) -> set[int]:
         return set(self.panels.tags_panel.checked())
 
-    # -- browser -------------------------------------------------------------------------
-    def set_filter(self, kind: str, value: str = "") -> None:
-        self.source = StoreMediaSource(self.project, kind, value)
-        self.browser.set_source(self.source)
-        if self.media_id is not None:
-            self.browser.set_current(self.media_id, emit=False)
-
-    def _rows_changed(self, media_ids) -> None:
-        if media_ids:
-            self.source.invalidate(media_ids)
-            self.browser.refresh_rows(list(media_ids))
-
-    def _filter_options(self) -> None:
-        self.browser.set_filter_options([c.name for c in self.project.classes.all()],
-                                        [t.name for t in self.project.tags.all()])
-
     def refresh_all(self) -> None:
         """After an import: new media, classes and tags."""
-        kind, value = self.source.filter
-        self.set_filter(kind, value)
-        self._filter_options()
+        self.browsing.refresh()
         self.panels.refresh()
         self.annotator.refresh()
 
     def import_paths(self, paths: list[str]) -> None:
-        from app.datasets.window import import_into_window
+        self.datasets.import_paths(paths)
 
-        import_into_window(self, paths)
-
-    # -- lifetime ------------------------------------------------------------------------
+    # -- lifetime --------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        for hook in self.close_hooks:
-            if not hook():
-                event.ignore()
-                return
-        self.video.close_media()   # stops the decode thread
+        if not self.training.confirm_close():
+            event.ignore()
+            return
+        for controller in (self.video, self.review, self.search, self.datasets):
+            controller.shutdown()      # none of them waits on a thread
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))

@@ -1,11 +1,14 @@
-"""Playback controller: decodes off the GUI thread, latest request wins.
+"""Playback controller: opens and decodes off the GUI thread, latest request wins.
 
-``VideoPlayer.open(path)`` checks the file (VideoError with the reason if broken)
-and hands its ``VideoReader`` to a worker on a ``QThread``; from then on only that
-thread decodes. ``request(n)`` never blocks: it records n as the wanted frame and
-wakes the worker, which always decodes the newest wanted frame, so requests that
-pile up while it is busy are dropped. Each decoded frame arrives as
-``frame_ready(index, QImage)`` followed by ``frame_shown(index)``.
+``VideoPlayer.open(path)`` returns at once: a decode thread opens the file (PyAV
+demuxes it once to index its frames, which for a long file takes a while) and then
+reports ``opened(frame_count, fps)`` or ``open_failed(reason)``. From then on only
+that thread decodes. ``request(n)`` never blocks: it records n as the wanted frame
+and wakes the thread, which always decodes the newest wanted frame, so requests
+that pile up while it is busy are dropped. Each decoded frame arrives as
+``frame_ready(index, QImage)`` followed by ``frame_shown(index)``. ``close()``
+never waits: the thread finishes the frame in hand, closes its reader and ends;
+anything it still reports is recognised as stale (a generation number) and dropped.
 
 Playing, a timer at the video's frame rate computes which frame is due from the
 wall clock and asks for it only when the previous one has arrived: if decoding
@@ -18,7 +21,7 @@ import threading
 import time
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Qt, Signal
 from PySide6.QtGui import QImage
 
 from app.store.video import VideoError, VideoReader
@@ -28,49 +31,67 @@ def to_qimage(frame: np.ndarray) -> QImage:
     """A BGR (or grey) uint8 array as a QImage that owns a copy of the pixels."""
     frame = np.ascontiguousarray(frame)
     h, w = frame.shape[:2]
-    if frame.ndim == 2:
-        fmt = QImage.Format.Format_Grayscale8
-    else:
-        fmt = QImage.Format.Format_BGR888
+    fmt = QImage.Format.Format_Grayscale8 if frame.ndim == 2 else QImage.Format.Format_BGR888
     return QImage(frame.data, w, h, frame.strides[0], fmt).copy()
 
 
-class _Worker(QObject):
-    decoded = Signal(int, int, QImage)   # generation, index, image
-    failed = Signal(int, int, str)
+class _Decoder(threading.Thread):
+    """Owns one VideoReader for its whole life; daemon, so it never holds up exit."""
 
-    def __init__(self, reader: VideoReader, generation: int):
-        super().__init__()
-        self.reader = reader
-        self.generation = generation
-        self._lock = threading.Lock()
-        self._wanted: int | None = None
+    def __init__(self, path, cache_frames: int, generation: int, post):
+        super().__init__(name="kestrel-video-decode", daemon=True)
+        self.path, self.cache_frames, self.generation = path, cache_frames, generation
+        self.post = post                   # post(kind, generation, *args), thread-safe
+        self.reader: VideoReader | None = None
+        self.cond = threading.Condition()
+        self.wanted: int | None = None
+        self.stopped = False
 
     def want(self, index: int) -> None:
         """Called from the GUI thread: replaces any frame not yet started."""
-        with self._lock:
-            self._wanted = index
+        with self.cond:
+            self.wanted = index
+            self.cond.notify()
 
-    @Slot()
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.cond.notify()
+
     def run(self) -> None:
-        with self._lock:
-            index, self._wanted = self._wanted, None
-        if index is None:
-            return  # a newer wake-up already took it
         try:
-            image = to_qimage(self.reader.frame(index))
-        except (VideoError, IndexError) as exc:
-            self.failed.emit(self.generation, index, str(exc))
+            self.reader = VideoReader(self.path, cache_frames=self.cache_frames)
+        except VideoError as exc:
+            self.post("open_failed", self.generation, str(exc))
             return
-        self.decoded.emit(self.generation, index, image)
+        r = self.reader
+        self.post("opened", self.generation, r.frame_count, r.fps, r.size)
+        try:
+            while True:
+                with self.cond:
+                    while self.wanted is None and not self.stopped:
+                        self.cond.wait()
+                    if self.stopped:
+                        return
+                    index, self.wanted = self.wanted, None
+                try:
+                    image = to_qimage(r.frame(min(index, r.frame_count - 1)))
+                except (VideoError, IndexError) as exc:
+                    self.post("failed", self.generation, index, str(exc))
+                    continue
+                self.post("decoded", self.generation, index, image)
+        finally:
+            r.close()
 
 
 class VideoPlayer(QObject):
     frame_ready = Signal(int, QImage)   # index, decoded image (owns its pixels)
     frame_shown = Signal(int)           # the frame now displayed
     playing_changed = Signal(bool)
+    opened = Signal(int, float)         # frame count, fps: the file is open
+    open_failed = Signal(str)           # why it cannot be played
     error = Signal(str)                 # a frame could not be decoded (reason)
-    _wake = Signal()
+    _posted = Signal(str, int, object)  # from the decode thread: kind, generation, args
 
     def __init__(self, parent: QObject | None = None, cache_frames: int = 64):
         super().__init__(parent)
@@ -82,91 +103,95 @@ class VideoPlayer(QObject):
         self.current = -1          # last frame shown
         self.requested = -1        # last frame asked for
         self.playing = False
-        self._answered = -1        # last frame the worker delivered (or failed on)
-        self._generation = 0       # answers from a closed video's worker are ignored
-        self._thread: QThread | None = None
-        self._worker: _Worker | None = None
+        self.ready = False         # the decode thread has opened the file
+        self._answered = -1        # last frame the thread delivered (or failed on)
+        self._generation = 0       # answers from a closed video's thread are ignored
+        self._decoder: _Decoder | None = None
+        self._posted.connect(self._on_posted, Qt.ConnectionType.QueuedConnection)
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._tick)
         self._origin = (0, 0.0)    # (frame, monotonic time) playback is counted from
 
     # -- opening -------------------------------------------------------------------
-    def open(self, path) -> None:
-        """Open a video (VideoError if broken; the player then stays closed) and show frame 0."""
+    def open(self, path, frame_count: int | None = None, fps: float | None = None) -> None:
+        """Start opening ``path`` and ask for frame 0; ``opened`` or ``open_failed``
+        follows. ``frame_count``/``fps`` (from the store's probe) let the timeline
+        work before the file is open; the real figures replace them."""
         self.close()
-        reader = VideoReader(path, cache_frames=self.cache_frames)
-        self.path, self.fps, self.frame_count, self.size = reader.path, reader.fps, \
-            reader.frame_count, reader.size
-        self._thread = QThread(self)
-        self._thread.setObjectName("video-decode")
+        self.path = path
+        self.frame_count, self.fps = frame_count or 0, fps or 25.0
         self._generation += 1
-        self._worker = _Worker(reader, self._generation)
-        self._worker.moveToThread(self._thread)
-        self._wake.connect(self._worker.run, Qt.ConnectionType.QueuedConnection)
-        self._worker.decoded.connect(self._delivered, Qt.ConnectionType.QueuedConnection)
-        self._worker.failed.connect(self._failed, Qt.ConnectionType.QueuedConnection)
-        self._thread.start()
-        self.request(0)
+        generation = self._generation
+
+        def post(kind: str, gen: int, *args) -> None:
+            try:
+                self._posted.emit(kind, gen, args)
+            except RuntimeError:
+                pass   # the player is gone (window closed): nobody is listening
+        self._decoder = _Decoder(path, self.cache_frames, generation, post)
+        self._decoder.start()
+        self._submit(0)
 
     def close(self) -> None:
+        """Stop playing and let the decode thread end by itself (no waiting)."""
         self.set_playing(False)
-        if self._thread is not None:
-            self._wake.disconnect(self._worker.run)
-            self._thread.quit()
-            self._thread.wait()
-            self._worker.reader.close()
-            self._worker.deleteLater()
-            self._thread.deleteLater()
-        self._thread = self._worker = None
+        if self._decoder is not None:
+            self._decoder.stop()
+        self._decoder = None
+        self._generation += 1
+        self.ready = False
         self.current = self.requested = self._answered = -1
         self.frame_count = 0
 
     @property
     def is_open(self) -> bool:
-        return self._worker is not None
+        return self._decoder is not None
 
     # -- frames --------------------------------------------------------------------
     def request(self, index: int) -> None:
         """Ask for frame ``index`` (clamped); a later request replaces this one."""
-        if self._worker is None:
+        if self._decoder is None:
             return
-        index = max(0, min(int(index), self.frame_count - 1))
+        index = max(0, min(int(index), max(0, self.frame_count - 1)))
         if self.playing:
             self._origin = (index, time.monotonic())
         self._submit(index)
 
     def _submit(self, index: int) -> None:
         self.requested = index
-        self._worker.want(index)
-        self._wake.emit()
+        self._decoder.want(index)
 
     @property
     def busy(self) -> bool:
         """A requested frame has not arrived yet."""
-        return self._worker is not None and self._answered != self.requested
+        return self._decoder is not None and self._answered != self.requested
 
-    @Slot(int, int, QImage)
-    def _delivered(self, generation: int, index: int, image: QImage) -> None:
-        if generation != self._generation or self._worker is None:
+    def _on_posted(self, kind: str, generation: int, args: tuple) -> None:
+        if generation != self._generation or self._decoder is None:
             return
-        self._answered = self.current = index
-        self.frame_ready.emit(index, image)
-        self.frame_shown.emit(index)
-        if self.playing and index >= self.frame_count - 1:
+        if kind == "opened":
+            self.frame_count, self.fps, self.size = args[0], args[1], args[2]
+            self.ready = True
+            self.opened.emit(self.frame_count, self.fps)
+        elif kind == "open_failed":
+            self._decoder = None
+            self.open_failed.emit(args[0])
+        elif kind == "decoded":
+            index, image = args
+            self._answered = self.current = index
+            self.frame_ready.emit(index, image)
+            self.frame_shown.emit(index)
+            if self.playing and index >= self.frame_count - 1:
+                self.set_playing(False)
+        elif kind == "failed":
+            self._answered = args[0]
             self.set_playing(False)
-
-    @Slot(int, int, str)
-    def _failed(self, generation: int, index: int, message: str) -> None:
-        if generation != self._generation or self._worker is None:
-            return
-        self._answered = index
-        self.set_playing(False)
-        self.error.emit(message)
+            self.error.emit(args[1])
 
     # -- playback ------------------------------------------------------------------
     def set_playing(self, playing: bool) -> None:
-        playing = bool(playing) and self._worker is not None
+        playing = bool(playing) and self._decoder is not None and self.ready
         if playing == self.playing:
             return
         if playing:
@@ -198,3 +223,4 @@ class VideoPlayer(QObject):
         timeline.play_toggled.connect(self.set_playing)
         self.frame_shown.connect(timeline.set_frame)
         self.playing_changed.connect(timeline.set_playing)
+        self.opened.connect(lambda count, fps: timeline.set_video(count, fps))

@@ -19,6 +19,9 @@ from app.video.tracking import MAX_FRAMES, MIN_CONFIDENCE, TrackForward
 from widgets.task_progress import TaskProgress
 
 
+_STOPPING: set = set()   # jobs of closed windows, kept alive until their thread ends
+
+
 class _TrackThread(QThread):
     started_total = Signal(int)      # frames it may track at most
     stepped = Signal(int, int)       # frames tracked, frame reached
@@ -49,22 +52,24 @@ class _TrackThread(QThread):
 
 class TrackForwardController(QObject):
     finished = Signal(str)           # the message shown at the end (tests wait on it)
+    message = Signal(str)            # status bar
+    problem = Signal(str, str)       # title, text
 
-    def __init__(self, video):
+    def __init__(self, video, canvas):
+        """``video``: the VideoController (project, media on screen, edits);
+        ``progress`` is a status-bar widget the window places."""
         super().__init__(video)
         self.video = video
-        self.window = video.window
+        self.canvas = canvas
         self.thread: _TrackThread | None = None
         self.action = None
         self.progress = TaskProgress()
-        self.window.statusBar().addPermanentWidget(self.progress)
         self.progress.cancel_requested.connect(self.cancel)
-        self.window.canvas.selection_changed.connect(lambda _ids: self.update_action())
+        canvas.selection_changed.connect(lambda _ids: self.update_action())
 
     def bind(self, action) -> None:
-        """The menu action this controller enables; stop the thread when the window closes."""
+        """The menu action this controller enables."""
         self.action = action
-        self.window.close_hooks.append(self._close_hook)
         self.update_action()
 
     def running(self) -> bool:
@@ -73,15 +78,15 @@ class TrackForwardController(QObject):
     def update_action(self) -> None:
         if self.action is not None:
             self.action.setEnabled(self.video.media_id is not None and not self.running()
-                                   and len(self.window.canvas.selected_ids()) == 1)
+                                   and len(self.canvas.selected_ids()) == 1)
 
     def start(self) -> None:
         """Track the one selected box forward from the frame shown."""
-        ids = self.window.canvas.selected_ids()
+        ids = self.canvas.selected_ids()
         media_id = self.video.media_id
         if media_id is None or len(ids) != 1 or self.running():
             return
-        project = self.window.project
+        project = self.video.project
         box = project.boxes.get(ids[0])
         until = None
         if box.track_id is not None:   # the user's own later keyframes and markers win
@@ -116,16 +121,22 @@ class TrackForwardController(QObject):
                 self._failed("the box was deleted while it was being tracked")
                 return
         text = f"Tracked {n} frame{'s' if n != 1 else ''}; stopped: {stop.text}"
-        self.window.statusBar().showMessage(text, 15000)
+        self.message.emit(text)
         self.finished.emit(text)
 
     def _failed(self, text: str) -> None:
         self.progress.finish()
-        self.window.inform("Track forward failed", text, warning=True)
+        self.problem.emit("Track forward failed", text)
         self.finished.emit(text)
 
-    def _close_hook(self) -> bool:
+    def shutdown(self) -> None:
+        """Window closing: ask the job to stop. It stops before its next frame and
+        its result is dropped; nothing waits for it (it owns its reader)."""
         if self.running():
-            self.thread.cancelled.set()
-            self.thread.wait(10000)
-        return True
+            thread = self.thread
+            thread.cancelled.set()
+            thread.done.disconnect()
+            thread.failed.disconnect()
+            thread.setParent(None)          # outlive the window until it has stopped
+            _STOPPING.add(thread)
+            thread.finished.connect(lambda: _STOPPING.discard(thread))

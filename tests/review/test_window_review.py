@@ -47,12 +47,16 @@ def test_review_colours_counts_and_sort(review_window, qtbot):
     assert statuses == ["fn", "fp", "tp"]
     review.actions.predict_all()
     qtbot.waitUntil(lambda: not review.panel.cancel.isEnabled(), timeout=10000)
-    review.panel.sort.setChecked(True)
+    review.panel.sort.setChecked(True)           # counted off the GUI thread, then laid over
+    qtbot.waitUntil(lambda: w.source.marks is not None and w.source.marks.heaviest_first,
+                    timeout=5000)
     src = w.source
-    assert src.counts[m0] == (1, 1, 1) and src.ids[0] == m0
-    assert "1 FP" in src.row(0).status
+    assert src.marks.weight[m0] == 2 and src.ids[0] == m0        # 1 FP + 1 missed
+    assert src.row(0).status == "review: 1 TP · 1 FP · 1 missed"
     review.panel.only.setChecked(True)
-    assert w.source.ids == [m0]
+    qtbot.waitUntil(lambda: w.source.ids == [m0], timeout=5000)
+    review.panel.review.setChecked(False)                       # marks come off
+    qtbot.waitUntil(lambda: w.source.marks is None and len(w.source.ids) == 3, timeout=5000)
 
 
 def test_accept_by_double_click_is_undoable(review_window, qtbot):
@@ -116,7 +120,10 @@ def test_metrics_dialog(review_window, qtbot):
     review.actions.predict_all()
     qtbot.waitUntil(lambda: len(w.project.predictions.frames(run_id)) == 3, timeout=5000)
     qtbot.waitUntil(lambda: not review.panel.cancel.isEnabled(), timeout=5000)
-    dialog = review.actions.show_metrics()
+    review.actions.show_metrics()                 # computed off the GUI thread
+    qtbot.waitUntil(lambda: review.actions.dialog is not None and review.actions.dialog.isVisible(),
+                    timeout=10000)
+    dialog = review.actions.dialog
     assert "all labelled frames" in dialog.scope.text()
     assert dialog.ap_table.rowCount() == 2 and dialog.confusion.rowCount() == 3
     # cat: label 0 (TP), label 1 (TP); the dog box predicted as cat: label dog -> pred cat
@@ -134,7 +141,47 @@ def test_refuses_untrusted_checkpoint(review_window, qtbot, tmp_path):
     bad = tmp_path / "evil.pt"
     torch.save({"format": "kestrel.detector", "obj": Evil()}, bad)
     runs = len(w.project.runs.all())
-    review.actions.import_checkpoint(str(bad)).join(60)
+    review.actions.import_checkpoint(str(bad))   # checked off the GUI thread
     qtbot.waitUntil(lambda: "arbitrary Python objects" in getattr(w, "last_message", ""),
-                    timeout=5000)
+                    timeout=60000)
     assert len(w.project.runs.all()) == runs
+
+
+def _model_knowing_bird(model):
+    from tests.review import conftest
+
+    model.class_names = ["cat", "dog", "bird"]     # the project has no "bird"
+    conftest.PREDS[2] = [(2, (5, 5, 30, 30), 0.8)]
+
+
+def test_a_model_class_the_project_lacks_is_asked_for_not_added_silently(review_window, qtbot,
+                                                                          monkeypatch):
+    from tests.review import conftest
+
+    monkeypatch.setitem(conftest.PREDS, 2, [])
+    w, review, model, run_id = review_window
+    _model_knowing_bird(model)
+    asked = []
+    review.actions.ask_add_classes = lambda names: asked.append(names) or False
+    m2 = _open(w, qtbot, "im2.png")
+    qtbot.waitUntil(lambda: w.project.predictions.has(run_id, m2), timeout=5000)
+    assert asked == [["bird"]]
+    assert w.project.classes.by_name("bird") is None            # nothing added behind the back
+    assert w.project.predictions.boxes(run_id, m2) == []        # its predictions are left out
+    assert "left out" in w.statusBar().currentMessage()
+
+
+def test_adding_the_model_classes_is_an_undoable_edit(review_window, qtbot, monkeypatch):
+    from tests.review import conftest
+
+    monkeypatch.setitem(conftest.PREDS, 2, [])
+    w, review, model, run_id = review_window
+    _model_knowing_bird(model)
+    review.actions.ask_add_classes = lambda names: True
+    _open(w, qtbot, "im2.png")
+    qtbot.waitUntil(lambda: w.project.classes.by_name("bird") is not None, timeout=5000)
+    tree = w.panels.classes_panel.tree
+    assert "bird" in [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+    assert w.doc.undo_stack.undoText() == "Add class bird"
+    w.doc.undo_stack.undo()
+    assert w.project.classes.by_name("bird") is None

@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
-from app.store.video import VideoError
 from app.video.player import VideoPlayer, to_qimage
 from tests.video import clips
 from widgets.timeline import Timeline
@@ -36,7 +35,7 @@ def player(qtbot, h264_clip):
 
 
 def _slow_down(player, seconds):
-    reader = player._worker.reader
+    reader = player._decoder.reader
     original = reader.frame
 
     def slow(index):
@@ -109,9 +108,9 @@ def test_broken_file_is_refused_and_player_stays_usable(tmp_path, qtbot, h264_cl
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00" * 5000)
     player = VideoPlayer()
-    with pytest.raises(VideoError, match="bad.mp4"):
-        player.open(bad)
-    assert not player.is_open
+    with qtbot.waitSignal(player.open_failed, timeout=5000) as failed:
+        player.open(bad)                               # returns at once; the thread reports
+    assert "bad.mp4" in failed.args[0] and not player.is_open
     player.request(3)                                  # harmless when closed
     with qtbot.waitSignal(player.frame_shown, timeout=5000):
         player.open(h264_clip)
@@ -224,3 +223,26 @@ def test_player_binds_to_a_timeline(player, timeline, qtbot):
     assert timeline.playing and player.playing
     timeline.toggle_play()
     assert not timeline.playing and not player.playing
+
+
+def test_open_returns_before_the_file_is_read(qtbot, h264_clip, monkeypatch):
+    """Opening reads a whole file to index it: that happens on the decode thread,
+    so the GUI thread is back at once (here the reader waits for a go)."""
+    import app.video.player as player_module
+
+    go = __import__("threading").Event()
+    real = player_module.VideoReader
+
+    def slow_reader(*args, **kwargs):
+        go.wait(10)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(player_module, "VideoReader", slow_reader)
+    player = VideoPlayer()
+    player.open(h264_clip, frame_count=90, fps=30.0)   # returns while the reader waits
+    assert player.is_open and not player.ready and player.frame_count == 90
+    player.request(10)
+    with qtbot.waitSignal(player.frame_shown, timeout=5000) as shown:
+        go.set()
+    assert shown.args == [10] and player.ready         # the newest wish, once open
+    player.close()
+    assert not player.is_open

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QImageReader
 
 
@@ -15,9 +16,14 @@ class ImageLoadError(RuntimeError):
     pass
 
 
-def load_image(path: str | os.PathLike) -> QImage:
+def load_image(path: str | os.PathLike, max_side: int | None = None) -> QImage:
+    """The picture as shown; ``max_side`` decodes straight to a smaller image."""
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
+    if max_side:
+        full = reader.size()
+        if full.isValid() and full.width() > 0 and full.height() > 0:
+            reader.setScaledSize(full.scaled(QSize(max_side, max_side), Qt.KeepAspectRatio))
     image = reader.read()
     if image.isNull():
         raise ImageLoadError(f"{path}: cannot show this image ({reader.errorString()})")

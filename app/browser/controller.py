@@ -1,0 +1,123 @@
+"""The media browser: which media are listed (filter, marks laid over by review),
+which one is current, and moving through them (A/D, Home/End, U).
+
+It asks for a media item to be opened with ``open_requested``; whoever opens it
+(the window) calls ``set_current`` back. Other features change the list only
+through ``set_marks`` / ``update_marks`` and ``rows_changed``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from app.browser.source import Marks, StoreMediaSource
+from app.store import browse
+from widgets.actions import make_action
+from widgets.media_browser import MediaBrowser
+
+
+class BrowserController(QObject):
+    open_requested = Signal(int)      # media id the user moved to
+    filter_changed = Signal(str, str)
+    message = Signal(str)
+
+    def __init__(self, project, view: MediaBrowser, parent: QObject | None = None):
+        super().__init__(parent)
+        self.project = project
+        self.view = view
+        self.current: int | None = None
+        self.marks: Marks | None = None
+        self.source = StoreMediaSource(project)
+        view.set_source(self.source)
+        view.current_changed.connect(self.open_requested)
+        view.filter_changed.connect(self.set_filter)
+        self.refresh_filter_options()
+
+    # -- the list ------------------------------------------------------------------------
+    @property
+    def ids(self) -> list[int]:
+        return self.source.ids
+
+    def set_filter(self, kind: str, value: str = "") -> None:
+        self._rebuild(kind, value)
+        self.filter_changed.emit(kind, value)
+
+    def set_marks(self, marks: Marks | None) -> None:
+        """Lay marks over the list (None takes them off); keeps the filter."""
+        if marks is None and self.marks is None:
+            return
+        self.marks = marks
+        self._rebuild(*self.source.filter)
+
+    def update_marks(self, media_ids, status: dict[int, str], weight: dict[int, int]) -> None:
+        """New marks for a few media (their labels changed); the order stays as it is."""
+        if self.marks is None:
+            return
+        for media_id in media_ids:
+            for table, new in ((self.marks.status, status), (self.marks.weight, weight)):
+                if media_id in new:
+                    table[media_id] = new[media_id]
+                else:
+                    table.pop(media_id, None)
+        self.rows_changed(media_ids)
+
+    def _rebuild(self, kind: str, value: str) -> None:
+        self.source = StoreMediaSource(self.project, kind, value, self.marks)
+        self.view.set_source(self.source)
+        if self.current is not None:
+            self.view.set_current(self.current, emit=False)
+
+    def rows_changed(self, media_ids) -> None:
+        if media_ids:
+            self.source.invalidate(media_ids)
+            self.view.refresh_rows(list(media_ids))
+
+    def refresh_filter_options(self) -> None:
+        self.view.set_filter_options([c.name for c in self.project.classes.all()],
+                                     [t.name for t in self.project.tags.all()])
+
+    def refresh(self) -> None:
+        """After an import: new media, classes and tags."""
+        self._rebuild(*self.source.filter)
+        self.refresh_filter_options()
+
+    # -- moving --------------------------------------------------------------------------
+    def set_current(self, media_id: int | None) -> None:
+        self.current = media_id
+        if media_id is not None:
+            self.view.set_current(media_id, emit=False)
+
+    def step(self, delta: int) -> None:
+        ids = self.ids
+        if not ids:
+            return
+        i = self.source.index_of(self.current) if self.current is not None else -1
+        self.open_requested.emit(ids[max(0, min(len(ids) - 1, i + delta if i >= 0 else 0))])
+
+    def first(self) -> None:
+        if self.ids:
+            self.open_requested.emit(self.ids[0])
+
+    def last(self) -> None:
+        if self.ids:
+            self.open_requested.emit(self.ids[-1])
+
+    def previous_id(self) -> int | None:
+        i = self.source.index_of(self.current) if self.current is not None else -1
+        return self.ids[i - 1] if i > 0 else None
+
+    def next_unlabelled(self) -> None:
+        target = browse.next_unlabelled(self.project, self.current or 0)
+        if target is None:
+            self.message.emit("every media item has labels")
+        else:
+            self.open_requested.emit(target)
+
+    def actions(self, parent) -> dict:
+        return {
+            "prev": make_action(parent, "&Previous media", lambda: self.step(-1), "A"),
+            "next": make_action(parent, "&Next media", lambda: self.step(1), "D"),
+            "first": make_action(parent, "&First media", self.first, "Home"),
+            "last": make_action(parent, "&Last media", self.last, "End"),
+            "unlabelled": make_action(parent, "Next &unlabelled", self.next_unlabelled, "U"),
+        }

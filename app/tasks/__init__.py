@@ -1,0 +1,1 @@
+"""Background work for controllers: one worker thread with its own Project."""
