@@ -2,11 +2,14 @@
 
 The dataset is assembled in a temporary sibling folder and moved into place only
 when complete, so a failed export never leaves a half-written dataset behind and
-never touches an existing one unless asked to replace it.
+never touches an existing one unless asked to replace it. Every export carries a
+small marker file (``EXPORT_MARKER``); ``overwrite`` replaces only a folder that has
+one, and never the project folder, one of its ancestors or the home folder.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -18,6 +21,7 @@ FORMATS = ("coco", "voc", "yolo")
 # Where each format keeps its images, relative to the dataset folder.
 IMAGE_DIRS = {"coco": "images", "yolo": "images", "voc": "JPEGImages"}
 COCO_FILE = "annotations.json"
+EXPORT_MARKER = ".kestrel-export"
 
 
 class ExportError(RuntimeError):
@@ -39,8 +43,11 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})")
     out = Path(out).expanduser().absolute()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+    replace = out.exists() and (not out.is_dir() or any(out.iterdir()))
+    if replace and not overwrite:
         raise ExportError(f"{out} already exists and is not empty (use --overwrite to replace it)")
+    if replace:
+        check_replaceable(out, project.root)
     if frames is None:
         frames = dataset_frames(project)
     labelset, items = export_labelset(project, include_unlabelled=include_unlabelled, frames=frames)
@@ -50,14 +57,45 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
         if copy_images:
             write_images(items, staging / IMAGE_DIRS[fmt], link=link_images)
         write_labels(labelset, staging / COCO_FILE if fmt == "coco" else staging, fmt)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
+        (staging / EXPORT_MARKER).write_text(json.dumps({"kestrel_export": 1, "format": fmt}) + "\n")
+        _swap_in(staging, out, replace)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return {"images": len(labelset.images), "boxes": labelset.box_count(),
             "classes": len(labelset.categories), "path": str(out)}
+
+
+def check_replaceable(out: Path, project_root: Path) -> None:
+    """Refuse to replace anything but a previous Kestrel export: never the project
+    folder, a folder holding it, the home folder or a folder without the marker."""
+    real = out.resolve()
+    root = Path(project_root).resolve()
+    if real == root or real in root.parents:
+        raise ExportError(f"refusing to replace {out}: it holds the project {project_root}")
+    if real == Path.home().resolve() or real in Path.home().resolve().parents:
+        raise ExportError(f"refusing to replace {out}: it is the home folder or holds it")
+    if out.is_symlink() or not out.is_dir() or not (out / EXPORT_MARKER).is_file():
+        raise ExportError(f"refusing to replace {out}: it is not a Kestrel export "
+                          f"(no {EXPORT_MARKER} marker); choose a new or empty folder")
+
+
+def _swap_in(staging: Path, out: Path, replace: bool) -> None:
+    """Move the finished export into place. A previous export is renamed aside first
+    and deleted only once the new one is in place; if the second rename fails, the old
+    one goes back, so ``out`` is never missing or half-written."""
+    if not replace:
+        os.replace(staging, out)   # ``out`` is absent or an empty folder
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.rmdir(old)
+    os.rename(out, old)
+    try:
+        os.rename(staging, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def write_images(items: list[ExportItem], folder: Path, link: bool = False) -> None:
