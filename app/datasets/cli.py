@@ -1,26 +1,34 @@
 """``kestrel import`` and ``kestrel export``: datasets in and out of a project.
 
-Errors a user can fix are ``DatasetError`` (a ``ValueError``): the ``kestrel``
-dispatcher prints them as one line and exits with code 2.
+Errors a user can fix are ``DatasetError`` (a ``ValueError``) and ``FormatError``: the
+``kestrel`` dispatcher prints them as one line and exits with code 2. Every import
+prints its summary (app/datasets/importer.py); a folder that looks labelled but gave
+no labels gets a WARNING on stderr.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import sys
 
+from app.datasets.plan import KINDS, DatasetError, plan_import
 from app.store.project import Project
 
-
-class DatasetError(ValueError):
-    """A user error, reported by ``kestrel`` as one line with exit code 2."""
+__all__ = ["DATASET_COMMANDS", "DatasetError", "add_dataset_parsers"]
 
 
 def add_dataset_parsers(sub) -> None:
-    s = sub.add_parser("import", help="import media files/folders or a labelled dataset")
+    s = sub.add_parser("import", help="import media files/folders or a labelled dataset",
+                       description="Point it at the dataset folder: COCO, Pascal VOC, YOLO, "
+                       "labelme and class-per-folder sets are found wherever they are in it.")
     s.add_argument("project")
     s.add_argument("paths", nargs="+", metavar="PATH")
-    s.add_argument("--format", default="auto", choices=["auto", "media", "coco", "voc", "yolo"])
-    s.add_argument("--images", help="image folder of a COCO file (default: beside it)")
+    s.add_argument("--format", default="auto", choices=["auto", "media", *KINDS],
+                   help="only this kind of labels (media: images and videos, no labels)")
+    s.add_argument("--annotations", action="append", default=[], metavar="FILE",
+                   help="use this label file (or folder) when several describe the same images")
+    s.add_argument("--images", help="where the images of a COCO file are (default: found)")
+    s.add_argument("--allow-outside", action="store_true",
+                   help="follow label files that point at images outside the dataset folder")
 
     s = sub.add_parser("export", help="export labels and images as a dataset")
     s.add_argument("project")
@@ -31,36 +39,27 @@ def add_dataset_parsers(sub) -> None:
     s.add_argument("--labelled-only", action="store_true", help="leave out images with no boxes")
 
 
-def cmd_import(args) -> None:
-    from app.store.dataset_io import import_labelset
-    from app.store.formats import detect_format, read_labels
+def cmd_import(args) -> int:
+    """Every path is planned, imported and summarised; 2 when nothing came in."""
+    from app.datasets.importer import conflict_message, nothing_message, run_import
 
+    imported, reasons = False, []
     with Project.open(args.project) as project:
-        media_paths = []
         for raw in args.paths:
-            path = Path(raw)
-            if not path.exists():
-                raise DatasetError(f"{path}: no such file or folder")
-            fmt = detect_format(path) if args.format == "auto" else args.format
-            if fmt == "media":
-                media_paths.append(path)
-                continue
-            labelset = read_labels(path, fmt)
-            image_root = args.images or labelset.image_root
-            if image_root is None:
-                raise DatasetError(f"{path}: cannot tell where its images are; name the folder with --images")
-            r = import_labelset(project, labelset, image_root, source=path)
-            print(f"{path}: {fmt}: {r.images} images ({r.new_media} new), {r.boxes} boxes"
-                  + (f", {r.duplicates} already present" if r.duplicates else "")
-                  + (f", new classes: {', '.join(r.classes)}" if r.classes else ""))
-            for image, reason in r.skipped:
-                print(f"skipped {image}: {reason}")
-        if media_paths:
-            report = project.media.import_files(media_paths)
-            print(f"imported {len(report.added)} media files"
-                  + (f", {len(report.already)} already in the project" if report.already else ""))
-            for path, reason in report.skipped:
-                print(f"skipped {path}: {reason}")
+            plan = plan_import(raw, args.format, args.annotations, args.images, args.allow_outside)
+            if plan.conflicts:
+                raise DatasetError(conflict_message(plan))
+            summary = run_import(project, plan)
+            for warning in summary.warnings:
+                print(f"kestrel: WARNING: {warning}", file=sys.stderr)
+            print("\n".join(summary.lines()))
+            if summary.imported:
+                imported = True
+            else:
+                reasons.append(nothing_message(plan, summary))
+    if not imported:
+        raise DatasetError("; ".join(reasons))
+    return 0
 
 
 def cmd_export(args) -> None:

@@ -139,18 +139,28 @@ def is_names_file(path: Path) -> bool:
 def class_names(root: Path, yaml_path: Path | None = None) -> list[str] | None:
     """Names from ``yaml_path``, data.yaml or another ``*.yaml`` with ``names``, else
     classes.txt / obj.names beside the data set or in ``labels/``; None when none."""
+    return find_class_names(root, yaml_path)[0]
+
+
+def find_class_names(root: Path, yaml_path: Path | None = None
+                     ) -> tuple[list[str] | None, Path | None]:
+    """(names, the file they came from), or (None, None)."""
     if yaml_path:
-        return yaml_names(yaml_path)
-    for y in [root / n for n in YAML_NAMES] + sorted(root.glob("*.y*ml")):
+        return yaml_names(yaml_path), yaml_path
+    yamls = [root / n for n in YAML_NAMES] + sorted(root.glob("*.y*ml"))
+    for y in dict.fromkeys(yamls):
         if y.is_file() and y.suffix.lower() in (".yaml", ".yml"):
             names = yaml_names(y, required=y.name in YAML_NAMES)
             if names is not None:
-                return names
+                return names, y
     for folder in (root, root / "labels"):
         for n in NAMES_FILES:
             if (folder / n).is_file():
-                return names_file(folder / n)
-    return None
+                return names_file(folder / n), folder / n
+        found = sorted(folder.glob("*.names"))
+        if found and found[0].is_file():
+            return names_file(found[0]), found[0]
+    return None, None
 
 
 def names_file(f: Path) -> list[str]:
