@@ -110,7 +110,8 @@ def run_import(project, plan: ImportPlan, progress: Progress | None = None,
     s.images, s.new_media, s.boxes, s.duplicates = r.images, r.new_media, r.boxes, r.duplicates
     s.classes_new, s.classes_existing = r.classes, r.classes_existing
     s.empty_classes = plan.empty_categories()
-    s.tags_new, s.splits = r.tags, r.splits
+    s.tags_new = r.tags
+    s.splits = {k: r.splits[k] for k in ("train", "val", "test") if k in r.splits}
     s.skipped += r.skipped
     return s
 

@@ -182,10 +182,11 @@ def _yolo_names(src: Source, inv: Inventory) -> tuple[list[str] | None, Path | N
     while folder != inv.root and inv.root in folder.parents:
         folder = folder.parent
         chain.append(folder)
-    for d in chain:
-        names, found = find_class_names(d)
-        if names is not None:
-            return names, found
+    for txt in (False, True):   # a yaml anywhere up the chain beats a classes.txt
+        for d in chain:
+            names, found = find_class_names(d, txt=txt)
+            if names is not None:
+                return names, found
     return None, None
 
 

@@ -142,9 +142,10 @@ def class_names(root: Path, yaml_path: Path | None = None) -> list[str] | None:
     return find_class_names(root, yaml_path)[0]
 
 
-def find_class_names(root: Path, yaml_path: Path | None = None
+def find_class_names(root: Path, yaml_path: Path | None = None, txt: bool = True
                      ) -> tuple[list[str] | None, Path | None]:
-    """(names, the file they came from), or (None, None)."""
+    """(names, the file they came from), or (None, None). ``txt``: also look at
+    classes.txt / obj.names / ``*.names`` (after every yaml)."""
     if yaml_path:
         return yaml_names(yaml_path), yaml_path
     yamls = [root / n for n in YAML_NAMES] + sorted(root.glob("*.y*ml"))
@@ -153,6 +154,8 @@ def find_class_names(root: Path, yaml_path: Path | None = None
             names = yaml_names(y, required=y.name in YAML_NAMES)
             if names is not None:
                 return names, y
+    if not txt:
+        return None, None
     for folder in (root, root / "labels"):
         for n in NAMES_FILES:
             if (folder / n).is_file():
