@@ -68,7 +68,7 @@ def cmd_export(args) -> None:
     with Project.open(args.project) as project:
         try:
             counts = export_project(project, args.out, args.format, overwrite=args.overwrite,
-                                    include_unlabelled=not args.labelled_only)
+                                    include_unlabelled=not args.labelled_only, per_split=True)
         except ExportError as exc:
             raise DatasetError(str(exc)) from None
     print(f"exported {counts['images']} images, {counts['boxes']} boxes as {args.format} to {counts['path']}")

@@ -181,13 +181,15 @@ class ExportItem:
 
 
 def export_labelset(project, include_unlabelled: bool = True,
-                    frames: dict[int, list[int]] | None = None) -> tuple[LabelSet, list[ExportItem]]:
+                    frames: dict[int, list[int]] | None = None,
+                    groups: bool = False) -> tuple[LabelSet, list[ExportItem]]:
     """The project's manual and interpolated labels as a ``LabelSet``.
 
     Images without boxes are kept (they are valid negatives for training) unless
     ``include_unlabelled`` is False. ``frames`` maps a video's media id to the frame
     indices that belong to the dataset; those frames become images named
-    ``<video name>/frame_000123.jpg``.
+    ``<video name>/frame_000123.jpg``; with ``groups`` (a training export) they carry
+    the video as their group, so a random split keeps them on one side.
     """
     classes = project.classes.all()
     names = {c.id: c.name for c in classes}
@@ -207,6 +209,7 @@ def export_labelset(project, include_unlabelled: bool = True,
             LabelBox(names[class_id], x1, y1, x2, y2, track_id=track_id))
 
     labelset = LabelSet(categories=[c.name for c in classes], tags=list(tag_names.values()))
+    splits = project.media.splits()   # a video's frames share its split
     items: list[ExportItem] = []
     used: set[str] = set()
     for media in project.media.list():
@@ -216,14 +219,16 @@ def export_labelset(project, include_unlabelled: bool = True,
             if not boxes and not include_unlabelled and media.id not in tags_of:
                 continue
             name = _unique(media.name, used)
-            image = LabelImage(name, media.width, media.height, boxes, list(tags_of.get(media.id, [])))
+            image = LabelImage(name, media.width, media.height, boxes, list(tags_of.get(media.id, [])),
+                               split=splits.get(media.id))
             items.append(ExportItem(image, media.id, path))
         else:
             stem = _unique(Path(media.name).with_suffix("").as_posix(), used)
             for frame in (frames or {}).get(media.id, []):
                 name = f"{stem}/frame_{frame:06d}.jpg"
                 image = LabelImage(name, media.width, media.height, boxes_of.get((media.id, frame), []),
-                                   list(tags_of.get(media.id, [])))
+                                   list(tags_of.get(media.id, [])), split=splits.get(media.id),
+                                   group=stem if groups else None)
                 items.append(ExportItem(image, media.id, path, frame))
     labelset.images = [item.image for item in items]
     return labelset, items

@@ -30,12 +30,18 @@ class ExportError(RuntimeError):
 
 def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool = False,
                    frames: dict[int, list[int]] | None = None, copy_images: bool = True,
-                   include_unlabelled: bool = True, link_images: bool = False) -> dict:
+                   include_unlabelled: bool = True, link_images: bool = False,
+                   per_split: bool = False) -> dict:
     """Export labels (and images) to ``out``; returns counts of what was written.
 
     ``link_images`` hard-links image files instead of copying them where the file
     system allows (training run folders: self-contained at no cost in space).
     ``frames`` (video media id → frame indices) defaults to each video's sampling.
+    ``per_split``: when the project has its dataset's own split, write it the way each
+    format keeps one: COCO ``annotations/instances_<split>.json``, YOLO
+    ``images/<split>/`` + ``labels/<split>/`` with the yaml's train/val/test keys, VOC
+    ``ImageSets/Main/<split>.txt`` (images without a split count as train, as in
+    training). Otherwise one COCO file carries ``kestrel_split`` per image.
     """
     from app.store.formats import write_labels
     from app.store.sampling import dataset_frames
@@ -50,13 +56,20 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
         check_replaceable(out, project.root)
     if frames is None:
         frames = dataset_frames(project)
-    labelset, items = export_labelset(project, include_unlabelled=include_unlabelled, frames=frames)
+    labelset, items = export_labelset(project, include_unlabelled=include_unlabelled, frames=frames,
+                                      groups=not per_split)
+    if per_split and fmt == "yolo" and any(im.split for im in labelset.images):
+        for im in labelset.images:   # YOLO keeps a split as a folder: images/<split>/name
+            im.file_name = f"{im.split or 'train'}/{im.file_name}"
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         if copy_images:
             write_images(items, staging / IMAGE_DIRS[fmt], link=link_images)
-        write_labels(labelset, staging / COCO_FILE if fmt == "coco" else staging, fmt)
+        if per_split and any(im.split for im in labelset.images):
+            _write_split_labels(labelset, staging, fmt)
+        else:
+            write_labels(labelset, staging / COCO_FILE if fmt == "coco" else staging, fmt)
         (staging / EXPORT_MARKER).write_text(json.dumps({"kestrel_export": 1, "format": fmt}) + "\n")
         _swap_in(staging, out, replace)
     except BaseException:
@@ -64,6 +77,29 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
         raise
     return {"images": len(labelset.images), "boxes": labelset.box_count(),
             "classes": len(labelset.categories), "path": str(out)}
+
+
+def _write_split_labels(labelset, staging: Path, fmt: str) -> None:
+    from app.store.formats import LabelSet, write_coco, write_voc, write_yolo
+    from app.store.formats._common import atomic_write
+
+    present = [s for s in ("train", "val", "test")
+               if any((im.split or "train") == s for im in labelset.images)]
+    if fmt == "yolo":
+        write_yolo(labelset, staging, splits=present)
+        return
+    if fmt == "voc":
+        write_voc(labelset, staging)
+        for split in present:
+            stems = [Path(im.file_name).with_suffix("").as_posix() for im in labelset.images
+                     if (im.split or "train") == split]
+            atomic_write(staging / "ImageSets" / "Main" / f"{split}.txt",
+                         "".join(f"{s}\n" for s in stems))
+        return
+    for split in present:
+        part = LabelSet(labelset.categories, labelset.tags,
+                        [im for im in labelset.images if (im.split or "train") == split])
+        write_coco(part, staging / "annotations" / f"instances_{split}.json")
 
 
 def check_replaceable(out: Path, project_root: Path) -> None:

@@ -17,7 +17,8 @@ Conventions (what Kestrel reads and writes):
   notes how many). Boxes sticking out of the image are clamped to it; inverted boxes
   or boxes that miss the image are errors.
 * Per image, ``"kestrel_split": "train" | "val" | "test"`` carries the dataset's own
-  split (the trainer honours it); other tools ignore it.
+  split and ``"kestrel_group"`` names images that must stay on one side of a random
+  split (a video's frames); the trainer honours both, other tools ignore them.
 * Placeholder categories that no box uses are left out (listed in
   ``LabelSet.dropped``): Roboflow's superclass (category 0 whose name is every other
   category's supercategory) and labelme's ``_background_`` / ``__ignore__``.
@@ -125,6 +126,8 @@ def write_coco(labelset: LabelSet, path: str | Path) -> None:
         entry = {"id": img_id, "file_name": im.file_name, "width": im.width, "height": im.height}
         if im.split:
             entry["kestrel_split"] = im.split
+        if im.group:
+            entry["kestrel_group"] = im.group
         if im.tags:
             entry["kestrel_tags"] = [tag_id[t] for t in im.tags]
         images.append(entry)

@@ -44,6 +44,7 @@ class LabelImage:
     boxes: list[LabelBox] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     split: str | None = None      # the dataset's own split: "train", "val" or "test"
+    group: str | None = None      # images that must stay on one side of a split (a video's frames)
 
 
 @dataclass

@@ -80,8 +80,10 @@ def read_yolo(path: str | Path, image_size: ImageSize = default_image_size) -> L
     return ls
 
 
-def write_yolo(labelset: LabelSet, out_folder: str | Path) -> None:
-    """Write ``labels/``, ``classes.txt`` and ``data.yaml`` under ``out_folder``."""
+def write_yolo(labelset: LabelSet, out_folder: str | Path, splits: list[str] | None = None) -> None:
+    """Write ``labels/``, ``classes.txt`` and ``data.yaml`` under ``out_folder``.
+    ``splits``: file names start with a split folder (``train/a.jpg``), and the yaml's
+    ``train`` / ``val`` / ``test`` keys name ``images/<split>``."""
     out = Path(out_folder)
     check_labelset(labelset, out)
     cls = {c: i for i, c in enumerate(labelset.categories)}
@@ -104,9 +106,9 @@ def write_yolo(labelset: LabelSet, out_folder: str | Path) -> None:
         atomic_write(_label_path(out, out / "images" / im.file_name), "".join(lines))
     atomic_write(out / "classes.txt", "".join(c + "\n" for c in labelset.categories))
     names = "".join(f"  {i}: {json.dumps(c, ensure_ascii=False)}\n" for c, i in cls.items())
+    keys = "".join(f"{s}: images/{s}\n" for s in splits) if splits else "train: images\nval: images\n"
     atomic_write(out / "data.yaml", "# Written by Kestrel; paths are relative to this file.\n"
-                 f"train: images\nval: images\nnc: {len(cls)}\n"
-                 + ("names:\n" + names if names else "names: {}\n"))
+                 f"{keys}nc: {len(cls)}\n" + ("names:\n" + names if names else "names: {}\n"))
 
 
 def _label_path(root: Path, img: Path) -> Path:
