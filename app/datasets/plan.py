@@ -16,7 +16,7 @@ from pathlib import Path
 
 from app.datasets.read import SourceResult, read_source
 from app.datasets.resolve import OutsideError, Resolver
-from app.datasets.scan import Inventory, media_name, scan
+from app.datasets.scan import Inventory, media_name, scan, split_name
 from app.datasets.sources import ANNOTATION_DIRS, KINDS, Source, find_sources
 from app.datasets.splits import find_splits, path_split
 from app.store.dataset_io import ImportItem
@@ -38,6 +38,7 @@ class ImportPlan:
     conflicts: list[list[SourceResult]] = field(default_factory=list)  # the user must choose
     items: list[ImportItem] = field(default_factory=list)
     media: list[Path] = field(default_factory=list)     # plain media import, no labels
+    media_count: int = 0                                 # files in it, as far as the scan saw
     categories: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)    # placeholder categories left out
@@ -67,44 +68,55 @@ class ImportPlan:
 
 def plan_import(path: str | os.PathLike, fmt: str = "auto", annotations: list[str] = (),
                 images: str | None = None, allow_outside: bool = False) -> ImportPlan:
+    """Plan the import of ``path``: a folder (every source in it), a label file (that
+    source only; its dataset folder is found above it) or a media file. ``annotations``
+    names the label files (or folders) to use where several describe the same images."""
     path = Path(path).expanduser().absolute()
     if not path.exists():
         raise DatasetError(f"{path}: no such file or folder")
     chosen = [Path(a).expanduser().absolute() for a in annotations]
+    explicit = None
     if path.is_file():
         if path.suffix.lower() in MEDIA_EXTS or fmt == "media":
-            return ImportPlan(path.parent, media=[path])
-        chosen.append(path)
-        root = path.parent.parent if path.parent.name.lower() in ANNOTATION_DIRS else path.parent
+            return ImportPlan(path.parent, media=[path], media_count=1)
+        explicit, root = path, dataset_root(path)
     else:
         root = path
     inv = scan(root)
     plan = ImportPlan(root)
     if fmt == "media":
-        plan.media = [root]
+        plan.media, plan.media_count = [root], len(inv.images) + len(inv.videos)
         return plan
     sources = find_sources(inv, plan.skipped)
     if fmt != "auto":
         sources = [s for s in sources if s.kind == fmt]
-    if chosen:
-        sources = [s for s in sources if any(c in s.files or c == s.anchor or c in s.anchor.parents
-                                             for c in chosen)]
+    if explicit is not None:
+        sources = [s for s in sources if explicit in s.files or explicit == s.anchor]
         if not sources:
-            raise DatasetError(f"{', '.join(map(str, chosen))}: not a label file Kestrel can read "
+            raise DatasetError(f"{explicit}: not a label file Kestrel can read "
                                f"(COCO, Pascal VOC, YOLO or labelme)")
     if not sources:
         if fmt != "auto":
             raise DatasetError(f"{root}: no {fmt} labels found")
-        plan.media = [root]
+        plan.media, plan.media_count = [root], len(inv.images) + len(inv.videos)
         _warn_if_labelled(inv, plan)
         return plan
     resolver = Resolver(inv, allow_outside)
     splits = find_splits(inv, inv.label_files(".yaml", ".yml"), resolver)
     results = _read_all(sources, inv, resolver, splits, Path(images).absolute() if images else None,
-                        strict=bool(chosen), plan=plan)
-    _choose(results, plan)
+                        strict=explicit is not None, plan=plan)
+    _choose(results, plan, chosen)
     _assemble(inv, plan)
     return plan
+
+
+def dataset_root(label_file: Path) -> Path:
+    """The dataset folder of a label file: above its annotation and split folders
+    (``ds/labels/train/a.txt``, ``ds/annotations/x.json``, ``ds/valid/_annotations.coco.json``)."""
+    root = label_file.parent
+    while root.parent != root and (root.name.lower() in ANNOTATION_DIRS or split_name(root.name)):
+        root = root.parent
+    return root
 
 
 def _read_all(sources: list[Source], inv, resolver, splits, images_opt, strict: bool,
@@ -131,9 +143,10 @@ def _read_all(sources: list[Source], inv, resolver, splits, images_opt, strict: 
     return good
 
 
-def _choose(results: list[SourceResult], plan: ImportPlan) -> None:
-    """Sources describing the same images: identical ones collapse to one (COCO first),
-    COCO ``instances_*`` beats keypoints/captions, anything else is for the user."""
+def _choose(results: list[SourceResult], plan: ImportPlan, chosen: list[Path] = ()) -> None:
+    """Sources describing the same images: the user's choice (``chosen``) wins, identical
+    ones collapse to one (COCO first), COCO ``instances_*`` beats keypoints/captions,
+    anything else is for the user."""
     paths = [{im.path for im in r.images} for r in results]
     groups: list[list[int]] = []
     for i in range(len(results)):
@@ -142,6 +155,12 @@ def _choose(results: list[SourceResult], plan: ImportPlan) -> None:
         groups = [g for g in groups if g not in linked] + [sorted(merged)]
     for g in sorted(groups):
         members = [results[i] for i in g]
+        picked = [r for r in members if _is_chosen(r.source, chosen)]
+        if len(members) > 1 and picked:
+            for r in members:
+                if r not in picked:
+                    plan.skipped.append((r.source.describe(plan.root), "not used: another source was chosen"))
+            members = picked
         if len(members) > 1:
             members = _prefer_instances(members, plan)
         if len(members) > 1 and _agree(members):
@@ -154,6 +173,10 @@ def _choose(results: list[SourceResult], plan: ImportPlan) -> None:
             plan.conflicts.append(members)
         else:
             plan.sources += members
+
+
+def _is_chosen(src: Source, chosen) -> bool:
+    return any(c in src.files or c == src.anchor for c in chosen)
 
 
 def _prefer_instances(members: list[SourceResult], plan: ImportPlan) -> list[SourceResult]:
