@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog
 
 from app.shell.shortcuts import SHORTCUTS
 
@@ -31,10 +31,10 @@ def build_menus(w) -> dict[str, QAction]:
     add(m, "new", "&New project…", lambda: _new_project(w), QKeySequence.New)
     add(m, "open", "&Open project…", lambda: _open_project(w), QKeySequence.Open)
     m.addSeparator()
-    add(m, "import_media", "Import &media…", lambda: _import_media(w), "Ctrl+I")
-    add(m, "import_labels", "Import &labels (COCO, VOC, YOLO)…", lambda: _import_labels(w),
-        "Ctrl+Shift+I")
-    add(m, "export", "&Export dataset…", lambda: _export(w), "Ctrl+E")
+    for key, action in w.datasets.actions().items():   # import media / labels, export
+        m.addAction(action)
+        w.addAction(action)
+        actions[key] = action
     m.addSeparator()
     add(m, "quit", "&Quit", w.close, QKeySequence.Quit)
 
@@ -118,33 +118,3 @@ def _open_project(w) -> None:
         from app.shell.startup import switch_project
 
         switch_project(w, folder)
-
-
-def _import_media(w) -> None:
-    files, _ = QFileDialog.getOpenFileNames(
-        w, "Import images and videos", "",
-        "Media (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp *.mp4 *.avi *.mkv *.mov);;All files (*)")
-    if files:
-        w.import_paths(files)
-
-
-def _import_labels(w) -> None:
-    path, _ = QFileDialog.getOpenFileName(
-        w, "Import labels: a COCO .json, a YOLO data.yaml, or any file in a VOC/YOLO folder", "",
-        "Labels (*.json *.yaml *.yml *.xml *.txt);;All files (*)")
-    if path:
-        from pathlib import Path
-
-        p = Path(path)
-        w.import_paths([str(p if p.suffix.lower() in (".json", ".yaml", ".yml") else p.parent)])
-
-
-def _export(w) -> None:
-    fmt, ok = QInputDialog.getItem(w, "Export dataset", "Format:", ["coco", "voc", "yolo"], 0, False)
-    if not ok:
-        return
-    folder = QFileDialog.getExistingDirectory(w, "Export into (a new or empty folder)")
-    if folder:
-        from app.datasets.window import export_from_window
-
-        export_from_window(w, folder, fmt)

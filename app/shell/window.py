@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
+from app.datasets.controller import DatasetsController
 from app.labels.annotate import AnnotationController
 from app.browser.source import StoreMediaSource
 from app.labels.document import Document
@@ -72,6 +73,9 @@ class MainWindow(QMainWindow):
         self._dock("Training", self.training.panel, Qt.RightDockWidgetArea)
         self.close_hooks.append(self.training.confirm_close)
         self.doc.boxes_changed.connect(self.training.data_changed)
+        self.datasets = DatasetsController(project, self)   # import/export, off the GUI thread
+        self.datasets.imported.connect(self.refresh_all)
+        self.datasets.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.actions = build_menus(self)
         self.review = ReviewController(self)   # follows self.training's active run
         self.search = SearchController(self)   # visual search dock + tag suggestions
@@ -197,9 +201,7 @@ class MainWindow(QMainWindow):
         self.annotator.refresh()
 
     def import_paths(self, paths: list[str]) -> None:
-        from app.datasets.window import import_into_window
-
-        import_into_window(self, paths)
+        self.datasets.import_paths(paths)
 
     # -- lifetime ------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
@@ -207,6 +209,7 @@ class MainWindow(QMainWindow):
             if not hook():
                 event.ignore()
                 return
+        self.datasets.shutdown()   # a running import is cancelled (it keeps nothing)
         self.video.close_media()   # stops the decode thread
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())

@@ -31,7 +31,7 @@ class ExportError(RuntimeError):
 def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool = False,
                    frames: dict[int, list[int]] | None = None, copy_images: bool = True,
                    include_unlabelled: bool = True, link_images: bool = False,
-                   per_split: bool = False) -> dict:
+                   per_split: bool = False, check=None) -> dict:
     """Export labels (and images) to ``out``; returns counts of what was written.
 
     ``link_images`` hard-links image files instead of copying them where the file
@@ -42,6 +42,7 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
     ``images/<split>/`` + ``labels/<split>/`` with the yaml's train/val/test keys, VOC
     ``ImageSets/Main/<split>.txt`` (images without a split count as train, as in
     training). Otherwise one COCO file carries ``kestrel_split`` per image.
+    ``check`` is called per image and may raise to cancel (nothing is left behind).
     """
     from app.store.formats import write_labels
     from app.store.sampling import dataset_frames
@@ -65,7 +66,7 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         if copy_images:
-            write_images(items, staging / IMAGE_DIRS[fmt], link=link_images)
+            write_images(items, staging / IMAGE_DIRS[fmt], link=link_images, check=check)
         if per_split and any(im.split for im in labelset.images):
             _write_split_labels(labelset, staging, fmt)
         else:
@@ -134,10 +135,12 @@ def _swap_in(staging: Path, out: Path, replace: bool) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_images(items: list[ExportItem], folder: Path, link: bool = False) -> None:
+def write_images(items: list[ExportItem], folder: Path, link: bool = False, check=None) -> None:
     """Copy (or hard-link) image files and decode video frames into ``folder``."""
     by_video: dict[Path, list[ExportItem]] = {}
-    for item in items:
+    for n, item in enumerate(items):
+        if check and n % 16 == 0:
+            check()
         target = folder / item.image.file_name
         target.parent.mkdir(parents=True, exist_ok=True)
         if item.frame is None:
