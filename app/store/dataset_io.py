@@ -99,6 +99,8 @@ def import_items(project, items: list[ImportItem], categories: list[str], tags: 
             progress("reading images", n + 1, total)
 
     report = LabelImportReport(images=len(ready), skipped=skipped)
+    if not ready:   # nothing found: not even the classes are created
+        return report
     with project.transaction():
         class_ids = _ensure(project.classes, categories + [b.category for *_, bs in ready for b in bs],
                             report.classes, report.classes_existing)
@@ -114,7 +116,7 @@ def import_items(project, items: list[ImportItem], categories: list[str], tags: 
                 added[stored] = media_id
                 report.new_media += 1
                 have: set = set()
-            else:
+            else:   # boxes the project had before: a second import does not double them
                 if item.split:
                     project.media.set_split([media_id], item.split)
                 have = {(b.class_id, b.frame, *_rounded(b.rect)) for b in project.boxes.of(media_id)}
@@ -123,10 +125,9 @@ def import_items(project, items: list[ImportItem], categories: list[str], tags: 
             rows = []
             for box in boxes:
                 key = (class_ids[box.category], 0, *_rounded((box.x1, box.y1, box.x2, box.y2)))
-                if key in have:
+                if key in have:   # (identical boxes within one dataset are all kept)
                     report.duplicates += 1
                     continue
-                have.add(key)
                 rows.append(dict(media_id=media_id, class_id=class_ids[box.category], x1=box.x1,
                                  y1=box.y1, x2=box.x2, y2=box.y2, track_id=box.track_id))
             project.boxes.add(rows)
