@@ -227,7 +227,8 @@ def _assemble(inv: Inventory, plan: ImportPlan) -> None:
     if extra:
         plan.notes["images without a label file, imported without boxes"] = len(extra)
     # placeholders no box uses are not created; other empty categories stay
-    used = {c for c in plan.categories if c not in plan.empty_categories()}
+    empty = set(plan.empty_categories())
+    used = {c for c in plan.categories if c not in empty}
     for c in list(plan.categories):
         if c in PLACEHOLDER_NAMES and c not in used:
             plan.categories.remove(c)
