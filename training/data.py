@@ -80,7 +80,11 @@ def load_coco(path: str | Path, image_root: str | Path, check_files: bool = True
         if check_files and not (root / name).is_file():
             raise DatasetError(f"image {img['id']}: file {root / name} does not exist")
         seen.add(img["id"])
-        images.append({"id": img["id"], "file_name": name, "width": w, "height": h})
+        entry = {"id": img["id"], "file_name": name, "width": w, "height": h}
+        for key in ("kestrel_split", "kestrel_group"):   # the dataset's own split (training.split)
+            if img.get(key) is not None:
+                entry[key] = img[key]
+        images.append(entry)
     if not images:
         raise DatasetError(f"{path}: no images")
 

@@ -25,7 +25,7 @@ from training.data import (DetectionDataset, GroupedBatchSampler, coco_ground_tr
 from training.engine import evaluate
 from training.events import Emitter
 from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
-from training.split import split_indices
+from training.split import dataset_split
 from training.templates import get_template
 from training.trainer import Hook, Trainer
 
@@ -182,7 +182,7 @@ def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
 
         coco = load_coco(cfg.coco, cfg.images)
         check_resume_classes(state, last, coco.class_names)
-        train_idx, val_idx = split_indices(len(coco.images), hp.val_fraction, hp.seed)
+        train_idx, val_idx = dataset_split(coco.images, hp.val_fraction, hp.seed)
         train_ds = DetectionDataset(coco, cfg.images, train_idx, make_transforms(hp, True))
         val_ds = DetectionDataset(coco, cfg.images, val_idx, make_transforms(hp, False))
 

@@ -1,7 +1,8 @@
 """Which media a run validated on, and the review numbers over them (Qt-free, torch-free).
 
-The trainer splits the run's exported COCO file with ``training.split.split_indices``
-(seeded shuffle, ``val_fraction`` and ``seed`` hyperparameters); that module is
+The trainer splits the run's exported COCO file with ``training.split.dataset_split``
+(the dataset's own split when it has one, else a seeded shuffle from the ``val_fraction``
+and ``seed`` hyperparameters); that module is
 torch-free, so the same function recomputes the split here. COCO images map back to media by export name: images by
 their name, video frames as ``<video stem>/frame_NNNNNN.jpg``. A run without a
 dataset (an imported checkpoint) has no split: review then uses every labelled image.
@@ -18,7 +19,7 @@ import numpy as np
 from app.review import metrics as rm
 from app.runs.records import DATASET_DIR
 from app.store.exporter import COCO_FILE
-from training.split import split_indices
+from training.split import dataset_split
 
 _FRAME = re.compile(r"^(.*)/frame_(\d+)\.jpg$")
 
@@ -40,8 +41,7 @@ def val_items(project, run) -> list[tuple[int, int]] | None:
     if not coco.is_file():
         return None
     images = json.loads(coco.read_text(encoding="utf-8"))["images"]
-    _train, val = split_indices(len(images), _hparam(run, "val_fraction", 0.2),
-                                _hparam(run, "seed", 0))
+    _train, val = dataset_split(images, _hparam(run, "val_fraction", 0.2), _hparam(run, "seed", 0))
     by_name = {m.name: m for m in project.media.list()}
     by_stem = {Path(m.name).with_suffix("").as_posix(): m for m in by_name.values() if m.is_video}
     out = []

@@ -1,6 +1,7 @@
 """What the Training panel shows about the data before a run: images and boxes per
 class as the trainer will see them (images plus labelled video frames), the
-train/validation split the trainer will make, and warnings worth reading first."""
+train/validation split the trainer will make (the dataset's own when it has
+validation images), and warnings worth reading first."""
 
 from __future__ import annotations
 
@@ -14,20 +15,35 @@ def labelled_frames(project) -> dict[int, list[int]]:
 
 
 def counts(project) -> dict:
-    """Images (with labelled frames) and boxes per class in what a run exports."""
-    images = project.media.count("image")
-    frames = sum(len(f) for f in project.frames.labelled_video_frames().values())
+    """Images (with labelled frames) and boxes per class in what a run exports, and
+    each exported image's split marks, as the trainer will read them."""
+    by_video = project.frames.labelled_video_frames()
+    splits = project.media.splits()
+    items = [{"kestrel_split": splits.get(m.id)} for m in project.media.list("image")]
+    items += [{"kestrel_split": splits.get(v), "kestrel_group": v}
+              for v, frames in by_video.items() for _ in frames]
+    frames = sum(len(f) for f in by_video.values())
     per_class = project.classes.box_counts_by_name()
-    return {"images": images + frames, "frames": frames, "boxes": sum(per_class.values()),
-            "boxes_per_class": per_class}
+    return {"images": len(items), "frames": frames, "boxes": sum(per_class.values()),
+            "boxes_per_class": per_class, "split_items": items}
 
 
-def split_sizes(n: int, val_fraction: float) -> tuple[int, int]:
+def split_sizes(items: list[dict], val_fraction: float, seed: int = 0) -> tuple[int, int]:
     """(train, val) image counts, as the trainer's split makes them."""
-    from training.split import val_count  # torch-free
+    from training.split import dataset_split  # torch-free
 
-    n_val = val_count(n, val_fraction)
-    return n - n_val, n_val
+    train, val = dataset_split(items, val_fraction, seed)
+    return len(train), len(val)
+
+
+def split_text(items: list[dict], train: int, val: int) -> str:
+    """One line on where the validation images come from."""
+    own = [it.get("kestrel_split") for it in items]
+    test = own.count("test")
+    held = f"; test: {test} images held out" if test else ""
+    if "val" in own:
+        return f"validation: the dataset's own split, {val} images (train {train}){held}"
+    return f"split ≈ {train} train / {val} validation (seeded random){held}"
 
 
 def summary(base: dict, values: dict[str, str]) -> dict:
@@ -38,7 +54,8 @@ def summary(base: dict, values: dict[str, str]) -> dict:
         except (TypeError, ValueError):
             return default
 
-    train, val = split_sizes(base["images"], number("val_fraction", 0.2))
+    items = base.get("split_items") or [{} for _ in range(base["images"])]
+    train, val = split_sizes(items, number("val_fraction", 0.2), number("seed", 0, int))
     warnings = []
     if base["images"] == 0:
         warnings.append("no images in the project")
@@ -53,4 +70,7 @@ def summary(base: dict, values: dict[str, str]) -> dict:
     batch = number("batch_size", 1, int)
     if base["images"] and train < batch:
         warnings.append(f"fewer training images ({train}) than the batch size ({batch})")
-    return {**base, "train": train, "val": val, "warnings": warnings}
+    out = {**base, "train": train, "val": val, "warnings": warnings,
+           "split_text": split_text(items, train, val)}
+    out.pop("split_items", None)
+    return out

@@ -39,7 +39,9 @@ def dataset_summary(project) -> dict:
     """What a run exports: images plus labelled video frames, boxes per class."""
     from app.runs.data import counts
 
-    return {**counts(project), "tags": project.info()["tags"]}
+    base = counts(project)
+    base.pop("split_items")   # per-image split marks: for the panel's split, not the record
+    return {**base, "tags": project.info()["tags"]}
 
 
 def prepare_run(project, template: str, overrides: dict[str, str] | None = None, *,

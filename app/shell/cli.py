@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from app.datasets.cli import DATASET_COMMANDS, add_dataset_parsers
 from app.search.cli import SEARCH_COMMANDS, add_search_parsers
 from app.store.formats.labelset import FormatError
 from app.store.project import Project, ProjectError
@@ -28,18 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("new", help="create an empty project folder")
     s.add_argument("project")
 
-    s = sub.add_parser("import", help="import media files/folders or a labelled dataset")
-    s.add_argument("project")
-    s.add_argument("paths", nargs="+", metavar="PATH")
-    s.add_argument("--format", default="auto", choices=["auto", "media", "coco", "voc", "yolo"])
-    s.add_argument("--images", help="image folder of a COCO file (default: beside it)")
-
-    s = sub.add_parser("export", help="export labels and images as a dataset")
-    s.add_argument("project")
-    s.add_argument("out")
-    s.add_argument("--format", required=True, choices=["coco", "voc", "yolo"])
-    s.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
-    s.add_argument("--labelled-only", action="store_true", help="leave out images with no boxes")
+    add_dataset_parsers(sub)  # import, export
 
     s = sub.add_parser("info", help="counts of media, boxes per class, tags and runs")
     s.add_argument("project")
@@ -89,68 +80,40 @@ def _window_options(s) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command is None:
-        from app.shell.startup import run
-
-        return run()
     try:
-        return COMMANDS[args.command](args) or 0
-    except (UserError, ProjectError, FormatError, FileNotFoundError, ValueError) as exc:
-        print(f"kestrel: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("kestrel: interrupted", file=sys.stderr)
-        return 130
+        args = _parser().parse_args(argv)
+        if args.command is None:
+            from app.shell.startup import run
+
+            return run()
+        try:
+            code = COMMANDS[args.command](args) or 0
+            sys.stdout.flush()   # a closed pipe shows here, inside the handler below
+            return code
+        except (UserError, ProjectError, FormatError, FileNotFoundError, ValueError) as exc:
+            print(f"kestrel: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("kestrel: interrupted", file=sys.stderr)
+            return 130
+    except BrokenPipeError:
+        return _pipe_closed()
+
+
+def _pipe_closed() -> int:
+    """The reader went away (``kestrel … | head``): end quietly, as a Unix tool does.
+    stdout is pointed at devnull so that the interpreter's final flush stays silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141   # 128 + SIGPIPE, what a tool killed by the signal reports
 
 
 def cmd_new(args) -> None:
     with Project.create(args.project) as project:
         print(f"created project {project.root}")
-
-
-def cmd_import(args) -> None:
-    from app.store.formats import detect_format, read_labels
-    from app.store.dataset_io import import_labelset
-
-    with Project.open(args.project) as project:
-        media_paths = []
-        for raw in args.paths:
-            path = Path(raw)
-            if not path.exists():
-                raise UserError(f"{path}: no such file or folder")
-            fmt = detect_format(path) if args.format == "auto" else args.format
-            if fmt == "media":
-                media_paths.append(path)
-                continue
-            labelset = read_labels(path, fmt)
-            image_root = args.images or labelset.image_root
-            if image_root is None:
-                raise UserError(f"{path}: cannot tell where its images are; name the folder with --images")
-            r = import_labelset(project, labelset, image_root, source=path)
-            print(f"{path}: {fmt}: {r.images} images ({r.new_media} new), {r.boxes} boxes"
-                  + (f", {r.duplicates} already present" if r.duplicates else "")
-                  + (f", new classes: {', '.join(r.classes)}" if r.classes else ""))
-            for image, reason in r.skipped:
-                print(f"skipped {image}: {reason}")
-        if media_paths:
-            report = project.media.import_files(media_paths)
-            print(f"imported {len(report.added)} media files"
-                  + (f", {len(report.already)} already in the project" if report.already else ""))
-            for path, reason in report.skipped:
-                print(f"skipped {path}: {reason}")
-
-
-def cmd_export(args) -> None:
-    from app.store.exporter import ExportError, export_project
-
-    with Project.open(args.project) as project:
-        try:
-            counts = export_project(project, args.out, args.format, overwrite=args.overwrite,
-                                    include_unlabelled=not args.labelled_only)
-        except ExportError as exc:
-            raise UserError(str(exc)) from None
-    print(f"exported {counts['images']} images, {counts['boxes']} boxes as {args.format} to {counts['path']}")
 
 
 def cmd_info(args) -> None:
@@ -221,8 +184,7 @@ def cmd_predict(args) -> int:
 
 COMMANDS = {
     "new": cmd_new,
-    "import": cmd_import,
-    "export": cmd_export,
+    **DATASET_COMMANDS,
     "info": cmd_info,
     "demo": cmd_demo,
     "open": cmd_open,

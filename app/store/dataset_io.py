@@ -12,9 +12,27 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from app.store import probe as _probe
 from app.store.formats.labelset import FormatError, LabelBox, LabelImage, LabelSet
+
+
+class Cancelled(Exception):
+    """Raised by an import's ``check`` callback: nothing of that import is kept."""
+
+
+@dataclass
+class ImportItem:
+    """One image of a dataset import, its file already found."""
+    path: Path
+    split: str | None = None
+    boxes: list[LabelBox] = field(default_factory=list)  # pixels; clamped once ``size`` is known
+    rows: list | None = None       # YOLO rows (normalised), turned into boxes after probing
+    size: tuple[int, int] | None = None   # the size the label file gives, if any
+    tags: list[str] = field(default_factory=list)
+    label_file: Path | None = None
+    name: str = ""                 # name in the project (and in exports)
 
 
 @dataclass
@@ -24,72 +42,129 @@ class LabelImportReport:
     boxes: int = 0
     duplicates: int = 0          # boxes already in the project, not added again
     skipped: list[tuple[str, str]] = field(default_factory=list)   # (image, reason)
-    classes: list[str] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)       # new classes
+    classes_existing: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    splits: dict[str, int] = field(default_factory=dict)
 
 
 def import_labelset(project, labelset: LabelSet, image_root: str | os.PathLike,
                     source: str | os.PathLike = "") -> LabelImportReport:
-    """Add the images, classes, tags and boxes of ``labelset`` to ``project`` atomically.
-
-    ``source`` names the label file or folder in error messages.
-    """
+    """Add the images, classes, tags and boxes of ``labelset`` (file names relative to
+    ``image_root``) to ``project`` atomically. ``source`` names the label file."""
     root = Path(image_root).expanduser().absolute()
-    where = str(source or root)
-    resolved, skipped = [], []
-    for n, image in enumerate(labelset.images):
+    items = []
+    for image in labelset.images:
         path = Path(image.file_name)
-        path = path if path.is_absolute() else root / path
-        existing = project.media.by_path(path)
-        if existing is not None:
-            resolved.append((image, existing.id, None))
-            continue
-        try:
-            info = _probe.probe(path)
-        except _probe.ProbeError as exc:
-            skipped.append((str(path), str(exc)))
-            continue
-        if info.kind != "image":
-            raise FormatError(where, f"{image.file_name!r} is not an image", f"image {n}")
-        resolved.append((image, None, info))
+        items.append(ImportItem(path if path.is_absolute() else root / path, image.split,
+                                image.boxes, size=(image.width, image.height), tags=image.tags,
+                                name=image.file_name, label_file=Path(source) if source else None))
+    return import_items(project, items, labelset.categories, labelset.tags)
 
-    report = LabelImportReport(images=len(resolved), skipped=skipped)
+
+def import_items(project, items: list[ImportItem], categories: list[str], tags: list[str],
+                 progress: Callable[[str, int, int], None] | None = None,
+                 check: Callable[[], None] | None = None) -> LabelImportReport:
+    """Probe every new image, then write media, classes, tags and boxes in one
+    transaction. A missing or corrupt image is skipped with its reason; a box that
+    misses its image fails the whole import (FormatError naming the label file).
+    ``check`` is called often and may raise ``Cancelled``; ``progress(phase, done,
+    total)`` reports how far it got."""
+    known = project.media.path_index()
+    ready, skipped = [], []
+    total = len(items)
+    for n, item in enumerate(items):
+        if check and n % 16 == 0:
+            check()
+        stored = project.stored_path(item.path)
+        if stored in known:
+            media_id, w, h = known[stored]
+            info = None
+        else:
+            try:
+                info = _probe.probe(item.path)
+            except _probe.ProbeError as exc:
+                skipped.append((str(item.path), str(exc)))
+                continue
+            except OSError as exc:
+                skipped.append((str(item.path), f"cannot read: {exc.strerror or exc}"))
+                continue
+            if info.kind != "image":
+                skipped.append((str(item.path), "not an image"))
+                continue
+            media_id, w, h = None, info.width, info.height
+            known[stored] = (0, w, h)   # a second entry for the same file adds no row
+        ready.append((item, stored, media_id, info, _boxes(item, w, h)))
+        if progress and (n % 64 == 0 or n == total - 1):
+            progress("reading images", n + 1, total)
+
+    report = LabelImportReport(images=len(ready), skipped=skipped)
+    if not ready:   # nothing found: not even the classes are created
+        return report
     with project.transaction():
-        known_classes = {c.name for c in project.classes.all()}
-        class_ids = {}
-        for name in labelset.categories + [b.category for im in labelset.images for b in im.boxes]:
-            if name not in class_ids:
-                class_ids[name] = project.classes.ensure(name)
-                if name not in known_classes:
-                    report.classes.append(name)
-                    known_classes.add(name)
-        known_tags = {t.name for t in project.tags.all()}
-        tag_ids = {}
-        for name in labelset.tags + [t for im in labelset.images for t in im.tags]:
-            if name not in tag_ids:
-                tag_ids[name] = project.tags.ensure(name)
-                if name not in known_tags:
-                    report.tags.append(name)
-                    known_tags.add(name)
-        for image, media_id, info in resolved:
+        class_ids = _ensure(project.classes, categories + [b.category for *_, bs in ready for b in bs],
+                            report.classes, report.classes_existing)
+        tag_ids = _ensure(project.tags, tags + [t for it, *_ in ready for t in it.tags], report.tags, [])
+        added: dict[str, int] = {}
+        for n, (item, stored, media_id, info, boxes) in enumerate(ready):
+            if check and n % 64 == 0:
+                check()
+            if media_id is None and stored in added:
+                media_id = added[stored]
             if media_id is None:
-                media_id = project.media.add_row(info, project.stored_path(info.path), image.file_name)
+                media_id = project.media.add_row(info, stored, item.name or item.path.name, item.split)
+                added[stored] = media_id
                 report.new_media += 1
-            have = {(b.class_id, b.frame, *_rounded(b.rect)) for b in project.boxes.of(media_id)}
+                have: set = set()
+            else:   # boxes the project had before: a second import does not double them
+                if item.split:
+                    project.media.set_split([media_id], item.split)
+                have = {(b.class_id, b.frame, *_rounded(b.rect)) for b in project.boxes.of(media_id)}
+            if item.split:
+                report.splits[item.split] = report.splits.get(item.split, 0) + 1
             rows = []
-            for box in image.boxes:
+            for box in boxes:
                 key = (class_ids[box.category], 0, *_rounded((box.x1, box.y1, box.x2, box.y2)))
-                if key in have:
+                if key in have:   # (identical boxes within one dataset are all kept)
                     report.duplicates += 1
                     continue
-                have.add(key)
                 rows.append(dict(media_id=media_id, class_id=class_ids[box.category], x1=box.x1,
                                  y1=box.y1, x2=box.x2, y2=box.y2, track_id=box.track_id))
             project.boxes.add(rows)
             report.boxes += len(rows)
-            for tag in image.tags:
+            for tag in item.tags:
                 project.tags.set(media_id, tag_ids[tag], True)
+            if progress and (n % 64 == 0 or n == len(ready) - 1):
+                progress("writing", n + 1, len(ready))
     return report
+
+
+def _ensure(repo, names: list[str], new: list[str], existing: list[str]) -> dict[str, int]:
+    known = {c.name for c in repo.all()}
+    ids: dict[str, int] = {}
+    for name in names:
+        if name not in ids:
+            ids[name] = repo.ensure(name)
+            (existing if name in known else new).append(name)
+    return ids
+
+
+def _boxes(item: ImportItem, w: int, h: int) -> list[LabelBox]:
+    """Pixel boxes of an item on its ``w`` x ``h`` image: YOLO rows scaled, boxes from a
+    label file without a size clamped now."""
+    from app.store.formats._common import clamp_box
+
+    where = str(item.label_file or item.path)
+    if item.rows:
+        tol = 1e-5 * max(w, h)   # YOLO's 6-decimal rounding, as its reader allows
+        return [LabelBox(name, *clamp_box((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w,
+                                          (cy + bh / 2) * h, w, h, where, f"line {n}", tol),
+                         score=score)
+                for name, cx, cy, bw, bh, score, n in item.rows]
+    if item.size is None and item.boxes:
+        return [LabelBox(b.category, *clamp_box(b.x1, b.y1, b.x2, b.y2, w, h, where, "box"),
+                         b.track_id, b.score) for b in item.boxes]
+    return item.boxes
 
 
 def _rounded(rect) -> tuple:
@@ -107,13 +182,15 @@ class ExportItem:
 
 
 def export_labelset(project, include_unlabelled: bool = True,
-                    frames: dict[int, list[int]] | None = None) -> tuple[LabelSet, list[ExportItem]]:
+                    frames: dict[int, list[int]] | None = None,
+                    groups: bool = False) -> tuple[LabelSet, list[ExportItem]]:
     """The project's manual and interpolated labels as a ``LabelSet``.
 
     Images without boxes are kept (they are valid negatives for training) unless
     ``include_unlabelled`` is False. ``frames`` maps a video's media id to the frame
     indices that belong to the dataset; those frames become images named
-    ``<video name>/frame_000123.jpg``.
+    ``<video name>/frame_000123.jpg``; with ``groups`` (a training export) they carry
+    the video as their group, so a random split keeps them on one side.
     """
     classes = project.classes.all()
     names = {c.id: c.name for c in classes}
@@ -133,6 +210,7 @@ def export_labelset(project, include_unlabelled: bool = True,
             LabelBox(names[class_id], x1, y1, x2, y2, track_id=track_id))
 
     labelset = LabelSet(categories=[c.name for c in classes], tags=list(tag_names.values()))
+    splits = project.media.splits()   # a video's frames share its split
     items: list[ExportItem] = []
     used: set[str] = set()
     for media in project.media.list():
@@ -142,14 +220,16 @@ def export_labelset(project, include_unlabelled: bool = True,
             if not boxes and not include_unlabelled and media.id not in tags_of:
                 continue
             name = _unique(media.name, used)
-            image = LabelImage(name, media.width, media.height, boxes, list(tags_of.get(media.id, [])))
+            image = LabelImage(name, media.width, media.height, boxes, list(tags_of.get(media.id, [])),
+                               split=splits.get(media.id))
             items.append(ExportItem(image, media.id, path))
         else:
             stem = _unique(Path(media.name).with_suffix("").as_posix(), used)
             for frame in (frames or {}).get(media.id, []):
                 name = f"{stem}/frame_{frame:06d}.jpg"
                 image = LabelImage(name, media.width, media.height, boxes_of.get((media.id, frame), []),
-                                   list(tags_of.get(media.id, [])))
+                                   list(tags_of.get(media.id, [])), split=splits.get(media.id),
+                                   group=stem if groups else None)
                 items.append(ExportItem(image, media.id, path, frame))
     labelset.images = [item.image for item in items]
     return labelset, items

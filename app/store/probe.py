@@ -89,22 +89,50 @@ def image_size(path: str | os.PathLike) -> tuple[int, int]:
 
 
 def _probe_image(path: Path, ext: str, size: int) -> tuple[int, int]:
+    """The displayed size, read from the header. The file's content decides its type,
+    not its name (a PNG called ``.jpg`` is a PNG); an image too large to decode safely
+    (Pillow's decompression-bomb limit) is refused with the reason."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
-            width, height = im.size
-            orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+                kind = (im.format or "").lower()
+                orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ProbeError(_bomb(path)) from None
     except UnidentifiedImageError:
         raise ProbeError("not a readable image (unknown or corrupt format)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ProbeError(f"corrupt image: {exc}") from None
     if width <= 0 or height <= 0:
         raise ProbeError("image has no pixels")
-    _check_complete(path, ext, size)
+    if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
+        raise ProbeError(_bomb(path, width, height))
+    _check_complete(path, {"jpeg": ".jpg", "png": ".png", "mpo": ".jpg"}.get(kind, ext), size)
     if orientation in _ROTATED:
         width, height = height, width
     return width, height
+
+
+def _bomb(path: Path, width: int | None = None, height: int | None = None) -> str:
+    from PIL import Image
+
+    if width is None:
+        try:   # the size from the header alone, without Pillow's check
+            with open(path, "rb") as f:
+                head = f.read(32)
+            if head[:8] == b"\x89PNG\r\n\x1a\n":
+                width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        except OSError:
+            pass
+    dims = f"{width} x {height} pixels, " if width else ""
+    return (f"image too large to decode safely ({dims}over the {Image.MAX_IMAGE_PIXELS // 1_000_000} "
+            "megapixel limit; a possible decompression bomb)")
 
 
 def _check_complete(path: Path, ext: str, size: int) -> None:

@@ -128,7 +128,13 @@ _V5 = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5]
+# v6: a dataset's own split travels with its images: train / val / test per media row
+# (NULL: none; training then splits at random). A video's frames share its split.
+_V6_SPLITS = [
+    "ALTER TABLE media ADD COLUMN split TEXT CHECK (split IN ('train', 'val', 'test'))",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6_SPLITS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -83,7 +83,7 @@ def test_missing_or_corrupt_images_are_skipped_and_listed(capsys, tmp_path, demo
     run(capsys, "new", tmp_path / "p")
     code, out, _ = run(capsys, "import", tmp_path / "p", tmp_path / "c" / "annotations.json")
     assert code == 0
-    assert "skipped" in out and "shapes_007.jpg: file not found" in out
+    assert "skipped" in out and "image not found: shapes_007.jpg" in out
     assert "shapes_008.jpg: truncated JPEG" in out
     with Project.open(tmp_path / "p") as project:
         names = {m.name for m in project.media.list()}

@@ -203,7 +203,7 @@ def test_screenshot_of_the_real_window(tmp_path, demo_folder):
         assert project.media.get(int(project.settings.get("last_media"))).name == "shapes_001.jpg"
 
 
-def test_files_dropped_on_the_canvas_are_imported(window, tmp_path):
+def test_files_dropped_on_the_canvas_are_imported(window, tmp_path, qtbot):
     from PIL import Image
 
     from tests.widgets.test_media_browser import _drop
@@ -213,5 +213,9 @@ def test_files_dropped_on_the_canvas_are_imported(window, tmp_path):
     Image.new("RGB", (40, 30), "white").save(folder / "new one.png")
     before = len(window.source)
     assert _drop(window.canvas.viewport(), [str(folder)])
-    assert len(window.source) == before + 1
+    # a folder is looked at off the GUI thread, then previewed; Import brings it in
+    qtbot.waitUntil(lambda: window.datasets.preview is not None and window.datasets.job is None,
+                    timeout=20000)
+    qtbot.mouseClick(window.datasets.preview.import_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(window.source) == before + 1)
     assert any(m.name == "new one.png" for m in window.project.media.list())

@@ -148,7 +148,8 @@ def _yolo(tmp_path, label: str, names="a\nb\n"):
 
 
 @pytest.mark.parametrize("label, where, problem", [
-    ("0 0.5 0.5 0.1 0.1\n1 0.5 0.5 0.1\n", "line 2", "expected 5 numbers, got 4"),
+    ("0 0.5 0.5 0.1 0.1\n1 0.5 0.5 0.1\n", "line 2", "expected 5 numbers (or a polygon), got 4"),
+    ("0 0.1 0.1 0.5 0.1 0.5 0.5 0.2\n", "line 1", "got 8"),
     ("2 0.5 0.5 0.1 0.1\n", "line 1", "class id 2 out of range (0..1)"),
     ("-1 0.5 0.5 0.1 0.1\n", "line 1", "class id -1 out of range"),
     ("a 0.5 0.5 0.1 0.1\n", "line 1 class", "is not a number"),
@@ -169,11 +170,14 @@ def test_yolo_clamps_and_reads_scores(tmp_path):
     assert (box.y1, box.y2, box.score) == (25, 75, 0.75)
 
 
-def test_yolo_orphan_label_and_missing_class_list(tmp_path):
+def test_yolo_orphan_label_is_reported_not_fatal_and_missing_class_list(tmp_path):
     _yolo(tmp_path, "")
     (tmp_path / "labels/ghost.txt").write_text("0 0.5 0.5 0.1 0.1\n")
-    with pytest.raises(FormatError, match="no image found"):
-        read_yolo(tmp_path, lambda p: (10, 10))
+    (tmp_path / "labels/classes.txt").write_text("a\nb\n")   # labelImg's copy: not a label
+    ls = read_yolo(tmp_path, lambda p: (10, 10))
+    assert ls.skipped == [(str(tmp_path / "labels/ghost.txt"), "label file without an image")]
+    assert len(ls.images) == 1
+    (tmp_path / "labels/classes.txt").unlink()
     (tmp_path / "labels/ghost.txt").unlink()
     (tmp_path / "classes.txt").unlink()
     (tmp_path / "labels/img3.txt").write_text("2 0.5 0.5 0.1 0.1\n")

@@ -184,9 +184,10 @@ class TrainingPanel(QWidget):
         """``{"images", "boxes", "boxes_per_class", "train", "val", "warnings"}``."""
         rows = "".join(f"<tr><td>{name}</td><td align=right>&nbsp;{n}</td></tr>"
                        for name, n in summary.get("boxes_per_class", {}).items())
+        split = summary.get("split_text") or (
+            f"split ≈ {summary.get('train', 0)} train / {summary.get('val', 0)} validation")
         text = (f"<b>{summary.get('images', 0)}</b> images, <b>{summary.get('boxes', 0)}</b> boxes; "
-                f"split ≈ {summary.get('train', 0)} train / {summary.get('val', 0)} validation"
-                f"<table>{rows}</table>")
+                f"{split}<table>{rows}</table>")
         warnings = summary.get("warnings") or []
         if warnings:
             text += "".join(f"<div style='color:#e8a33d'>⚠ {w}</div>" for w in warnings)

@@ -35,7 +35,7 @@ def default_image_size(path: Path) -> tuple[int, int]:
                 orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
             except Exception:  # a broken EXIF block must not hide a readable size
                 orientation = 1
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
         raise FormatError(path, f"cannot read the image size: {exc}") from None
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 

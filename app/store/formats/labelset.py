@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+SPLITS = ("train", "val", "test")
+
+
 class FormatError(ValueError):
     """A malformed label file: names the file and the field or line at fault."""
 
@@ -40,6 +43,8 @@ class LabelImage:
     height: int
     boxes: list[LabelBox] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    split: str | None = None      # the dataset's own split: "train", "val" or "test"
+    group: str | None = None      # images that must stay on one side of a split (a video's frames)
 
 
 @dataclass
@@ -51,6 +56,17 @@ class LabelSet:
     # (VOC: JPEGImages/ or images/; YOLO: images/; COCO: the folder holding the first
     # image). ``None`` means the caller must ask; writers ignore it.
     image_root: str | None = None
+    # What a reader did that the user should hear of, counted: {"boxes taken from
+    # segmentation polygons": 12, "crowd regions skipped": 3}.
+    notes: dict[str, int] = field(default_factory=dict)
+    # Placeholder categories no box uses (Roboflow's superclass, labelme's
+    # ``_background_``): left out of ``categories`` and listed here.
+    dropped: list[str] = field(default_factory=list)
+    # Files the reader passed over, with the reason: (path, reason).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def note(self, what: str, n: int = 1) -> None:
+        self.notes[what] = self.notes.get(what, 0) + n
 
     def box_count(self) -> int:
         return sum(len(im.boxes) for im in self.images)

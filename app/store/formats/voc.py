@@ -28,6 +28,7 @@ XML with a DTD (``<!DOCTYPE``) is rejected, which rules out entity expansion att
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape as _esc
 
@@ -54,8 +55,8 @@ def read_voc(folder: str | Path, image_size: ImageSize | None = None) -> LabelSe
     if not folder.is_dir():
         raise FormatError(folder, "not a folder")
     xml_dir, img_root = voc_layout(folder)
-    categories = _names_file(folder / "classes.txt")
-    tags = _names_file(folder / "tags.txt")
+    categories = names_file(folder / "classes.txt")
+    tags = names_file(folder / "tags.txt")
     fixed_cats, fixed_tags = bool(categories), bool(tags)
     ls = LabelSet(categories=categories, tags=tags, image_root=str(img_root.resolve()))
     seen: dict[str, Path] = {}
@@ -162,8 +163,31 @@ def _text(el: ET.Element, tag: str, path: Path, where: str, required: bool = Tru
     return child.text.strip()
 
 
-def _read_one(path: Path, xml_dir: Path, img_root: Path,
-              image_size: ImageSize | None) -> LabelImage:
+@dataclass
+class VocRecord:
+    """One XML file as written, before its image is found: ``width``/``height`` are 0
+    when the file has no usable ``<size>``, and boxes are then not yet clamped."""
+    path: Path
+    filename: str
+    folder: str | None
+    image_path: str | None          # ``<path>``: often another machine's; a hint only
+    width: int
+    height: int
+    boxes: list[LabelBox]
+    tags: list[str]
+
+
+def is_voc_xml(path: Path) -> bool:
+    """Cheap check on the first bytes: a Pascal VOC ``<annotation>`` document."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2048)
+    except OSError:
+        return False
+    return b"<annotation" in head and b"<annotations" not in head
+
+
+def parse_voc_file(path: Path) -> VocRecord:
     root = parse_xml(path)
     if root.tag != "annotation":
         raise FormatError(path, f"root element is <{root.tag}>, expected <annotation>")
@@ -172,8 +196,6 @@ def _read_one(path: Path, xml_dir: Path, img_root: Path,
     name = (el.text or "").strip("\r\n\t") if el is not None else ""
     if not name.strip():
         raise FormatError(path, "missing or empty", "<filename>")
-    sub = path.parent.relative_to(xml_dir).as_posix()
-    file_name = name if sub == "." else f"{sub}/{name}"
     w, h = 0, 0
     size = root.find("size")
     if size is not None:
@@ -184,10 +206,9 @@ def _read_one(path: Path, xml_dir: Path, img_root: Path,
         if w < 0 or h < 0:
             raise FormatError(path, f"negative image size {w}x{h}", "<size>")
     if w == 0 or h == 0:
-        if image_size is None:
-            raise FormatError(path, "missing image size", "<size>")
-        w, h = probe_size(image_size, img_root / file_name)
-    im = LabelImage(file_name, w, h)
+        w = h = 0
+    rec = VocRecord(path, name, _text(root, "folder", path, "", False),
+                    _text(root, "path", path, "", False), w, h, [], [])
     for i, obj in enumerate(root.findall("object")):
         where = f"<object>[{i}]/"
         cat = _text(obj, "name", path, where)
@@ -196,21 +217,48 @@ def _read_one(path: Path, xml_dir: Path, img_root: Path,
             raise FormatError(path, "missing", f"{where}<bndbox>")
         xy = [parse_number(_text(box, t, path, f"{where}<bndbox>/"), path, f"{where}<bndbox>/<{t}>")
               for t in ("xmin", "ymin", "xmax", "ymax")]
-        x1, y1, x2, y2 = clamp_box(*xy, w, h, path, f"{where}<bndbox>")
+        if w:
+            xy = clamp_box(*xy, w, h, path, f"{where}<bndbox>")
+        elif xy[2] < xy[0] or xy[3] < xy[1]:
+            raise FormatError(path, "inverted box ({:g}, {:g}, {:g}, {:g})".format(*xy),
+                              f"{where}<bndbox>")
         tid = _text(obj, "track_id", path, where, False)
         score = _text(obj, "score", path, where, False)
-        im.boxes.append(LabelBox(
-            cat, x1, y1, x2, y2,
+        rec.boxes.append(LabelBox(
+            cat, *xy,
             track_id=None if tid is None else parse_int(tid, path, f"{where}<track_id>"),
             score=None if score is None else parse_number(score, path, f"{where}<score>"),
         ))
     tags = root.find("kestrel_tags")
     if tags is not None:
-        im.tags = [t.text.strip() for t in tags.iter("tag") if t.text and t.text.strip()]
-    return im
+        rec.tags = [t.text.strip() for t in tags.iter("tag") if t.text and t.text.strip()]
+    return rec
 
 
-def _names_file(path: Path) -> list[str]:
+def clamp_boxes(boxes: list[LabelBox], w: int, h: int, path: Path) -> list[LabelBox]:
+    """Clamp boxes read before the image size was known."""
+    out = []
+    for i, b in enumerate(boxes):
+        x1, y1, x2, y2 = clamp_box(b.x1, b.y1, b.x2, b.y2, w, h, path, f"<object>[{i}]/<bndbox>")
+        out.append(LabelBox(b.category, x1, y1, x2, y2, b.track_id, b.score))
+    return out
+
+
+def _read_one(path: Path, xml_dir: Path, img_root: Path,
+              image_size: ImageSize | None) -> LabelImage:
+    rec = parse_voc_file(path)
+    sub = path.parent.relative_to(xml_dir).as_posix()
+    file_name = rec.filename if sub == "." else f"{sub}/{rec.filename}"
+    w, h, boxes = rec.width, rec.height, rec.boxes
+    if not w:
+        if image_size is None:
+            raise FormatError(path, "missing image size", "<size>")
+        w, h = probe_size(image_size, img_root / file_name)
+        boxes = clamp_boxes(boxes, w, h, path)
+    return LabelImage(file_name, w, h, boxes, rec.tags)
+
+
+def names_file(path: Path) -> list[str]:
     if not path.is_file():
         return []
     try:

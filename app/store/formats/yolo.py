@@ -1,8 +1,9 @@
 """YOLO (Ultralytics / darknet) text labels.
 
 One ``.txt`` per image, one line per box: ``class cx cy w h`` normalised to [0, 1]
-(an optional 6th column is a score, as Ultralytics' ``save_conf`` writes). An image
-without a label file has no boxes.
+(an optional 6th column is a score, as Ultralytics' ``save_conf`` writes). A line of
+``class x1 y1 x2 y2 x3 y3 ...`` is a YOLO-seg polygon: its bounding box is kept (and
+noted). An image without a label file has no boxes.
 
 Layouts read (``LabelSet.image_root`` is returned, file names are relative to it):
 
@@ -12,9 +13,10 @@ Layouts read (``LabelSet.image_root`` is returned, file names are relative to it
   is the data set folder and the last ``images`` folder of a path maps to ``labels``;
 * images and ``.txt`` files side by side (darknet, labelImg): image root is the folder.
 
-Class names come from ``data.yaml`` (``names:`` as a list or ``{id: name}`` mapping;
-PyYAML is optional, see ``_yaml``), else ``classes.txt`` / ``obj.names``, else class
-``k`` is named ``"k"``. The writer writes ``labels/<file stem>.txt`` for every image
+Class names come from ``data.yaml`` or any other ``*.yaml`` with ``names:`` (a list or
+an ``{id: name}`` mapping; PyYAML is optional, see ``_yaml``), else ``classes.txt`` /
+``obj.names`` (beside the data set or inside ``labels/``), else class ``k`` is named
+``"k"``. A label file without an image is listed in ``LabelSet.skipped``, not fatal. The writer writes ``labels/<file stem>.txt`` for every image
 (empty when it has no boxes), ``classes.txt`` and ``data.yaml`` (``train`` and ``val``
 both ``images``, no ``path`` so it resolves beside the yaml); images are expected at
 ``images/<file_name>``, copying them is the caller's job.
@@ -37,6 +39,7 @@ from pathlib import Path
 
 from ._common import (IMAGE_SUFFIXES, ImageSize, atomic_write, check_labelset, clamp_box,
                       default_image_size, parse_int, parse_number, probe_size)
+from ._segment import points_box
 from ._yaml import load_yaml
 from .labelset import FormatError, LabelBox, LabelImage, LabelSet
 
@@ -53,7 +56,7 @@ def read_yolo(path: str | Path, image_size: ImageSize = default_image_size) -> L
         root = root.parent
     if not root.is_dir():
         raise FormatError(root, "not a folder")
-    categories = _class_names(root, yaml_path)
+    categories = class_names(root, yaml_path)
     img_root = root / "images" if (root / "images").is_dir() else root
     ls = LabelSet(categories=list(categories or []), image_root=str(img_root.resolve()))
     used: set[Path] = set()
@@ -66,18 +69,21 @@ def read_yolo(path: str | Path, image_size: ImageSize = default_image_size) -> L
             raise FormatError(img, f"{label.name} would label two images with the same stem")
         used.add(label)
         pairs.append((img, label))
-    _check_orphans(root, used)
+    ls.skipped += orphans(root, used)
     for img, label in pairs:
         w, h = probe_size(image_size, img)
         im = LabelImage(img.relative_to(img_root).as_posix(), w, h)
         if label.is_file():
-            im.boxes = _read_label(label, w, h, ls.categories, categories is None)
+            rows = parse_label_file(label, None if categories is None else len(ls.categories), ls)
+            im.boxes = to_pixels(rows, ls.categories, w, h, label)
         ls.images.append(im)
     return ls
 
 
-def write_yolo(labelset: LabelSet, out_folder: str | Path) -> None:
-    """Write ``labels/``, ``classes.txt`` and ``data.yaml`` under ``out_folder``."""
+def write_yolo(labelset: LabelSet, out_folder: str | Path, splits: list[str] | None = None) -> None:
+    """Write ``labels/``, ``classes.txt`` and ``data.yaml`` under ``out_folder``.
+    ``splits``: file names start with a split folder (``train/a.jpg``), and the yaml's
+    ``train`` / ``val`` / ``test`` keys name ``images/<split>``."""
     out = Path(out_folder)
     check_labelset(labelset, out)
     cls = {c: i for i, c in enumerate(labelset.categories)}
@@ -100,9 +106,9 @@ def write_yolo(labelset: LabelSet, out_folder: str | Path) -> None:
         atomic_write(_label_path(out, out / "images" / im.file_name), "".join(lines))
     atomic_write(out / "classes.txt", "".join(c + "\n" for c in labelset.categories))
     names = "".join(f"  {i}: {json.dumps(c, ensure_ascii=False)}\n" for c, i in cls.items())
+    keys = "".join(f"{s}: images/{s}\n" for s in splits) if splits else "train: images\nval: images\n"
     atomic_write(out / "data.yaml", "# Written by Kestrel; paths are relative to this file.\n"
-                 f"train: images\nval: images\nnc: {len(cls)}\n"
-                 + ("names:\n" + names if names else "names: {}\n"))
+                 f"{keys}nc: {len(cls)}\n" + ("names:\n" + names if names else "names: {}\n"))
 
 
 def _label_path(root: Path, img: Path) -> Path:
@@ -116,33 +122,71 @@ def _label_path(root: Path, img: Path) -> Path:
     return root.joinpath(*parts).with_suffix(".txt")
 
 
-def _check_orphans(root: Path, used: set[Path]) -> None:
-    """A label file with no image would be silently lost: refuse instead."""
+def orphans(root: Path, used: set[Path]) -> list[tuple[str, str]]:
+    """Label files in ``labels/`` folders that no image uses (names files aside):
+    reported, so they are not silently lost, but never fatal."""
+    out = []
     for labels_dir in [root / "labels", *root.glob("*/labels")]:
         if labels_dir.is_dir():
             for txt in sorted(labels_dir.rglob("*.txt")):
-                if txt not in used:
-                    raise FormatError(txt, "no image found for this label file")
+                if txt not in used and not is_names_file(txt):
+                    out.append((str(txt), "label file without an image"))
+    return out
 
 
-def _class_names(root: Path, yaml_path: Path | None) -> list[str] | None:
-    """Names from data.yaml, else classes.txt / obj.names; None when neither exists."""
-    candidates = [yaml_path] if yaml_path else [root / n for n in YAML_NAMES]
-    for y in candidates:
-        if y.is_file():
-            return _yaml_names(y)
-    for n in NAMES_FILES:
-        f = root / n
-        if f.is_file():
-            names = [ln.strip() for ln in _read_text(f).splitlines() if ln.strip()]
-            if len(set(names)) != len(names):
-                raise FormatError(f, "duplicate class names")
-            return names
-    return None
+def is_names_file(path: Path) -> bool:
+    return path.name.lower() in NAMES_FILES or path.suffix.lower() == ".names"
 
 
-def _yaml_names(path: Path) -> list[str]:
-    data = load_yaml(_read_text(path), path)
+def class_names(root: Path, yaml_path: Path | None = None) -> list[str] | None:
+    """Names from ``yaml_path``, data.yaml or another ``*.yaml`` with ``names``, else
+    classes.txt / obj.names beside the data set or in ``labels/``; None when none."""
+    return find_class_names(root, yaml_path)[0]
+
+
+def find_class_names(root: Path, yaml_path: Path | None = None, txt: bool = True
+                     ) -> tuple[list[str] | None, Path | None]:
+    """(names, the file they came from), or (None, None). ``txt``: also look at
+    classes.txt / obj.names / ``*.names`` (after every yaml)."""
+    if yaml_path:
+        return yaml_names(yaml_path), yaml_path
+    yamls = [root / n for n in YAML_NAMES] + sorted(root.glob("*.y*ml"))
+    for y in dict.fromkeys(yamls):
+        if y.is_file() and y.suffix.lower() in (".yaml", ".yml"):
+            names = yaml_names(y, required=y.name in YAML_NAMES)
+            if names is not None:
+                return names, y
+    if not txt:
+        return None, None
+    for folder in (root, root / "labels"):
+        for n in NAMES_FILES:
+            if (folder / n).is_file():
+                return names_file(folder / n), folder / n
+        found = sorted(folder.glob("*.names"))
+        if found and found[0].is_file():
+            return names_file(found[0]), found[0]
+    return None, None
+
+
+def names_file(f: Path) -> list[str]:
+    """One class name per line (classes.txt, obj.names)."""
+    names = [ln.strip() for ln in _read_text(f).splitlines() if ln.strip()]
+    if len(set(names)) != len(names):
+        raise FormatError(f, "duplicate class names")
+    return names
+
+
+def yaml_names(path: Path, required: bool = True) -> list[str] | None:
+    """The ``names`` of a YOLO yaml; None for a yaml without them when not ``required``
+    (a training config lying beside the data)."""
+    try:
+        data = load_yaml(_read_text(path), path)
+    except FormatError:
+        if required:
+            raise
+        return None
+    if "names" not in data and not required:
+        return None
     names = data.get("names")
     if isinstance(names, dict):
         if not all(_is_int(k) for k in names) or sorted(names) != list(range(len(names))):
@@ -172,28 +216,50 @@ def _read_text(path: Path) -> str:
         raise FormatError(path, f"cannot read: {e}") from None
 
 
-def _read_label(path: Path, w: int, h: int, names: list[str], grow: bool) -> list[LabelBox]:
-    """Boxes of one label file; ``grow``: no class list, so ids name themselves."""
-    boxes = []
+# One label line, normalised: (class id, cx, cy, w, h, score or None, line number).
+Row = tuple[int, float, float, float, float, "float | None", int]
+
+
+def parse_label_file(path: Path, n_names: int | None, ls: LabelSet | None = None) -> list[Row]:
+    """The rows of one label file. ``n_names``: how many classes the names list has
+    (None: no list, ids name themselves). Polygon lines become their extent, counted
+    in ``ls.notes``."""
+    rows = []
     for n, line in enumerate(_read_text(path).splitlines(), 1):
         fields = line.split()
         if not fields:
             continue
         where = f"line {n}"
-        if len(fields) not in (5, 6):
-            raise FormatError(path, f"expected 5 numbers, got {len(fields)}", where)
         k = parse_int(fields[0], path, where + " class")
-        if k < 0 or (k >= len(names) and not grow):
-            raise FormatError(path, f"class id {k} out of range (0..{len(names) - 1})", where)
+        if k < 0 or (n_names is not None and k >= n_names):
+            top = f" (0..{n_names - 1})" if n_names else ""
+            raise FormatError(path, f"class id {k} out of range{top}", where)
         if k >= 10_000:  # an id this large is garbage, not a class list we should invent
             raise FormatError(path, f"class id {k} out of range", where)
-        while grow and k >= len(names):
+        values = [parse_number(f, path, where) for f in fields[1:]]
+        if len(fields) in (5, 6):
+            cx, cy, bw, bh = values[:4]
+            if bw < 0 or bh < 0:
+                raise FormatError(path, "negative width or height", where)
+            rows.append((k, cx, cy, bw, bh, values[4] if len(fields) == 6 else None, n))
+        elif len(fields) >= 7 and len(fields) % 2:
+            x1, y1, x2, y2 = points_box(values[0::2], values[1::2], path, where)
+            rows.append((k, (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1, None, n))
+            if ls is not None:
+                ls.note("YOLO-seg polygons imported as their bounding boxes")
+        else:
+            raise FormatError(path, f"expected 5 numbers (or a polygon), got {len(fields)}", where)
+    return rows
+
+
+def to_pixels(rows: list[Row], names: list[str], w: int, h: int, path: Path) -> list[LabelBox]:
+    """Boxes in pixels of a ``w`` x ``h`` image; ``names`` grows to cover class ids
+    when the data set has no names list."""
+    boxes = []
+    for k, cx, cy, bw, bh, score, n in rows:
+        while k >= len(names):
             names.append(str(len(names)))
-        cx, cy, bw, bh = (parse_number(f, path, where) for f in fields[1:5])
-        if bw < 0 or bh < 0:
-            raise FormatError(path, "negative width or height", where)
         x1, y1, x2, y2 = clamp_box((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w,
-                                   (cy + bh / 2) * h, w, h, path, where, tol=_TOL * max(w, h))
-        score = parse_number(fields[5], path, where + " score") if len(fields) == 6 else None
+                                   (cy + bh / 2) * h, w, h, path, f"line {n}", tol=_TOL * max(w, h))
         boxes.append(LabelBox(names[k], x1, y1, x2, y2, score=score))
     return boxes

@@ -93,13 +93,29 @@ class MediaRepository(Repository):
                 report.added.append(self.add_row(info, stored, name))
         return report
 
-    def add_row(self, info: _probe.MediaInfo, stored: str, name: str) -> int:
+    def add_row(self, info: _probe.MediaInfo, stored: str, name: str, split: str | None = None) -> int:
         cur = self.db.execute(
             "INSERT INTO media (path, name, kind, width, height, fps, frame_count, "
-            "content_hash, file_size, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "content_hash, file_size, added_at, split) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (stored, name, info.kind, info.width, info.height, info.fps, info.frame_count,
-             info.content_hash, info.file_size, now()))
+             info.content_hash, info.file_size, now(), split))
         return cur.lastrowid
+
+    # -- the dataset's own split (train / val / test) ----------------------------------
+    def path_index(self) -> dict[str, tuple[int, int, int]]:
+        """stored path -> (id, width, height), for matching a dataset against the project."""
+        return {r[0]: (r[1], r[2], r[3]) for r in
+                self.db.execute("SELECT path, id, width, height FROM media")}
+
+    def splits(self) -> dict[int, str]:
+        """media id -> split, for media that have one."""
+        return {r[0]: r[1] for r in
+                self.db.execute("SELECT id, split FROM media WHERE split IS NOT NULL")}
+
+    def set_split(self, media_ids: Iterable[int], split: str | None) -> None:
+        with self.db.transaction() as c:
+            c.executemany("UPDATE media SET split = ? WHERE id = ?",
+                          [(split, m) for m in media_ids])
 
     def delete(self, media_id: int) -> None:
         with self.db.transaction() as c:
