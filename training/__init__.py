@@ -12,7 +12,9 @@ With torch:
     data        COCO -> tv_tensors dataset, split, grouped/distributed batches
     engine      train_one_epoch, evaluate, coco_metrics (pycocotools COCOeval)
     trainer     Trainer loop + Hook base; hooks: reporter, eval, checkpoint, early stop
-    run         run_train(TrainConfig): the wiring (devices, DDP, signals, resume)
+    run         run_train(TrainConfig): the one run skeleton (devices, DDP, signals, resume)
+    recipe      TaskRecipe: what a task builds for it (detection/recipe.py, embedding/recipe.py)
+    images      read_rgb: image files as the app shows them (EXIF orientation)
     checkpoint  weights_only checkpoints; predictor: Predictor; export: TorchScript/ONNX
     weights     offline pretrained weights (hub cache import, sha256 check)
     cli         python -m training train|eval|predict|export|templates|weights import

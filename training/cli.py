@@ -117,9 +117,7 @@ def _image_files(paths: list[Path]) -> list[Path]:
 
 
 def _predict(args, out: TextIO) -> int:
-    import numpy as np
-    from PIL import Image, ImageOps
-
+    from training.images import read_rgb
     from training.predictor import Predictor
 
     if args.coco is None and not args.paths:
@@ -137,7 +135,7 @@ def _predict(args, out: TextIO) -> int:
     results = []
     for i in range(0, len(files), args.batch_size):
         chunk = files[i:i + args.batch_size]
-        frames = [np.asarray(ImageOps.exif_transpose(Image.open(f)).convert("RGB")) for f in chunk]
+        frames = [read_rgb(f) for f in chunk]
         for j, det in enumerate(predictor.predict(frames, batch_size=args.batch_size)):
             if ids:  # COCO results: category ids of the checkpoint, boxes as x, y, w, h
                 for (x0, y0, x1, y1), label, score in zip(det.boxes.tolist(), det.labels, det.scores):
@@ -190,14 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             from training.events import Emitter
             from training.run import TrainConfig, run_train
-            from training.templates import list_templates
 
-            train = run_train
-            if args.template in {s.name for s in list_templates("embedder")}:
-                from training.embedding.run import run_embedder_train as train
             cfg = TrainConfig(args.coco, args.images, args.template, args.run_dir,
                               args.overrides, args.resume, args.device, args.progress_interval)
-            return train(cfg, Emitter(out))
+            return run_train(cfg, Emitter(out))
         if args.command == "eval":
             return _eval(args, out)
         if args.command == "predict":

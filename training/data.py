@@ -13,15 +13,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import torch
-import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-
-# Photos cut short by a few bytes are common in real datasets; they still train
-# (missing rows stay grey) instead of stopping a run after an hour.
-ImageFile.LOAD_TRUNCATED_IMAGES = True
+from training.images import read_rgb
 
 
 class DatasetError(ValueError):
@@ -149,10 +144,9 @@ class DetectionDataset(torch.utils.data.Dataset):
     def __getitem__(self, idx: int):
         info = self.coco.images[self.indices[idx]]
         path = self.root / info["file_name"]
-        try:  # Pillow (torchvision.io decoding is deprecated); EXIF rotation like the app
-            with Image.open(path) as im:
-                pixels = np.array(ImageOps.exif_transpose(im).convert("RGB"))
-        except (UnidentifiedImageError, OSError) as exc:
+        try:
+            pixels = read_rgb(path)
+        except OSError as exc:
             raise DatasetError(f"image {info['id']}: cannot decode {path} ({exc})") from None
         image = torch.from_numpy(pixels).permute(2, 0, 1)
         h, w = image.shape[-2:]

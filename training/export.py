@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from training.checkpoint import (FORMAT, CheckpointError, check_detector, load_checkpoint,
                                  load_detector_checkpoint)
-from training.embedding.run import FORMAT as EMBEDDER_FORMAT
+from training.embedding.checkpoint import FORMAT as EMBEDDER_FORMAT
 from training.predictor import build_from_checkpoint
 
 

@@ -1,6 +1,8 @@
-"""Wiring of one training run: data, model, optimizer, schedule, hooks, signals,
-devices and DDP. ``run_train`` never exits the process: it returns an exit code
-and ends with exactly one terminal event (finished, cancelled or failed)."""
+"""The one training-run skeleton for every task: devices, DDP, signals, resume,
+schedule, loader, hooks and events; a task's recipe (training.recipe) builds its
+data, model, optimizer, sampler and evaluator. ``run_train`` never exits the
+process: it returns an exit code and ends with exactly one terminal event
+(finished, cancelled or failed)."""
 from __future__ import annotations
 
 import math
@@ -19,13 +21,11 @@ import numpy as np
 import torch
 
 from training import hparams as hpmod
-from training.checkpoint import load_detector_checkpoint, set_rng_state
-from training.data import (DetectionDataset, GroupedBatchSampler, coco_ground_truth, collate,
-                           load_coco, make_transforms, worker_init)
-from training.engine import evaluate
+from training.checkpoint import set_rng_state
+from training.data import collate, worker_init
 from training.events import Emitter
 from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
-from training.split import dataset_split
+from training.recipe import TaskRecipe, recipe_for
 from training.templates import get_template
 from training.trainer import Hook, Trainer
 
@@ -163,7 +163,17 @@ def restore_progress(trainer: Trainer, state: dict | None) -> None:
 
 
 def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
-    """Train; 0 when finished or cancelled (resumable), 1 when failed."""
+    """Train any template: the recipe of its task (detector, embedder) supplies the
+    task's parts. 0 when finished or cancelled (resumable), 1 when failed."""
+    try:
+        recipe = recipe_for(get_template(cfg.template).task)
+    except Exception:  # an unknown template is a failed run, reported as such
+        return report_failure(emitter or Emitter(), None)
+    return run(cfg, recipe, emitter)
+
+
+def run(cfg: TrainConfig, recipe: TaskRecipe, emitter: Emitter | None = None) -> int:
+    """The one training-run skeleton; ``recipe`` builds what differs between tasks."""
     emitter = emitter or Emitter()
     world = 1
     trainer: Trainer | None = None
@@ -177,25 +187,14 @@ def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
         spec = get_template(cfg.template)
         run_dir = Path(cfg.run_dir)
         last = run_dir / "last.pt"
-        hp, state = resume_hparams(cfg, spec, last, load_detector_checkpoint)
+        hp, state = resume_hparams(cfg, spec, last, recipe.load_checkpoint)
         seed_everything(hp.seed)
 
-        coco = load_coco(cfg.coco, cfg.images)
-        check_resume_classes(state, last, coco.class_names)
-        train_idx, val_idx = dataset_split(coco.images, hp.val_fraction, hp.seed)
-        train_ds = DetectionDataset(coco, cfg.images, train_idx, make_transforms(hp, True))
-        val_ds = DetectionDataset(coco, cfg.images, val_idx, make_transforms(hp, False))
-
-        model = spec.build(num_classes=len(coco.class_names) + 1, hparams=hp).to(device)
-        params = [p for p in model.parameters() if p.requires_grad]
-        lr = hp.lr * (hp.batch_size * world if hp.lr_mode == "per_image" else 1)
-        if hp.optimizer == "adamw":
-            optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=hp.weight_decay)
-        else:
-            optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=hp.weight_decay)
-
-        sampler = GroupedBatchSampler(train_ds.aspect_groups(), hp.batch_size, hp.seed,
-                                      rank=rank, world_size=world, grouping=hp.aspect_grouping)
+        data = recipe.build_data(cfg, hp)
+        check_resume_classes(state, last, data.class_names)
+        model = recipe.build_model(spec, hp, data).to(device)
+        optimizer = recipe.build_optimizer(model, hp, world)
+        sampler = recipe.build_sampler(data, hp, rank, world)
         steps_per_epoch = len(sampler)
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lr_lambda(hp, hp.epochs * steps_per_epoch))
@@ -206,23 +205,16 @@ def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
             model = torch.nn.parallel.DistributedDataParallel(
                 model, device_ids=[local_rank] if device.type == "cuda" else None)
 
-        pin = device.type == "cuda"
         loader = torch.utils.data.DataLoader(
-            train_ds, batch_sampler=sampler, num_workers=hp.workers, collate_fn=collate,
-            pin_memory=pin, persistent_workers=hp.workers > 0, worker_init_fn=worker_init,
-            generator=torch.Generator().manual_seed(hp.seed))
+            data.train, batch_sampler=sampler, num_workers=hp.workers, collate_fn=collate,
+            pin_memory=device.type == "cuda", persistent_workers=hp.workers > 0,
+            worker_init_fn=worker_init, generator=torch.Generator().manual_seed(hp.seed))
         evaluate_fn = None
-        if val_idx and rank == 0:
-            val_loader = torch.utils.data.DataLoader(
-                val_ds, batch_size=hp.batch_size, num_workers=min(hp.workers, 2),
-                collate_fn=collate, pin_memory=pin, worker_init_fn=worker_init,
-                generator=torch.Generator().manual_seed(hp.seed))
-            gt = coco_ground_truth(coco, val_idx)
-            evaluate_fn = lambda m: evaluate(m, val_loader, device, gt, coco.class_names, amp)  # noqa: E731
-
-        hooks = run_hooks(cfg, emitter, rank, evaluate_fn, hp.patience, ("map", "map50"))
+        if data.val_indices and rank == 0:
+            evaluate_fn = recipe.build_evaluator(data, hp, device, amp)
+        hooks = run_hooks(cfg, emitter, rank, evaluate_fn, hp.patience, recipe.score_keys)
         meta = {"template": cfg.template, "hparams": hpmod.to_dict(hp),
-                "class_names": coco.class_names, "category_ids": coco.category_ids}
+                "class_names": data.class_names, **recipe.checkpoint_meta(hp, data)}
         trainer = Trainer(
             model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler, loader=loader,
             batch_sampler=sampler, device=device, epochs=hp.epochs,
@@ -234,12 +226,13 @@ def run_train(cfg: TrainConfig, emitter: Emitter | None = None) -> int:
             trainer.request_stop(stop[0])
         emitter.emit("started", run_dir=str(run_dir), template=cfg.template, device=str(device),
                      world_size=world, epochs=hp.epochs, steps_per_epoch=steps_per_epoch,
-                     train_images=len(train_idx), val_images=len(val_idx),
-                     class_names=coco.class_names, hparams=hpmod.to_dict(hp),
+                     train_images=len(data.train_indices), val_images=len(data.val_indices),
+                     class_names=data.class_names, hparams=hpmod.to_dict(hp),
                      resumed_from=str(last) if state is not None else None,
-                     start_epoch=start_epoch)
+                     start_epoch=start_epoch, **recipe.started_fields(data))
         outcome = trainer.train()
-        return report_outcome(emitter, trainer, outcome, last, best_map=trainer.best_map)
+        return report_outcome(emitter, trainer, outcome, last,
+                              **recipe.finished_fields(trainer, evaluate_fn is not None))
     except Exception:  # every failure becomes an event; the caller decides the exit
         return report_failure(emitter, trainer)
     finally:
@@ -281,12 +274,18 @@ def teardown(restore: dict[int, Any], world: int) -> None:
             dist.destroy_process_group()
 
 
+def stop_signals() -> list[signal.Signals]:
+    """SIGINT, SIGTERM and, on Windows, SIGBREAK (Ctrl-Break; a console's close)."""
+    names = ("SIGINT", "SIGTERM", "SIGBREAK")
+    return [getattr(signal, n) for n in names if hasattr(signal, n)]
+
+
 def _install_signals(request_stop: Callable[[str], None]) -> dict[int, Any]:
-    """SIGINT/SIGTERM ask the trainer to stop after the current step."""
+    """Stop signals ask the trainer to stop after the current step (and save)."""
     if threading.current_thread() is not threading.main_thread():
         return {}
     previous = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in stop_signals():
         previous[sig] = signal.getsignal(sig)
         signal.signal(sig, lambda s, _f: request_stop(signal.Signals(s).name))
     return previous

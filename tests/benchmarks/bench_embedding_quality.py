@@ -33,9 +33,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from training.embedding.inference import Embedder  # noqa: E402
 from training.embedding.metrics import retrieval_metrics  # noqa: E402
-from training.embedding.run import run_embedder_train  # noqa: E402
 from training.events import Emitter  # noqa: E402
-from training.run import TrainConfig  # noqa: E402
+from training.run import TrainConfig, run_train  # noqa: E402
 
 KANGAROO = Path(__file__).resolve().parents[3] / "shared" / "data" / "kangaroo-voc"
 TEMPLATE = "embed_mobilenet_v2"
@@ -128,7 +127,7 @@ def fine_tune(train, folder: Path, epochs: int, extra=()) -> tuple[Path, float]:
             "workers=0", "embedding_size=128", *extra]
     sink = io.StringIO()
     t = time.perf_counter()
-    rc = run_embedder_train(TrainConfig(coco, Path("/"), TEMPLATE, folder / "run", sets,
+    rc = run_train(TrainConfig(coco, Path("/"), TEMPLATE, folder / "run", sets,
                                         device="cpu"), Emitter(sink))
     events = [json.loads(line) for line in sink.getvalue().splitlines()]
     if rc != 0:

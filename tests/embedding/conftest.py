@@ -38,14 +38,13 @@ def _one_thread_offline(tmp_path_factory):
 
 def train_events(coco: Path, template: str, run_dir: Path, overrides=(), **kw):
     """Train in-process; returns (exit code, emitted events)."""
-    from training.embedding.run import run_embedder_train
     from training.events import Emitter
-    from training.run import TrainConfig
+    from training.run import TrainConfig, run_train
 
     sink = io.StringIO()
     cfg = TrainConfig(coco, coco.parent / "images", template, run_dir,
                       list(TINY) + list(overrides), progress_interval_s=0, device="cpu", **kw)
-    rc = run_embedder_train(cfg, Emitter(sink))
+    rc = run_train(cfg, Emitter(sink))
     return rc, [json.loads(line) for line in sink.getvalue().splitlines()]
 
 

@@ -85,7 +85,7 @@ def test_mobilenet_v2_embedder_exports(tmp_path, images):
     from training import hparams as hpmod
     from training.checkpoint import save_checkpoint
     from training.embedding.inference import Embedder
-    from training.embedding.run import FORMAT
+    from training.embedding.checkpoint import FORMAT
     from training.export import export_onnx, export_torchscript
     from training.templates import get_template
 

@@ -2,6 +2,6 @@
 metric-learning loss (pytorch-metric-learning) on image tags or box crops.
 
 Importing ``training.embedding.templates`` registers the templates (torch-free);
-``run`` trains one through the shared Trainer/hooks; ``inference.Embedder`` turns
-images into L2-normalised vectors.
+``recipe`` is the task's part of the shared run skeleton (training.run);
+``inference.Embedder`` turns images into L2-normalised vectors.
 """

@@ -15,11 +15,11 @@ from typing import Any, Iterator
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
 from torchvision.transforms import v2
 
 from training.data import DatasetError, load_coco
 from training.embedding.models import IMAGENET_MEAN, IMAGENET_STD
+from training.images import read_rgb
 
 
 @dataclass(frozen=True)
@@ -131,9 +131,8 @@ class EmbeddingDataset(torch.utils.data.Dataset):
         ex = self.data.examples[self.indices[idx]]
         path = self.root / ex.file_name
         try:
-            with Image.open(path) as im:
-                pixels = np.array(ImageOps.exif_transpose(im).convert("RGB"))
-        except (UnidentifiedImageError, OSError) as exc:
+            pixels = read_rgb(path)
+        except OSError as exc:
             raise DatasetError(f"cannot decode {path} ({exc})") from None
         if ex.box is not None:
             pixels = crop_box(pixels, ex.box, self.padding)

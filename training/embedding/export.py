@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from training.embedding.inference import build_from_checkpoint
 from training.embedding.models import IMAGENET_MEAN, IMAGENET_STD
-from training.embedding.run import load_embedder_checkpoint
+from training.embedding.checkpoint import load_embedder_checkpoint
 
 
 class ExportedEmbedder(nn.Module):

@@ -18,7 +18,7 @@ import torch
 from training import hparams as hpmod
 from training.embedding.data import crop_box
 from training.embedding.models import IMAGENET_MEAN, IMAGENET_STD
-from training.embedding.run import load_embedder_checkpoint
+from training.embedding.checkpoint import load_embedder_checkpoint
 from training.templates import get_template
 
 _MEAN = np.asarray(IMAGENET_MEAN, np.float32) * 255
