@@ -8,7 +8,6 @@ import threading
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from app.labels import commands as cmd
 from app.review import evaluation as split
 from app.predictions.batch import PredictAll
 from app.predictions.core import PredictError, check_checkpoint, record_checkpoint
@@ -40,10 +39,9 @@ class ReviewActions(QObject):
                              y1=b.y1, x2=b.x2, y2=b.y2, source="manual", author=self.window.doc.author))
         if not rows:
             return []
-        command = cmd.AddBoxes(self.window.doc, rows, "Accept prediction")
-        self.window.doc.undo_stack.push(command)
+        ids = self.window.doc.add_boxes(rows, "Accept prediction")
         self.window.statusBar().showMessage(f"accepted {len(rows)} prediction(s) as labels", 4000)
-        return command.ids
+        return ids
 
     def accept_shown(self) -> list[int]:
         """Every prediction drawn now (above the threshold, classes shown, not stale)."""

@@ -33,6 +33,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Kestrel — {project.root.name}")
         self.resize(1400, 900)
         self.doc = Document(project, self)
+        self.doc.history_failed.connect(lambda text: self.inform("Undo", text, warning=True))
 
         self.canvas = BoxCanvas()
         self.central = QWidget()
