@@ -121,6 +121,7 @@ class Document(QObject):
 
     def add_boxes(self, rows: list[dict], text: str = "Add box") -> list[int]:
         """New boxes (dicts as for ``project.boxes.add``) in one step; their ids."""
+        rows = [dict(r, author=r.get("author", self.author)) for r in rows]
         if not rows:
             return []
         text = text if len(rows) == 1 else f"{text} ×{len(rows)}"
