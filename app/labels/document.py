@@ -1,16 +1,25 @@
 """The open project as the window sees it: intents in, undoable store writes out.
 
-Views call the intent methods; each one pushes a command on the ``QUndoStack``
-(commands write to the store at once). The document then emits what changed and
-the views redraw from the store. The canvas never owns the document or the stack.
+Views call the intent methods. Each one is one step of the project's undo journal
+(``app.store.journal``): the edit and the SQL that reverses it commit together in
+``kestrel.db``, and a light command on the ``QUndoStack`` names the step, so the
+Edit menu's Undo/Redo work as before and the history survives a kill. The document
+then emits what changed (derived from the rows the step touched) and the views
+redraw from the store. The canvas never owns the document or the stack.
+
+Any new undoable edit goes through ``edit(text, fn)``: ``fn(project)`` runs in one
+transaction and every change it makes to a journaled table is undoable.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from app.labels import commands as cmd
+from app.labels.commands import JournalCommand
+from app.store.journal import Changes, Journal, JournalConflict
 from app.store.project import Project
 
 
@@ -18,14 +27,82 @@ class Document(QObject):
     boxes_changed = Signal(object)    # set of media ids
     classes_changed = Signal()
     tags_changed = Signal(object)     # set of media ids whose tags changed (empty: tag list)
+    edited = Signal(object)           # {table: media ids} after every edit, undo and redo
+    history_failed = Signal(str)      # an undo/redo could not run; the history was reset
 
     def __init__(self, project: Project, parent: QObject | None = None):
         super().__init__(parent)
         self.project = project
+        self.journal = Journal(project)
         self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(self.journal.limit)
         self.author = None
+        self._loading = False
+        self.reload_history()
 
-    # -- notifications used by commands -------------------------------------------------
+    # -- the journal -----------------------------------------------------------------
+    def edit(self, text: str, fn: Callable[[Project], Any], media_ids=()) -> Any:
+        """Run ``fn(project)`` as one undoable step named ``text``; returns its result.
+
+        ``media_ids``: media to report in ``boxes_changed`` even if no journaled row
+        of theirs changed (the rows that did change are reported anyway).
+        """
+        step, result, changes = self.journal.record(text, fn)
+        if step is not None:
+            self.undo_stack.push(JournalCommand(self, step.id, step.text))
+        self._notify(changes, set(media_ids))
+        return result
+
+    def replay(self, step_id: int, undo: bool) -> None:
+        """Called by the stack's commands: undo or redo a step in the store."""
+        if self._loading:
+            return
+        try:
+            changes = self.journal.undo(step_id) if undo else self.journal.redo(step_id)
+        except JournalConflict as exc:
+            # The step no longer reverses exactly; nothing was written. The rest of
+            # the history leads through it, so it goes (after the stack has settled).
+            QTimer.singleShot(0, self.clear_history)
+            self.history_failed.emit(f"{exc}. The undo history was cleared; the labels are "
+                                     "as they were.")
+            return
+        except Exception as exc:   # busy, disk: nothing was written; the store decides
+            QTimer.singleShot(0, self.reload_history)
+            self.history_failed.emit(f"Cannot {'undo' if undo else 'redo'}: {exc}")
+            return
+        self._notify(changes)
+
+    def reload_history(self) -> None:
+        """Rebuild the undo stack from the journal (at open, or after a failure)."""
+        self._loading = True
+        try:
+            self.undo_stack.clear()
+            steps = self.journal.history()
+            for step in steps:
+                self.undo_stack.push(JournalCommand(self, step.id, step.text))
+            self.undo_stack.setIndex(sum(not s.undone for s in steps))
+        finally:
+            self._loading = False
+
+    def clear_history(self) -> None:
+        self.journal.clear()
+        self.undo_stack.clear()
+
+    def _notify(self, changes: Changes, media_ids: set[int] = frozenset()) -> None:
+        if "classes" in changes:
+            self.classes_changed.emit()
+        boxes = changes.media("boxes", "track_events") | set(media_ids)
+        if boxes:
+            self.boxes_changed.emit(boxes)
+        if "tags" in changes:
+            self.tags_changed.emit(set())
+        tagged = changes.media("media_tags")
+        if tagged:
+            self.tags_changed.emit(tagged)
+        if changes.tables:
+            self.edited.emit(changes.tables)
+
+    # -- notifications (kept for callers that change rows outside the journal) ---------
     def notify_boxes(self, media_ids: set[int]) -> None:
         self.boxes_changed.emit(set(media_ids))
 
@@ -39,11 +116,16 @@ class Document(QObject):
     def add_box(self, media_id: int, class_id: int, rect, frame: int = 0,
                 track_id: int | None = None) -> int:
         x1, y1, x2, y2 = rect
-        command = cmd.AddBoxes(self, [dict(media_id=media_id, class_id=class_id, frame=frame,
-                                           x1=x1, y1=y1, x2=x2, y2=y2, track_id=track_id,
-                                           author=self.author)])
-        self.undo_stack.push(command)
-        return command.ids[0]
+        return self.add_boxes([dict(media_id=media_id, class_id=class_id, frame=frame, x1=x1,
+                                    y1=y1, x2=x2, y2=y2, track_id=track_id, author=self.author)])[0]
+
+    def add_boxes(self, rows: list[dict], text: str = "Add box") -> list[int]:
+        """New boxes (dicts as for ``project.boxes.add``) in one step; their ids."""
+        rows = [dict(r, author=r.get("author", self.author)) for r in rows]
+        if not rows:
+            return []
+        text = text if len(rows) == 1 else f"{text} ×{len(rows)}"
+        return self.edit(text, lambda p: p.boxes.add(rows), {r["media_id"] for r in rows})
 
     def paste_boxes(self, media_id: int, frame: int, boxes: list[dict],
                     text: str = "Paste box") -> list[int]:
@@ -51,20 +133,7 @@ class Document(QObject):
                      run_id=None, author=self.author) for b in boxes]
         for row in rows:
             row.pop("id", None)
-        if not rows:
-            return []
-        command = cmd.AddBoxes(self, rows, text)
-        self.undo_stack.push(command)
-        return command.ids
-
-    def add_boxes(self, rows: list[dict], text: str = "Add box") -> list[int]:
-        """Add labelled boxes (dicts as ``project.boxes.add`` takes) in one undo step."""
-        rows = [dict(r, author=r.get("author", self.author)) for r in rows]
-        if not rows:
-            return []
-        command = cmd.AddBoxes(self, rows, text)
-        self.undo_stack.push(command)
-        return command.ids
+        return self.add_boxes(rows, text)
 
     def move_boxes(self, edits: list[tuple]) -> None:
         """``edits``: (id, x1, y1, x2, y2) per box, as the canvas reports a gesture."""
@@ -75,55 +144,85 @@ class Document(QObject):
             changes[box_id] = dict(x1=x1, y1=y1, x2=x2, y2=y2)
         if changes:
             text = "Move box" if len(changes) == 1 else f"Move boxes ×{len(changes)}"
-            self.undo_stack.push(cmd.EditBoxes(self, changes, text))
+            self._update_boxes(changes, text)
 
     def set_boxes_class(self, box_ids: list[int], class_id: int) -> None:
         if box_ids:
-            self.undo_stack.push(cmd.EditBoxes(self, {i: {"class_id": class_id} for i in box_ids},
-                                               "Change class"))
+            self._update_boxes({i: {"class_id": class_id} for i in box_ids}, "Change class")
+
+    def _update_boxes(self, changes: dict[int, dict], text: str) -> None:
+        def fn(p):
+            for box_id, fields in changes.items():
+                p.boxes.update(box_id, **fields)
+
+        self.edit(text, fn, {self.project.boxes.get(i).media_id for i in changes})
 
     def delete_boxes(self, box_ids: list[int]) -> None:
         if box_ids:
-            self.undo_stack.push(cmd.DeleteBoxes(self, list(box_ids)))
+            ids = list(box_ids)
+            media = {self.project.boxes.get(i).media_id for i in ids}
+            self.edit("Delete box" if len(ids) == 1 else f"Delete box ×{len(ids)}",
+                      lambda p: p.boxes.delete(ids), media)
 
     # -- classes ---------------------------------------------------------------------
     def add_class(self, name: str, color: str | None = None) -> int:
-        if self.project.classes.by_name(name.strip()):
-            raise ValueError(f"a class named {name.strip()!r} exists already")
-        command = cmd.AddClass(self, name.strip(), color)
-        self.undo_stack.push(command)
-        return command.class_id
+        name = name.strip()
+        if self.project.classes.by_name(name):
+            raise ValueError(f"a class named {name!r} exists already")
+        return self.edit(f"Add class {name}", lambda p: p.classes.add(name, color))
 
     def rename_class(self, class_id: int, name: str) -> None:
-        existing = self.project.classes.by_name(name.strip())
+        name = name.strip()
+        existing = self.project.classes.by_name(name)
         if existing and existing.id != class_id:
-            raise ValueError(f"a class named {name.strip()!r} exists already")
-        self.undo_stack.push(cmd.EditClass(self, class_id, "Rename class", name=name.strip()))
+            raise ValueError(f"a class named {name!r} exists already")
+        self.edit("Rename class", lambda p: p.classes.update(class_id, name=name))
 
     def recolor_class(self, class_id: int, color: str) -> None:
-        self.undo_stack.push(cmd.EditClass(self, class_id, "Recolour class", color=color))
+        self.edit("Recolour class", lambda p: p.classes.update(class_id, color=color))
 
     def reorder_classes(self, ids: list[int]) -> None:
-        self.undo_stack.push(cmd.ReorderClasses(self, list(ids)))
+        ids = list(ids)
+        self.edit("Reorder classes", lambda p: p.classes.reorder(ids))
 
     def delete_class(self, class_id: int) -> None:
-        self.undo_stack.push(cmd.DeleteClass(self, class_id))
+        """Its boxes go with it (a cascade the journal records); undo brings both back."""
+        name = self.project.classes.get(class_id).name
+
+        def fn(p):
+            # Boxes first, then the class: a cascade would not replay row by row.
+            p.boxes.delete(p.boxes.ids_of_class(class_id, labels_only=True))
+            p.classes.delete(class_id)
+
+        self.edit(f"Delete class {name}", fn)
 
     # -- tags ------------------------------------------------------------------------
     def set_tag(self, media_ids: list[int], tag_id: int, on: bool) -> None:
         name = next(t.name for t in self.project.tags.all() if t.id == tag_id)
-        text = f"{'Tag' if on else 'Untag'} {name}"
-        self.undo_stack.push(cmd.SetTag(self, list(media_ids), tag_id, on, text))
+        media = list(media_ids)
+
+        def fn(p):
+            for media_id in media:
+                p.tags.set(media_id, tag_id, on)
+
+        self.edit(f"{'Tag' if on else 'Untag'} {name}", fn)
 
     def add_tag(self, name: str) -> int:
-        if any(t.name == name.strip() for t in self.project.tags.all()):
-            raise ValueError(f"a tag named {name.strip()!r} exists already")
-        command = cmd.AddTag(self, name.strip())
-        self.undo_stack.push(command)
-        return command.tag_id
+        name = name.strip()
+        if any(t.name == name for t in self.project.tags.all()):
+            raise ValueError(f"a tag named {name!r} exists already")
+        return self.edit(f"Add tag {name}", lambda p: p.tags.add(name))
 
     def rename_tag(self, tag_id: int, name: str) -> None:
-        self.undo_stack.push(cmd.RenameTag(self, tag_id, name.strip()))
+        old = next(t.name for t in self.project.tags.all() if t.id == tag_id)
+        self.edit(f"Rename tag {old}", lambda p: p.tags.rename(tag_id, name.strip()))
 
     def delete_tag(self, tag_id: int) -> None:
-        self.undo_stack.push(cmd.DeleteTag(self, tag_id))
+        name = next(t.name for t in self.project.tags.all() if t.id == tag_id)
+
+        def fn(p):
+            for media_id in p.tags.media_of(tag_id):   # before the tag: see delete_class
+                p.tags.set(media_id, tag_id, False)
+            p.tags.delete(tag_id)
+
+        self.edit(f"Delete tag {name}", fn)

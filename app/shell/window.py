@@ -39,6 +39,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.doc = Document(project, self)
         self.last_message = ""
+        self.doc.history_failed.connect(lambda text: self.inform("Undo", text, warning=True))
 
         # -- views ------------------------------------------------------------------------
         self.canvas = BoxCanvas()

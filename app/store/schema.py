@@ -7,7 +7,9 @@ open, and one written by a newer Kestrel is refused rather than damaged.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from typing import Callable, Union
 
 _V1 = [
     """CREATE TABLE media (
@@ -134,7 +136,64 @@ _V6_SPLITS = [
     "ALTER TABLE media ADD COLUMN split TEXT CHECK (split IN ('train', 'val', 'test'))",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3, _V4, _V5, _V6_SPLITS]
+
+def _autoincrement(table: str) -> Callable[[sqlite3.Connection], None]:
+    """Rebuild ``table`` with ``id INTEGER PRIMARY KEY AUTOINCREMENT``, columns and
+    indexes as they are now (whatever earlier migrations added), so an id is never
+    handed out twice: undo puts deleted rows back under their old id, which another
+    writer must not have taken meanwhile. SQLite's 12-step rebuild; ``migrate`` runs
+    it with foreign keys off and checks them before committing."""
+
+    def rebuild(conn: sqlite3.Connection) -> None:
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           (table,)).fetchone()[0]
+        if "AUTOINCREMENT" in sql.upper():
+            return
+        new = f"{table}_rebuilt"
+        sql, n = re.subn(rf'^CREATE TABLE "?{table}"?', f"CREATE TABLE {new}", sql, count=1)
+        sql, m = re.subn(r"\bid INTEGER PRIMARY KEY\b", "id INTEGER PRIMARY KEY AUTOINCREMENT",
+                         sql, count=1, flags=re.IGNORECASE)
+        if not (n and m):
+            raise SchemaError(f"cannot rebuild table {table}: unexpected schema")
+        indexes = [r[0] for r in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL", (table,))]
+        conn.execute(sql)
+        conn.execute(f"INSERT INTO {new} SELECT * FROM {table}")
+        conn.execute(f"DROP TABLE {table}")
+        conn.execute(f"ALTER TABLE {new} RENAME TO {table}")
+        for index in indexes:
+            conn.execute(index)
+
+    return rebuild
+
+
+# v7: the persistent undo journal (app.store.journal). One user edit is one row of
+# ``undo_steps``; ``undo_log`` holds the SQL that reverses each row it changed (or,
+# once undone, the SQL that redoes it), written by the GUI connection's TEMP triggers
+# in the same transaction as the edit. Label tables never reuse an id (see above).
+_V7_JOURNAL = [
+    _autoincrement("boxes"),
+    _autoincrement("classes"),
+    _autoincrement("tags"),
+    """CREATE TABLE undo_steps (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        text TEXT NOT NULL,                 -- as the Edit menu shows it: "Move box"
+        undone INTEGER NOT NULL DEFAULT 0,  -- 1: on the redo side of the history
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE undo_log (
+        seq INTEGER PRIMARY KEY,
+        step INTEGER NOT NULL REFERENCES undo_steps (id) ON DELETE CASCADE,
+        tbl TEXT NOT NULL,                  -- the table the row belongs to
+        media_id INTEGER,                   -- the row's media, when it has one
+        sql TEXT NOT NULL                   -- reverses the row change
+    )""",
+    "CREATE INDEX undo_log_step ON undo_log (step, seq)",
+]
+
+Statement = Union[str, Callable[[sqlite3.Connection], None]]
+MIGRATIONS: list[list[Statement]] = [_V1, _V2, _V3, _V4, _V5, _V6_SPLITS, _V7_JOURNAL]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -154,14 +213,26 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
             f"this project was written by a newer Kestrel (schema {start}, "
             f"this version knows up to {SCHEMA_VERSION})"
         )
-    for number in range(start + 1, target + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in MIGRATIONS[number - 1]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    if start == target:
+        return start
+    # Foreign keys off while tables are rebuilt (a DROP would cascade), checked
+    # before each commit; the setting cannot change inside a transaction.
+    foreign_keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for number in range(start + 1, target + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[number - 1]:
+                    statement(conn) if callable(statement) else conn.execute(statement)
+                broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise SchemaError(f"migration {number} broke {len(broken)} references")
+                conn.execute(f"PRAGMA user_version = {number}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {int(foreign_keys)}")
     return start

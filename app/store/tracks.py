@@ -57,15 +57,34 @@ def _row(key: Box, frame: int, rect) -> dict:
 
 
 def rebuild_interpolation(project, media_id: int, track_id: int) -> int:
-    """Replace a track's interpolated boxes with fresh ones, in one transaction.
+    """Bring a track's interpolated boxes up to date, in one transaction.
 
+    Only what differs is written: a box on a frame that keeps one is updated in
+    place (same id) when its rectangle or class moved, extra ones are deleted and
+    missing ones added. So an edit near one keyframe writes (and the undo journal
+    records) the frames it really changed, not the whole track.
     Returns how many interpolated boxes the track has now.
     """
     with project.transaction():
-        project.tracks.delete_interpolated(media_id, track_id)
         rows = interpolate_track(project.tracks.keyframes(media_id, track_id),
                                  project.tracks.outside_frames(media_id, track_id))
-        project.boxes.add(rows)
+        have: dict[int, list[Box]] = {}
+        for box in project.tracks.boxes(media_id, track_id, "interpolated"):
+            have.setdefault(box.frame, []).append(box)
+        missing, stale = [], []
+        for row in rows:
+            boxes = have.pop(row["frame"], [])
+            if not boxes:
+                missing.append(row)
+                continue
+            box = boxes[0]
+            stale += boxes[1:]
+            if box.rect != (row["x1"], row["y1"], row["x2"], row["y2"]) or box.class_id != row["class_id"]:
+                project.boxes.update(box.id, x1=row["x1"], y1=row["y1"], x2=row["x2"],
+                                     y2=row["y2"], class_id=row["class_id"])
+        stale += [b for boxes in have.values() for b in boxes]
+        project.boxes.delete([b.id for b in stale])
+        project.boxes.add(missing)
     return len(rows)
 
 

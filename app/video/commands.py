@@ -1,80 +1,18 @@
 """Undoable edits of video labels: keyframes, tracks, "outside" markers.
 
-Every command touches a few tracks of one video. It snapshots those tracks (all
-their boxes, ids included, and their outside markers) before it runs; the first
-redo applies the edit and re-interpolates the tracks (one transaction), later
-redos and undos put back the snapshot taken after or before. So undo restores
-exactly, interpolated boxes and their ids included.
+Every intent is one step of the project's undo journal (``Document.edit``): the
+edit and the re-interpolation of the tracks it touches run in one transaction,
+and the journal records the rows that changed, so undo restores exactly,
+interpolated boxes and their ids included, without a snapshot of the track.
 
 ``VideoEdits(doc)`` is what the window wires the canvas and timeline intents to.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import weakref
 from typing import Callable
 
-from PySide6.QtGui import QUndoCommand
-
 from app.store.tracks import rebuild_interpolation
-
-class TrackCommand(QUndoCommand):
-    """Run ``edit(project)`` on a video, then re-interpolate ``tracks``.
-
-    ``boxes`` are extra box ids outside any track (no ``track_id``) the edit touches.
-    """
-
-    def __init__(self, doc, media_id: int, tracks: set[int], text: str,
-                 edit: Callable[[object], None], boxes: set[int] = frozenset()):
-        super().__init__(text)
-        self._doc, self.project = weakref.ref(doc), doc.project   # weak: see app.labels.commands
-        self.media_id = media_id
-        self.tracks = {t for t in tracks if t is not None}
-        self.loose = set(boxes)
-        self.edit = edit
-        self.before = self._snapshot()
-        self.after = None
-
-    @property
-    def doc(self):
-        return self._doc()
-
-    def _snapshot(self) -> tuple[list[dict], list[tuple[int, int]]]:
-        p = self.project
-        rows = [dataclasses.asdict(b) for t in sorted(self.tracks) for b in p.tracks.boxes(self.media_id, t)]
-        rows += [dataclasses.asdict(p.boxes.get(i)) for i in sorted(self.loose) if p.boxes.exists(i)]
-        marks = [(t, f) for t in sorted(self.tracks) for f in p.tracks.outside_frames(self.media_id, t)]
-        return rows, marks
-
-    def _restore(self, snapshot) -> None:
-        rows, marks = snapshot
-        p = self.project
-        with p.transaction() as c:
-            for t in self.tracks:
-                p.tracks.delete(self.media_id, t)
-            p.boxes.delete(self.loose)
-            p.boxes.add(rows)
-            for t, f in marks:
-                p.tracks.set_outside(self.media_id, t, f)
-        self.doc.notify_boxes({self.media_id})
-
-    def redo(self):
-        if self.after is not None:
-            self._restore(self.after)
-            return
-        p = self.project
-        with p.transaction():
-            self.edit(p)
-            for t in sorted(self.tracks):
-                rebuild_interpolation(p, self.media_id, t)
-        self.after = self._snapshot()
-        self.doc.notify_boxes({self.media_id})
-
-    def undo(self):
-        self._restore(self.before)
-
-
 
 
 class VideoEdits:
@@ -87,9 +25,16 @@ class VideoEdits:
     def project(self):
         return self.doc.project
 
-    def _push(self, command: TrackCommand) -> TrackCommand:
-        self.doc.undo_stack.push(command)
-        return command
+    def _edit(self, media_id: int, tracks: set, text: str, edit: Callable[[object], None]) -> None:
+        """Run ``edit(project)`` on a video, then re-interpolate ``tracks``: one step."""
+        tracks = sorted({t for t in tracks if t is not None})
+
+        def fn(p):
+            edit(p)
+            for t in tracks:
+                rebuild_interpolation(p, media_id, t)
+
+        self.doc.edit(text, fn, {media_id})
 
     # -- intents -------------------------------------------------------------------
     def add_box(self, media_id: int, frame: int, class_id: int, rect,
@@ -111,7 +56,7 @@ class VideoEdits:
                                            x1=x1, y1=y1, x2=x2, y2=y2, track_id=track_id,
                                            author=self.doc.author)])
 
-        self._push(TrackCommand(self.doc, media_id, {track_id}, f"Add box (track {track_id})", edit))
+        self._edit(media_id, {track_id}, f"Add box (track {track_id})", edit)
         return created[0], track_id
 
     def edit_boxes(self, media_id: int, frame: int, edits) -> None:
@@ -146,8 +91,7 @@ class VideoEdits:
         n = len(changes)
         text = f"Edit box on frame {frame}" if n == 1 else f"Edit boxes ×{n} on frame {frame}"
         tracks = {b.track_id for b in boxes} | {c.get("track_id") for c in changes.values()}
-        loose = {b.id for b in boxes if b.track_id is None}
-        self._push(TrackCommand(self.doc, media_id, tracks, text, edit, loose))
+        self._edit(media_id, tracks, text, edit)
 
     def _affected(self, box_ids: list[int]):
         """(boxes, their media, the tracks they belong to, the ids of boxes in no track)."""
@@ -168,7 +112,7 @@ class VideoEdits:
             for i in loose:
                 p.boxes.update(i, class_id=class_id)
 
-        self._push(TrackCommand(self.doc, media_id, tracks, "Change class", edit, loose))
+        self._edit(media_id, tracks, "Change class", edit)
 
     def delete_boxes(self, box_ids: list[int]) -> None:
         """Delete boxes. A keyframe goes and its track is re-interpolated; deleting an
@@ -185,14 +129,14 @@ class VideoEdits:
             p.boxes.delete([b.id for b in boxes])
 
         text = "Delete box" if len(boxes) == 1 else f"Delete boxes ×{len(boxes)}"
-        self._push(TrackCommand(self.doc, media_id, tracks, text, edit, loose))
+        self._edit(media_id, tracks, text, edit)
 
     def delete_track(self, media_id: int, track_id: int) -> None:
         """Remove a whole track: every box and marker of it."""
         def edit(p):
             p.tracks.delete(media_id, track_id)
 
-        self._push(TrackCommand(self.doc, media_id, {track_id}, f"Delete track {track_id}", edit))
+        self._edit(media_id, {track_id}, f"Delete track {track_id}", edit)
 
     def mark_outside(self, media_id: int, track_id: int, frame: int) -> None:
         """The object leaves the view at ``frame``: no boxes until its next keyframe."""
@@ -200,12 +144,11 @@ class VideoEdits:
             p.tracks.delete_keyframe(media_id, track_id, frame)
             p.tracks.set_outside(media_id, track_id, frame)
 
-        self._push(TrackCommand(self.doc, media_id, {track_id},
-                                f"Track {track_id} outside from frame {frame}", edit))
+        self._edit(media_id, {track_id}, f"Track {track_id} outside from frame {frame}", edit)
 
     def clear_outside(self, media_id: int, track_id: int, frame: int) -> None:
-        self._push(TrackCommand(self.doc, media_id, {track_id}, f"Track {track_id} back in view",
-                                lambda p: p.tracks.set_outside(media_id, track_id, frame, on=False)))
+        self._edit(media_id, {track_id}, f"Track {track_id} back in view",
+                   lambda p: p.tracks.set_outside(media_id, track_id, frame, on=False))
 
     def add_tracked(self, box_id: int, boxes: list[tuple[int, tuple]]) -> int:
         """Tracked ``boxes`` [(frame, rect)] after ``box_id`` become keyframes of its
@@ -224,15 +167,13 @@ class VideoEdits:
                               x2=x2, y2=y2, track_id=track, author=self.doc.author)
                          for f, (x1, y1, x2, y2) in boxes])
 
-        loose = {box_id} if start.track_id is None else set()
-        self._push(TrackCommand(self.doc, media_id, {track},
-                                f"Track forward (track {track}, {len(boxes)} frames)", edit, loose))
+        self._edit(media_id, {track}, f"Track forward (track {track}, {len(boxes)} frames)", edit)
         return track
 
     def interpolate(self, media_id: int, track_ids: list[int] | None = None) -> None:
         """Re-interpolate tracks (all of the video's by default), e.g. after an import."""
         tracks = set(track_ids) if track_ids is not None else set(self.project.tracks.ids(media_id))
-        self._push(TrackCommand(self.doc, media_id, tracks, "Interpolate tracks", lambda p: None))
+        self._edit(media_id, tracks, "Interpolate tracks", lambda p: None)
 
     def set_sampling(self, media_id: int, spec: dict | None) -> None:
         """Store which frames of the video go into the dataset (not undoable: a setting)."""

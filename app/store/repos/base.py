@@ -50,11 +50,13 @@ class Database:
         self._depth = 1
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException:
+            # Also when COMMIT itself fails (deferred foreign key, disk full, I/O
+            # error): the transaction is still open and must not stay so.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
         finally:
             self._depth = 0
 

@@ -83,9 +83,11 @@ class BoxRepository(Repository):
         return self.db.execute("SELECT COUNT(*) FROM boxes WHERE media_id = ? "
                                "AND source != 'predicted'", (media_id,)).fetchone()[0]
 
-    def ids_of_class(self, class_id: int) -> list[int]:
-        return [r[0] for r in self.db.execute("SELECT id FROM boxes WHERE class_id = ? ORDER BY id",
-                                              (class_id,))]
+    def ids_of_class(self, class_id: int, labels_only: bool = False) -> list[int]:
+        sql = "SELECT id FROM boxes WHERE class_id = ?"
+        if labels_only:
+            sql += " AND source != 'predicted'"
+        return [r[0] for r in self.db.execute(sql + " ORDER BY id", (class_id,))]
 
     def labelled_items(self) -> list[tuple[int, int]]:
         """(media id, frame) of every picture that carries a label."""

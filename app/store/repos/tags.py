@@ -39,6 +39,11 @@ class TagRepository(Repository):
             c.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
             return media
 
+    def media_of(self, tag_id: int) -> list[int]:
+        """Media carrying a tag, by id."""
+        return [r[0] for r in self.db.execute(
+            "SELECT media_id FROM media_tags WHERE tag_id = ? ORDER BY media_id", (tag_id,))]
+
     def of(self, media_id: int) -> set[int]:
         """Tag ids of one media item."""
         return {r[0] for r in self.db.execute("SELECT tag_id FROM media_tags WHERE media_id = ?",
