@@ -1,1 +1,1 @@
-"""Resources that are generated rather than shipped: the demo-data generator."""
+"""Static resources shipped with Kestrel (the theme stylesheet). No code here imports the app."""

@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--size", type=int, default=320, help="ONNX tracing image size (detectors; "
                    "an embedder keeps its run's image_size)")
 
+    c = sub.add_parser("check", help="load a detector checkpoint safely (weights only) and "
+                       "print its template, hyperparameters and classes as JSON")
+    c.add_argument("--checkpoint", required=True, type=Path)
+
     tp = sub.add_parser("templates", help="list templates and their hyperparameters")
     tp.add_argument("--json", action="store_true")
     tp.add_argument("--task", default=None)
@@ -194,6 +198,18 @@ def main(argv: list[str] | None = None) -> int:
             return run_train(cfg, Emitter(out))
         if args.command == "eval":
             return _eval(args, out)
+        if args.command == "check":
+            from training.checkpoint import CheckpointError, load_detector_checkpoint
+
+            try:
+                state = load_detector_checkpoint(args.checkpoint)
+            except CheckpointError as exc:   # the whole reason, for the app to show
+                _emit_json(out, {"error": str(exc)})
+                return 2
+            _emit_json(out, {"template": str(state.get("template", "imported")),
+                             "hparams": dict(state.get("hparams") or {}),
+                             "class_names": [str(c) for c in state["class_names"]]})
+            return 0
         if args.command == "predict":
             return _predict(args, out)
         if args.command == "export":

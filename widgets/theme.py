@@ -1,6 +1,8 @@
 """A simple dark-neutral theme: Fusion style, a dark palette and a few style-sheet touches."""
 from __future__ import annotations
 
+from importlib import resources
+
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -9,19 +11,9 @@ COLORS = {
     "dim": "#8a8d93", "button": "#30333a", "highlight": "#3d7bd9", "link": "#6aa6ff",
 }
 
-STYLE_SHEET = """
-QToolTip { color: #e6e7ea; background: #30333a; border: 1px solid #474a52; }
-QToolButton { padding: 3px 7px; border-radius: 4px; }
-QToolButton:hover { background: #3a3d45; }
-QToolButton:checked { background: #2f5d9a; }
-QTreeView, QListView, QTableView, QPlainTextEdit { border: 1px solid #33363c; }
-QListView::indicator, QTreeView::indicator {
-    width: 12px; height: 12px; border: 1px solid #6b6e75; border-radius: 3px; background: #1e1f22; }
-QListView::indicator:checked, QTreeView::indicator:checked {
-    background: #3d7bd9; border-color: #6aa6ff; }
-QListView::item { padding: 3px; }
-QHeaderView::section { background: #2a2c31; color: #b9bcc2; border: none; padding: 3px 6px; }
-"""
+def style_sheet() -> str:
+    """The stylesheet shipped in the ``resources`` package (static, no code)."""
+    return resources.files("resources").joinpath("theme.qss").read_text(encoding="utf-8")
 
 
 def dark_palette() -> QPalette:
@@ -52,4 +44,4 @@ def dark_palette() -> QPalette:
 def apply_theme(app: QApplication) -> None:
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
-    app.setStyleSheet(STYLE_SHEET)
+    app.setStyleSheet(style_sheet())

@@ -88,18 +88,28 @@ def predict_items(project, run_id: int, model, items: Iterable[Item],
     return done
 
 
-def check_checkpoint(file: str | Path) -> dict:
-    """Load a detector checkpoint safely (weights only: pickled code is refused);
-    returns what the run record needs. Imports torch: call it off the GUI thread."""
-    from training.checkpoint import CheckpointError, load_detector_checkpoint
+def check_checkpoint(file: str | Path, timeout: float = 600.0) -> dict:
+    """Load a detector checkpoint safely (weights only: pickled code is refused) and
+    return what the run record needs. The load runs in a child process
+    (``python -m training check``): importing torch and reading a large file would
+    otherwise hold the interpreter lock for seconds, and an untrusted file is opened
+    outside the app's own process."""
+    import subprocess
+    import sys
 
+    from app.runs.records import child_env
+
+    out = subprocess.run([sys.executable, "-m", "training", "check", "--checkpoint", str(file)],
+                         capture_output=True, text=True, env=child_env(), timeout=timeout)
     try:
-        state = load_detector_checkpoint(file)
-    except CheckpointError as exc:
-        raise PredictError(str(exc)) from None
-    return {"template": str(state.get("template", "imported")),
-            "hparams": dict(state.get("hparams") or {}),
-            "class_names": [str(c) for c in state["class_names"]]}
+        answer = json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        lines = [line for line in out.stderr.strip().splitlines() if line.strip()]
+        raise PredictError(f"{file}: cannot check this checkpoint "
+                           f"({lines[-1] if lines else f'exit code {out.returncode}'})") from None
+    if "error" in answer:
+        raise PredictError(answer["error"])
+    return answer
 
 
 def record_checkpoint(project, file: str | Path, summary: dict) -> int:

@@ -14,13 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from app.store.pictures import read_rgb
-
-
-_STOPPING: set = set()   # (thread, engine) of stopped workers until their thread ends
 
 
 @dataclass
@@ -44,76 +41,65 @@ def load_pixels(pixels) -> np.ndarray:
     return read_rgb(pixels)
 
 
-class _Engine(QObject):
+class PredictWorker(QObject):
+    """The model's thread: a daemon that sleeps until a request is pending, answers
+    it, and takes the newest one next. Answers arrive on the GUI thread (queued)."""
+
     answered = Signal(object, object, float)   # Request, detections, seconds of inference
     failed = Signal(object, str)
     ready = Signal(list)                       # the model's class names
 
-    def __init__(self, factory: Callable[[], Any]):
-        super().__init__()
-        self.factory = factory
-        self.model = None
-        self.lock = threading.Lock()
-        self.pending: Request | None = None
-
-    @Slot()
-    def work(self) -> None:
-        while True:
-            with self.lock:
-                req, self.pending = self.pending, None
-            if req is None:
-                return
-            try:
-                if self.model is None:
-                    self.model = self.factory()
-                    self.ready.emit(list(self.model.class_names))
-                frame = load_pixels(req.pixels)
-                t0 = time.perf_counter()
-                det = self.model.predict([frame])[0]
-                self.answered.emit(req, det, time.perf_counter() - t0)
-            except Exception as exc:  # a bad model or frame must not end the thread
-                self.failed.emit(req, f"{type(exc).__name__}: {exc}")
-
-
-class PredictWorker(QObject):
-    answered = Signal(object, object, float)
-    failed = Signal(object, str)
-    ready = Signal(list)
-    _wake = Signal()
-
     def __init__(self, factory: Callable[[], Any], parent: QObject | None = None):
         super().__init__(parent)
-        self._thread = QThread()
-        self._thread.setObjectName("kestrel-predict")
-        self._engine = _Engine(factory)
-        self._engine.moveToThread(self._thread)
-        self._wake.connect(self._engine.work)
-        self._engine.answered.connect(self.answered)
-        self._engine.failed.connect(self.failed)
-        self._engine.ready.connect(self.ready)
-        self._thread.start()
+        self.factory = factory
+        self.model = None
+        self.cond = threading.Condition()
+        self.pending: Request | None = None
+        self.stopped = False
         self._next_id = 0
         self.dropped = 0          # requests replaced before the model started them
+        self._thread = threading.Thread(target=self._work, name="kestrel-predict", daemon=True)
+        self._thread.start()
 
     def submit(self, media_id: int, frame: int, pixels) -> Request:
         self._next_id += 1
         req = Request(self._next_id, media_id, frame, pixels)
-        with self._engine.lock:
-            if self._engine.pending is not None:
+        with self.cond:
+            if self.pending is not None:
                 self.dropped += 1
-            self._engine.pending = req
-        self._wake.emit()
+            self.pending = req
+            self.cond.notify()
         return req
 
     def stop(self) -> None:
         """Drop what is pending and let the thread end after the frame in hand; never
-        waits (a model call can take seconds). The thread is kept referenced until it
-        has finished, so it is never destroyed while running."""
-        with self._engine.lock:
-            self._engine.pending = None
-        for signal in (self._engine.answered, self._engine.failed, self._engine.ready):
-            signal.disconnect()
-        thread, engine = self._thread, self._engine
-        _STOPPING.add((thread, engine))
-        thread.finished.connect(lambda: _STOPPING.discard((thread, engine)))
-        thread.quit()
+        waits (a model call can take seconds) and reports nothing more."""
+        with self.cond:
+            self.pending, self.stopped = None, True
+            self.cond.notify()
+
+    def _emit(self, signal, *args) -> None:
+        if not self.stopped:
+            try:
+                signal.emit(*args)
+            except RuntimeError:     # the receiver is gone
+                self.stopped = True
+
+    def _work(self) -> None:
+        while True:
+            with self.cond:
+                while self.pending is None and not self.stopped:
+                    self.cond.wait()
+                if self.stopped:
+                    return
+                req, self.pending = self.pending, None
+            try:
+                if self.model is None:
+                    self.model = self.factory()
+                    self._emit(self.ready, list(self.model.class_names))
+                frame = load_pixels(req.pixels)
+                t0 = time.perf_counter()
+                det = self.model.predict([frame])[0]
+                self._emit(self.answered, req, det, time.perf_counter() - t0)
+            except Exception as exc:  # a bad model or frame must not end the thread
+                self._emit(self.failed, req, f"{type(exc).__name__}: {exc}")

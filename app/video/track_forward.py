@@ -1,7 +1,7 @@
 """Video → Track forward: the selected box follows its object through the next
 frames (``app.video.tracking``), and the result becomes keyframes of its track.
 
-MIL costs ~40 ms a frame at 640x360, so it runs on a QThread with its own
+MIL costs ~40 ms a frame at 640x360, so it runs on a daemon thread with its own
 ``VideoReader`` (readers are not thread-safe; the player's belongs to its thread).
 Progress and Cancel sit in the status bar; labelling goes on meanwhile. The boxes
 arrive in one undoable command at the end, with a message saying how far it got
@@ -12,27 +12,47 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from app.store.video import VideoReader
 from app.video.tracking import MAX_FRAMES, MIN_CONFIDENCE, TrackForward
 from widgets.task_progress import TaskProgress
 
 
-_STOPPING: set = set()   # jobs of closed windows, kept alive until their thread ends
+class _TrackJob(QObject):
+    """One tracking job on a daemon thread; its signals arrive on the GUI thread."""
 
-
-class _TrackThread(QThread):
     started_total = Signal(int)      # frames it may track at most
     stepped = Signal(int, int)       # frames tracked, frame reached
     done = Signal(list, object)      # [(frame, rect)], app.video.tracking.Stop
     failed = Signal(str)
+    finished = Signal()              # after done or failed
 
     def __init__(self, path, start: int, rect, until: int | None, parent=None):
         super().__init__(parent)
         self.path, self.start_frame, self.rect, self.until = path, start, rect, until
         self.max_frames, self.min_confidence = MAX_FRAMES, MIN_CONFIDENCE
         self.cancelled = threading.Event()
+        self.detached = False
+        self._thread = threading.Thread(target=self.run, name="kestrel-track", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def isRunning(self) -> bool:
+        return self._thread.is_alive()
+
+    def detach(self) -> None:
+        """Window closing: stop before the next frame and report nothing more."""
+        self.detached = True
+        self.cancelled.set()
+
+    def _emit(self, signal, *args) -> None:
+        if not self.detached:
+            try:
+                signal.emit(*args)
+            except RuntimeError:     # the receiver is gone
+                self.detached = True
 
     def run(self) -> None:
         try:
@@ -40,14 +60,15 @@ class _TrackThread(QThread):
                 job = TrackForward(reader, self.start_frame, self.rect, until=self.until,
                                    max_frames=self.max_frames, min_confidence=self.min_confidence,
                                    cancel=self.cancelled.is_set)
-                self.started_total.emit(max(0, job.last_frame - self.start_frame))
+                self._emit(self.started_total, max(0, job.last_frame - self.start_frame))
                 boxes = []
                 for step in job:
                     boxes.append((step.frame, step.box))
-                    self.stepped.emit(len(boxes), step.frame)
-            self.done.emit(boxes, job.stop)
+                    self._emit(self.stepped, len(boxes), step.frame)
+            self._emit(self.done, boxes, job.stop)
         except Exception as exc:  # reported in the window, never a crash
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            self._emit(self.failed, f"{type(exc).__name__}: {exc}")
+        self._emit(self.finished)
 
 
 class TrackForwardController(QObject):
@@ -61,7 +82,7 @@ class TrackForwardController(QObject):
         super().__init__(video)
         self.video = video
         self.canvas = canvas
-        self.thread: _TrackThread | None = None
+        self.thread: _TrackJob | None = None
         self.action = None
         self.progress = TaskProgress()
         self.progress.cancel_requested.connect(self.cancel)
@@ -95,7 +116,7 @@ class TrackForwardController(QObject):
                      if f > box.frame]
             until = min(later, default=None)
         self.box_id = box.id
-        self.thread = _TrackThread(project.media.path(project.media.get(media_id)), box.frame,
+        self.thread = _TrackJob(project.media.path(project.media.get(media_id)), box.frame,
                                    box.rect, until, self)
         self.thread.started_total.connect(
             lambda total: self.progress.start(f"Tracking from frame {box.frame}", total))
@@ -130,13 +151,7 @@ class TrackForwardController(QObject):
         self.finished.emit(text)
 
     def shutdown(self) -> None:
-        """Window closing: ask the job to stop. It stops before its next frame and
-        its result is dropped; nothing waits for it (it owns its reader)."""
+        """Window closing: the job stops before its next frame and its result is
+        dropped; nothing waits for it (it owns its reader)."""
         if self.running():
-            thread = self.thread
-            thread.cancelled.set()
-            thread.done.disconnect()
-            thread.failed.disconnect()
-            thread.setParent(None)          # outlive the window until it has stopped
-            _STOPPING.add(thread)
-            thread.finished.connect(lambda: _STOPPING.discard(thread))
+            self.thread.detach()

@@ -63,7 +63,7 @@ def main() -> None:
           f"{total * 1000:.0f} ms total ({len(window.source):,} rows, "
           f"{len(window.source._pages)} pages of rows read)")
     t = time.perf_counter()
-    window.set_filter("unlabelled")
+    window.browsing.set_filter("unlabelled")
     app.processEvents()
     window.browser.grab()
     print(f"filter 'unlabelled' ({len(window.source):,} rows): {(time.perf_counter() - t) * 1000:.0f} ms")

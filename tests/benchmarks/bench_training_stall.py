@@ -76,9 +76,9 @@ def open_window(project):
 
     def step():
         if window.media_id == window.source.ids[-1]:
-            window.first_media()
+            window.browsing.first()
         else:
-            window.step_media(+1)
+            window.browsing.step(+1)
 
     window.restore_last_media()
     return window, step, window.training
