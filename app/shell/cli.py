@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
+from app.durability.cli import DOCTOR_COMMANDS, add_doctor_parser
 from app.search.cli import SEARCH_COMMANDS, add_search_parsers
 from app.store.formats.labelset import FormatError
-from app.store.project import Project, ProjectError
+from app.store.project import Project, ProjectDamaged, ProjectError, store_problem
 
 
 class UserError(Exception):
@@ -77,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--score", type=float, default=0.05, help="keep detections scoring at least this")
     s.add_argument("--quiet", action="store_true", help="no progress display")
     add_search_parsers(sub)  # embed, search, classify
+    add_doctor_parser(sub)
     return p
 
 
@@ -95,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args) or 0
     except (UserError, ProjectError, FormatError, FileNotFoundError, ValueError) as exc:
         print(f"kestrel: error: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:      # damage found mid-command, a full disk, a busy project
+        print(f"kestrel: error: {store_problem(exc, getattr(args, 'project', None))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("kestrel: interrupted", file=sys.stderr)
@@ -186,7 +192,10 @@ def cmd_demo(args) -> int:
 def cmd_open(args) -> int:
     from app.shell.startup import run
 
-    Project.open(args.project).close()  # a missing project is a one-line user error
+    try:
+        Project.open(args.project).close()  # a missing project is a one-line user error
+    except ProjectDamaged:
+        pass                                # the window says so and offers the restore
     return run(args.project, screenshot=args.screenshot, goto=args.goto)
 
 
@@ -227,4 +236,5 @@ COMMANDS = {
     "predict": cmd_predict,
     "runs": cmd_runs,
     **SEARCH_COMMANDS,
+    **DOCTOR_COMMANDS,
 }

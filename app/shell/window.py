@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
+from app.durability.guard import ProjectGuard
 from app.labels.annotate import AnnotationController
 from app.browser.source import StoreMediaSource
 from app.labels.document import Document
@@ -33,7 +34,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Kestrel — {project.root.name}")
         self.resize(1400, 900)
         self.doc = Document(project, self)
-        self.doc.history_failed.connect(lambda text: self.inform("Undo", text, warning=True))
+        # app/durability: one writing window (a second is read-only), backups, other writers.
+        self.guard = ProjectGuard(project, self.doc, self)
+        if self.guard.read_only:
+            self.setWindowTitle(f"Kestrel — {project.root.name} (read-only)")
 
         self.canvas = BoxCanvas()
         self.central = QWidget()
@@ -84,6 +88,19 @@ class MainWindow(QMainWindow):
         self.drop = install_file_drop(self)
         install_file_drop(self.canvas.viewport(), self.drop)
         self.drop.files_dropped.connect(self.import_paths)
+        self._wire_durability()
+
+    def _wire_durability(self) -> None:
+        bar = self.statusBar()
+        self.doc.history_failed.connect(lambda text: self.inform("Undo", text, warning=True))
+        self.doc.refused.connect(lambda text: bar.showMessage(text, 6000))
+        self.doc.busy_changed.connect(lambda busy: bar.showMessage(
+            "Another program is writing to the project: your edits are kept and saved as soon "
+            "as it is done" if busy else "edits saved", 0 if busy else 3000))
+        self.guard.backup_failed.connect(lambda text: bar.showMessage(f"Backup failed: {text}", 15000))
+        self.guard.external_change.connect(self.refresh_all)
+        if self.guard.read_only:
+            self.inform("Read-only", self.guard.read_only)
 
     def inform(self, title: str, text: str, warning: bool = False) -> QMessageBox:
         """A non-modal message: labelling goes on while it is open."""
@@ -209,6 +226,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.video.close_media()   # stops the decode thread
+        self.guard.close()         # last backup (off this thread), window lock released
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
