@@ -48,6 +48,7 @@ def make_backup(root: Path, keep: int = KEEP, db_name: str = "kestrel.db") -> Pa
     partial = final.with_name(final.name + ".partial")
     try:
         folder.mkdir(exist_ok=True)
+        partial.touch()            # an unwritable folder fails here with its true reason
         src = sqlite3.connect(root / db_name, timeout=10)
         try:
             dst = sqlite3.connect(partial, isolation_level=None)
@@ -117,5 +118,5 @@ def fsync_dir(folder: Path) -> None:
 def _remove(path: Path) -> None:
     try:
         path.unlink()
-    except FileNotFoundError:
+    except OSError:        # gone already, or a read-only folder where it never was written
         pass
