@@ -113,6 +113,8 @@ class Document(QObject):
             step, result, changes = self.journal.record(text, fn)
         if step is not None and push:
             self.undo_stack.push(JournalCommand(self, step.id, step.text))
+            if changes.pruned_by_size:         # the stack only drops by count: follow the journal
+                self.reload_history()
         self._notify(changes, set(media_ids))
         return result
 
