@@ -77,3 +77,13 @@ def test_resume_after_a_kill_mid_write_uses_the_previous_checkpoint(small_coco, 
     assert events[0]["start_epoch"] == 2
     assert load_checkpoint(tmp_path / "last.pt")["epoch"] == 3
     assert not (tmp_path / "last.pt.tmp").exists()
+
+
+def test_a_read_only_run_folder_fails_the_write_cleanly(small_disk):
+    disk = small_disk("512k")
+    last = disk.folder / "last.pt"
+    save_checkpoint(last, {"model": {"w": torch.zeros(10)}, "epoch": 1})
+    disk.read_only()
+    with pytest.raises(CheckpointError, match="read-only"):
+        save_checkpoint(last, {"model": {"w": torch.zeros(10)}, "epoch": 2})
+    assert load_checkpoint(last)["epoch"] == 1
