@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.store.backup import backup_dir, describe, fsync_dir, fsync_file, list_backups
-from app.store.lockfile import PROJECT_LOCK, FileLock
+from app.store.lockfile import PROJECT_LOCK, WINDOW_LOCK, FileLock
 
 _MAGIC = b"SQLite format 3\x00"
 
@@ -114,8 +114,9 @@ def restore(root: Path, source: Path | None = None, db_name: str = "kestrel.db")
     holding the replaced file).
     """
     root = Path(root)
-    with FileLock(root / PROJECT_LOCK) as lock:
-        if lock.busy:
+    # The window's own lock too: on Windows the shared project lock is not taken.
+    with FileLock(root / PROJECT_LOCK) as lock, FileLock(root / WINDOW_LOCK) as window:
+        if lock.busy or window.busy:
             raise RestoreError("the project is open in Kestrel (a window or a command); "
                                "close it, then restore")
         return _restore(root, source, db_name)
