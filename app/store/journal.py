@@ -152,8 +152,8 @@ class Journal:
                 raise JournalConflict(f"step {step_id} is no longer in the undo history")
             if bool(row[1]) == undone:
                 raise JournalConflict(f"{row[0]!r} is already {'undone' if undone else 'done'}")
-            # A cascade (a class and its boxes) is logged parent first; reversed, the
-            # children come back before their parent: check references at commit.
+            # Rows come back newest change first, so one may briefly refer to a row
+            # restored after it: references are checked at commit.
             c.execute("PRAGMA defer_foreign_keys = ON")
             entries = c.execute("SELECT seq, sql FROM undo_log WHERE step = ? ORDER BY seq DESC",
                                 (step_id,)).fetchall()
