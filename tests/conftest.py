@@ -7,3 +7,5 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # never to the user's real ~/.config/Kestrel. Set before Qt reads it.
 TEST_CONFIG = tempfile.mkdtemp(prefix="kestrel-test-config-")
 os.environ["XDG_CONFIG_HOME"] = TEST_CONFIG
+
+from tests.smalldisk import small_disk  # noqa: E402,F401  (a tmpfs for disk-full tests)

@@ -9,6 +9,7 @@ metrics (last evaluation), best_map, rng (torch, cuda, numpy, python states).
 """
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import random
@@ -24,15 +25,58 @@ class CheckpointError(RuntimeError):
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
-    """Write atomically (temp file + rename): a crash mid-write keeps the old file."""
+    """Write atomically: a temp file, flushed to the disk (fsync), renamed over
+    ``path``, and the rename made durable. A process killed mid-write, a power cut
+    or a full disk leaves the previous file whole (Resume uses it) and no file under
+    the final name that is not complete. A write that fails raises CheckpointError
+    with the reason, and the temp file is removed."""
     import torch
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, "version": VERSION, **state}, tmp)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Serialised in memory first: torch's zip writer reports a full disk as an
+        # opaque RuntimeError, a plain file write as OSError(ENOSPC).
+        buffer = io.BytesIO()
+        torch.save({"format": FORMAT, "version": VERSION, **state}, buffer)
+        with open(tmp, "wb") as f:
+            f.write(buffer.getbuffer())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise CheckpointError(f"cannot write checkpoint {path}: {_reason(exc)}; "
+                              f"the previous {path.name} (if any) is intact") from exc
     return path
+
+
+def _reason(exc: BaseException) -> str:
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return "the disk is full"
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "the folder is read-only (or not writable by you)"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return                     # Windows cannot open folders; rename is durable there
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:

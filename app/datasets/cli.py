@@ -71,6 +71,11 @@ def cmd_export(args) -> None:
                                     include_unlabelled=not args.labelled_only, per_split=True)
         except ExportError as exc:
             raise DatasetError(str(exc)) from None
+        except OSError as exc:            # a full disk, a read-only folder: nothing is left
+            from app.store.backup import describe
+
+            raise DatasetError(f"cannot export to {args.out}: {describe(exc)}; "
+                               "nothing was written") from None
     print(f"exported {counts['images']} images, {counts['boxes']} boxes as {args.format} to {counts['path']}")
 
 

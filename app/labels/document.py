@@ -9,6 +9,13 @@ redraw from the store. The canvas never owns the document or the stack.
 
 Any new undoable edit goes through ``edit(text, fn)``: ``fn(project)`` runs in one
 transaction and every change it makes to a journaled table is undoable.
+
+Another program writing to the project (``kestrel import``, Predict all) holds the
+write lock for a moment. An edit waits at most ``BUSY_WAIT_MS`` for it, so the
+window never freezes; if the lock is still held the edit is queued, retried from a
+timer in order with any edits that follow, and saved when the lock is free
+(``pending`` counts them; undo/redo wait meanwhile). A queued edit returns None.
+A document opened ``read_only`` (a second window on the project) refuses edits.
 """
 
 from __future__ import annotations
@@ -21,6 +28,10 @@ from PySide6.QtGui import QUndoStack
 from app.labels.commands import JournalCommand
 from app.store.journal import Changes, Journal, JournalConflict
 from app.store.project import Project
+from app.store.repos.base import StoreError, is_busy
+
+BUSY_WAIT_MS = 100      # how long an edit waits for another writer before it is queued
+RETRY_MS = 100
 
 
 class Document(QObject):
@@ -29,36 +40,95 @@ class Document(QObject):
     tags_changed = Signal(object)     # set of media ids whose tags changed (empty: tag list)
     edited = Signal(object)           # {table: media ids} after every edit, undo and redo
     history_failed = Signal(str)      # an undo/redo could not run; the history was reset
+    busy_changed = Signal(bool)       # edits are waiting for another writer (True) / saved
+    refused = Signal(str)             # an edit was refused (read-only)
 
-    def __init__(self, project: Project, parent: QObject | None = None):
+    def __init__(self, project: Project, parent: QObject | None = None, read_only: str | None = None):
         super().__init__(parent)
         self.project = project
+        self.read_only = read_only        # why edits are refused, or None
         self.journal = Journal(project)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(self.journal.limit)
         self.author = None
         self._loading = False
-        self.reload_history()
+        self._pending: list[tuple] = []
+        self._retry = QTimer(self)
+        self._retry.setInterval(RETRY_MS)
+        self._retry.timeout.connect(self.flush)
+        if read_only is None:
+            self.reload_history()
+
+    def set_read_only(self, reason: str | None) -> None:
+        """Refuse edits (``reason`` says why), or accept them again with None."""
+        self.read_only = reason
+        self.reload_history() if reason is None else self.undo_stack.clear()
 
     # -- the journal -----------------------------------------------------------------
     def edit(self, text: str, fn: Callable[[Project], Any], media_ids=()) -> Any:
         """Run ``fn(project)`` as one undoable step named ``text``; returns its result.
 
         ``media_ids``: media to report in ``boxes_changed`` even if no journaled row
-        of theirs changed (the rows that did change are reported anyway).
+        of theirs changed (the rows that did change are reported anyway). None when
+        the edit was queued (another writer holds the project) or refused.
         """
-        step, result, changes = self.journal.record(text, fn)
-        if step is not None:
+        if self.read_only:
+            self.refused.emit(f"{text}: {self.read_only}")
+            return None
+        if self._pending:
+            self._pending.append((text, fn, media_ids))
+            return None
+        try:
+            return self._record(text, fn, media_ids, push=True)
+        except StoreError as exc:
+            if not is_busy(exc):
+                raise
+        self._pending.append((text, fn, media_ids))
+        self.undo_stack.beginMacro(text)       # undo/redo wait (disabled) meanwhile
+        self._retry.start()
+        self.busy_changed.emit(True)
+        return None
+
+    def pending(self) -> int:
+        """Edits waiting for another writer to let go of the project."""
+        return len(self._pending)
+
+    def _record(self, text, fn, media_ids, push: bool) -> Any:
+        with self.project.db.waiting_at_most(BUSY_WAIT_MS):
+            step, result, changes = self.journal.record(text, fn)
+        if step is not None and push:
             self.undo_stack.push(JournalCommand(self, step.id, step.text))
+            if changes.pruned_by_size:         # the stack only drops by count: follow the journal
+                self.reload_history()
         self._notify(changes, set(media_ids))
         return result
+
+    def flush(self) -> bool:
+        """Save queued edits, in order, while the project is free; True when none wait."""
+        while self._pending:
+            text, fn, media_ids = self._pending[0]
+            try:
+                self._record(text, fn, media_ids, push=False)
+            except StoreError as exc:
+                if is_busy(exc):
+                    return False
+                self.history_failed.emit(f"{text} could not be saved: {exc}")
+            except Exception as exc:   # e.g. its box was deleted by the other writer
+                self.history_failed.emit(f"{text} could not be saved: {exc}")
+            self._pending.pop(0)
+        self._retry.stop()
+        self.undo_stack.endMacro()
+        self.reload_history()                  # the steps just saved, one by one
+        self.busy_changed.emit(False)
+        return True
 
     def replay(self, step_id: int, undo: bool) -> None:
         """Called by the stack's commands: undo or redo a step in the store."""
         if self._loading:
             return
         try:
-            changes = self.journal.undo(step_id) if undo else self.journal.redo(step_id)
+            with self.project.db.waiting_at_most(BUSY_WAIT_MS):
+                changes = self.journal.undo(step_id) if undo else self.journal.redo(step_id)
         except JournalConflict as exc:
             # The step no longer reverses exactly; nothing was written. The rest of
             # the history leads through it, so it goes (after the stack has settled).
@@ -116,16 +186,18 @@ class Document(QObject):
     def add_box(self, media_id: int, class_id: int, rect, frame: int = 0,
                 track_id: int | None = None) -> int:
         x1, y1, x2, y2 = rect
-        return self.add_boxes([dict(media_id=media_id, class_id=class_id, frame=frame, x1=x1,
-                                    y1=y1, x2=x2, y2=y2, track_id=track_id, author=self.author)])[0]
+        ids = self.add_boxes([dict(media_id=media_id, class_id=class_id, frame=frame, x1=x1,
+                                   y1=y1, x2=x2, y2=y2, track_id=track_id, author=self.author)])
+        return ids[0] if ids else None
 
     def add_boxes(self, rows: list[dict], text: str = "Add box") -> list[int]:
-        """New boxes (dicts as for ``project.boxes.add``) in one step; their ids."""
+        """New boxes (dicts as for ``project.boxes.add``) in one step; their ids
+        (none while the edit waits for another writer)."""
         rows = [dict(r, author=r.get("author", self.author)) for r in rows]
         if not rows:
             return []
         text = text if len(rows) == 1 else f"{text} ×{len(rows)}"
-        return self.edit(text, lambda p: p.boxes.add(rows), {r["media_id"] for r in rows})
+        return self.edit(text, lambda p: p.boxes.add(rows), {r["media_id"] for r in rows}) or []
 
     def paste_boxes(self, media_id: int, frame: int, boxes: list[dict],
                     text: str = "Paste box") -> list[int]:

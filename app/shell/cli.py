@@ -14,9 +14,11 @@ import sys
 from pathlib import Path
 
 from app.datasets.cli import DATASET_COMMANDS, add_dataset_parsers
+from app.durability.cli import DOCTOR_COMMANDS, add_doctor_parser
 from app.search.cli import SEARCH_COMMANDS, add_search_parsers
 from app.store.formats.labelset import FormatError
-from app.store.project import Project, ProjectError
+from app.store.project import Project, ProjectDamaged, ProjectError, store_problem
+from app.store.repos.base import StoreError
 
 
 class UserError(Exception):
@@ -71,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                         "their predictions out)")
     s.add_argument("--quiet", action="store_true", help="no progress display")
     add_search_parsers(sub)  # embed, search, classify
+    add_doctor_parser(sub)
     return p
 
 
@@ -92,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             return code
         except (UserError, ProjectError, FormatError, FileNotFoundError, ValueError) as exc:
             print(f"kestrel: error: {exc}", file=sys.stderr)
+            return 2
+        except StoreError as exc:       # damage found mid-command, a full disk, a busy project
+            print(f"kestrel: error: {store_problem(exc, getattr(args, 'project', None))}",
+                  file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("kestrel: interrupted", file=sys.stderr)
@@ -152,7 +159,10 @@ def cmd_demo(args) -> int:
 def cmd_open(args) -> int:
     from app.shell.startup import run
 
-    Project.open(args.project).close()  # a missing project is a one-line user error
+    try:
+        Project.open(args.project).close()  # a missing project is a one-line user error
+    except ProjectDamaged:
+        pass                                # the window says so and offers the restore
     return run(args.project, screenshot=args.screenshot, goto=args.goto)
 
 
@@ -192,4 +202,5 @@ COMMANDS = {
     "predict": cmd_predict,
     "runs": cmd_runs,
     **SEARCH_COMMANDS,
+    **DOCTOR_COMMANDS,
 }

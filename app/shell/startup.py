@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 RECENT_KEY = "recent_projects"
+WINDOW_BUSY_S = 1.0   # the window's writes outside the undo journal wait this long at most
 _windows: list = []   # top-level windows kept alive here
 
 
@@ -67,10 +68,16 @@ def open_window(folder: str | os.PathLike, create: bool = False, remember_layout
     ``remember_layout=False`` neither restores nor saves the window layout, so
     screenshots always show the default one.
     """
-    from app.store.project import Project
+    from app.durability.recover import open_or_recover
     from app.shell.window import MainWindow
+    from app.store.project import Project
 
-    project = Project.create(folder) if create else Project.open(folder)
+    if create:
+        project = Project.create(folder)
+    else:   # a damaged project: say so, offer the newest good backup
+        project = open_or_recover(lambda: Project.open(folder, check=True, busy_timeout=WINDOW_BUSY_S))
+        if project is None:
+            return None
     window = MainWindow(project, settings() if remember_layout else None)
     window.project_requested.connect(lambda path, new: switch_project(window, path, create=new))
     remember(project.root)
@@ -88,6 +95,8 @@ def switch_project(current, folder: str, create: bool = False) -> None:
         window = open_window(folder, create=create)
     except ProjectError as exc:
         QMessageBox.warning(current, "Kestrel", str(exc))
+        return
+    if window is None:    # damaged and not restored
         return
     window.show()
     window.restore_last_media()
@@ -137,6 +146,8 @@ def run(project: str | None = None, *, screenshot: str | None = None, goto: str 
         window = start_page()
     else:
         window = open_window(project, remember_layout=not screenshot)
+        if window is None:    # damaged and not restored
+            return 1
     reporter = ErrorReporter(window).install()
     window.show()
     if project is not None:

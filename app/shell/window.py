@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QVBoxLayout
 
 from app.browser.controller import BrowserController
 from app.datasets.controller import DatasetsController
+from app.durability.guard import ProjectGuard
 from app.labels.annotate import AnnotationController
 from app.labels.document import Document
 from app.labels.panels import PanelsController
@@ -39,7 +40,10 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.doc = Document(project, self)
         self.last_message = ""
-        self.doc.history_failed.connect(lambda text: self.inform("Undo", text, warning=True))
+        # app/durability: one writing window (a second is read-only), backups, other writers.
+        self.guard = ProjectGuard(project, self.doc, self)
+        if self.guard.read_only:
+            self.setWindowTitle(f"Kestrel — {project.root.name} (read-only)")
 
         # -- views ------------------------------------------------------------------------
         self.canvas = BoxCanvas()
@@ -100,6 +104,7 @@ class MainWindow(QMainWindow):
         self.drop = install_file_drop(self)
         install_file_drop(self.canvas.viewport(), self.drop)
         self.drop.files_dropped.connect(self.datasets.import_paths)
+        self._wire_durability()
 
         self.actions = build_menus(self, {
             **self.shell_actions(), **self.datasets.actions(),
@@ -115,6 +120,18 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
+
+    def _wire_durability(self) -> None:
+        bar = self.statusBar()
+        self.doc.history_failed.connect(lambda text: self.inform("Undo", text, warning=True))
+        self.doc.refused.connect(lambda text: bar.showMessage(text, 6000))
+        self.doc.busy_changed.connect(lambda busy: bar.showMessage(
+            "Another program is writing to the project: your edits are kept and saved as soon "
+            "as it is done" if busy else "edits saved", 0 if busy else 3000))
+        self.guard.backup_failed.connect(lambda text: bar.showMessage(f"Backup failed: {text}", 15000))
+        self.guard.external_change.connect(self.refresh_all)
+        if self.guard.read_only:
+            self.inform("Read-only", self.guard.read_only)
 
     def inform(self, title: str, text: str, warning: bool = False) -> QMessageBox:
         """A non-modal message: labelling goes on while it is open."""
@@ -199,6 +216,7 @@ class MainWindow(QMainWindow):
             return
         for controller in (self.video, self.review, self.search, self.datasets):
             controller.shutdown()      # none of them waits on a thread
+        self.guard.close()             # last backup (off this thread), window lock released
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))

@@ -47,6 +47,7 @@ TABLES: dict[str, str | None] = {
     "track_events": None,
 }
 LIMIT = 1000          # steps kept; older ones are pruned as new edits come
+BUDGET = 64 << 20     # bytes of log kept (a long track re-interpolated logs much)
 _FLAG = "kestrel_undo_flag"
 
 
@@ -66,6 +67,7 @@ class Changes:
     """What a step changed: table -> ids of the media whose rows changed (empty for
     tables without a media, such as classes and tags)."""
     tables: dict[str, set[int]] = field(default_factory=dict)
+    pruned_by_size: int = 0       # old steps dropped to keep the log within its budget
 
     def media(self, *tables: str) -> set[int]:
         return set().union(*(self.tables.get(t, set()) for t in tables))
@@ -77,10 +79,11 @@ class Changes:
 class Journal:
     """The undo history of one project, driven through the window's connection."""
 
-    def __init__(self, project, limit: int = LIMIT):
+    def __init__(self, project, limit: int = LIMIT, budget: int = BUDGET):
         self.project = project
         self.db = project.db
         self.limit = limit
+        self.budget = budget
         self.install()
 
     # -- triggers ----------------------------------------------------------------------
@@ -115,9 +118,19 @@ class Journal:
             if not changes.tables:
                 c.execute("DELETE FROM undo_steps WHERE id = ?", (step_id,))
                 return None, result, changes
+            self._measure(step_id)
             c.execute("DELETE FROM undo_steps WHERE id NOT IN "
                       "(SELECT id FROM undo_steps ORDER BY id DESC LIMIT ?)", (self.limit,))
+            # Then the oldest beyond the byte budget (the newest step always stays).
+            changes.pruned_by_size = c.execute(
+                "DELETE FROM undo_steps WHERE id < ? AND id IN (SELECT id FROM (SELECT id, "
+                "SUM(bytes) OVER (ORDER BY id DESC) AS kept FROM undo_steps) WHERE kept > ?)",
+                (step_id, self.budget)).rowcount
         return Step(step_id, text, False), result, changes
+
+    def _measure(self, step_id: int) -> None:
+        self.db.execute("UPDATE undo_steps SET bytes = (SELECT COALESCE(SUM(LENGTH(sql)), 0) "
+                        "FROM undo_log WHERE step = ?) WHERE id = ?", (step_id, step_id))
 
     def undo(self, step_id: int) -> Changes:
         return self._replay(step_id, undone=True)
@@ -139,8 +152,8 @@ class Journal:
                 raise JournalConflict(f"step {step_id} is no longer in the undo history")
             if bool(row[1]) == undone:
                 raise JournalConflict(f"{row[0]!r} is already {'undone' if undone else 'done'}")
-            # A cascade (a class and its boxes) is logged parent first; reversed, the
-            # children come back before their parent: check references at commit.
+            # Rows come back newest change first, so one may briefly refer to a row
+            # restored after it: references are checked at commit.
             c.execute("PRAGMA defer_foreign_keys = ON")
             entries = c.execute("SELECT seq, sql FROM undo_log WHERE step = ? ORDER BY seq DESC",
                                 (step_id,)).fetchall()
@@ -165,6 +178,7 @@ class Journal:
                 raise JournalConflict(f"cannot {'undo' if undone else 'redo'} {row[0]!r}: it would "
                                       "also change rows made elsewhere")
             c.execute("UPDATE undo_steps SET undone = ? WHERE id = ?", (int(undone), step_id))
+            self._measure(step_id)
             changes = self._changes(step_id)
         return changes
 
@@ -182,6 +196,9 @@ class Journal:
         """(steps, log entries) kept."""
         return (self.db.execute("SELECT COUNT(*) FROM undo_steps").fetchone()[0],
                 self.db.execute("SELECT COUNT(*) FROM undo_log").fetchone()[0])
+
+    def bytes(self) -> int:
+        return self.db.execute("SELECT COALESCE(SUM(bytes), 0) FROM undo_steps").fetchone()[0]
 
     # -- helpers -----------------------------------------------------------------------
     def _set_flag(self, step_id: int | None) -> None:
@@ -220,14 +237,19 @@ def _triggers(conn: sqlite3.Connection, table: str, condition: str | None) -> li
         return (f"INSERT INTO undo_log (step, tbl, media_id, sql) VALUES "
                 f"((SELECT step FROM {_FLAG}), '{table}', {f'{r}.media_id' if media else 'NULL'}, {sql});")
 
-    sets = "||','||".join(f"'{c}='||quote(OLD.{c})" for c in cols)
+    # Only the columns that changed are put back (a moved box: its corners and stamp),
+    # and an update that changed nothing is not logged.
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in cols)
+    sets = "substr(" + "||".join(
+        f"CASE WHEN OLD.{c} IS NOT NEW.{c} THEN ',{c}='||quote(OLD.{c}) ELSE '' END"
+        for c in cols) + ", 2)"
     name = f"kestrel_undo_{table}"
     return [
         f"CREATE TEMP TRIGGER IF NOT EXISTS {name}_insert AFTER INSERT ON main.{table} "
         f"WHEN {when('NEW')} BEGIN "
         + log("NEW", f"'DELETE FROM {table} WHERE '||{where('NEW')}") + " END",
         f"CREATE TEMP TRIGGER IF NOT EXISTS {name}_update AFTER UPDATE ON main.{table} "
-        f"WHEN {when('OLD', 'NEW')} BEGIN "
+        f"WHEN {when('OLD', 'NEW')} AND ({changed}) BEGIN "
         + log("OLD", f"'UPDATE {table} SET '||{sets}||' WHERE '||{where('NEW')}") + " END",
         f"CREATE TEMP TRIGGER IF NOT EXISTS {name}_delete BEFORE DELETE ON main.{table} "
         f"WHEN {when('OLD')} BEGIN "

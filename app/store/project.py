@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 
 from app.store import schema
+from app.store.lockfile import PROJECT_LOCK, FileLock
 from app.store.repos.base import Database, ProjectPaths, now
 from app.store.repos.boxes import BoxRepository
 from app.store.repos.classes import ClassRepository
@@ -29,18 +30,55 @@ from app.store.repos.tags import TagRepository
 from app.store.repos.tracks import TrackRepository
 
 DB_NAME = "kestrel.db"
+BUSY_TIMEOUT = 30.0   # seconds a command waits for another writer; the window waits less
 
-__all__ = ["DB_NAME", "ImportReport", "Project", "ProjectError", "now"]
+
+def _damage(exc: sqlite3.Error) -> bool:
+    """Whether an SQLite error says the file itself is damaged."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)) or any(
+        w in str(exc) for w in ("malformed", "not a database", "corrupt"))
+
+__all__ = ["DB_NAME", "ImportReport", "Project", "ProjectDamaged", "ProjectError", "now"]
+
+
+def store_problem(exc: sqlite3.Error, root: str | os.PathLike | None = None) -> str:
+    """One line for a user about an SQLite error met while working on a project."""
+    where = Path(root).expanduser().absolute() if root else None
+    if _damage(exc):
+        return str(ProjectDamaged(where, str(exc))) if where else f"the project file is damaged ({exc})"
+    code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+    text = str(exc)
+    target = f"{where / DB_NAME}" if where else "the project file"
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return f"cannot write to {target}: the disk is full; the unfinished change was rolled back"
+    if code == sqlite3.SQLITE_READONLY or "readonly" in text:
+        return f"cannot write to {target}: it (or its folder) is read-only"
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+        return f"{target} is busy: another program kept it locked too long; try again"
+    if code == sqlite3.SQLITE_IOERR or "I/O error" in text:
+        return f"cannot write to {target}: disk I/O error (disk full or failing?); the unfinished change was rolled back"
+    return f"{target}: {text}"
 
 
 class ProjectError(RuntimeError):
     """A user-facing problem with a project folder (missing, not a project, …)."""
 
 
+class ProjectDamaged(ProjectError):
+    """The project file is damaged (truncated, corrupted); ``kestrel doctor`` restores it."""
+
+    def __init__(self, root: Path, reason: str):
+        self.root, self.reason = root, reason
+        super().__init__(f"{root / DB_NAME} is damaged ({reason}); run `kestrel doctor {root}` "
+                         "to check it and restore the newest good backup")
+
+
 class Project:
     def __init__(self, root: Path, conn: sqlite3.Connection):
         self.root = root
         self.conn = conn          # for the store's own modules and tests; SQL stays in app.store
+        self._lock = FileLock(root / PROJECT_LOCK, shared=True)   # see app.store.lockfile
         self.db = Database(conn)
         self.paths = ProjectPaths(root)
         self.media = MediaRepository(self.db, self.paths)
@@ -66,29 +104,52 @@ class Project:
         return cls._connect(root)
 
     @classmethod
-    def open(cls, folder: str | os.PathLike) -> "Project":
+    def open(cls, folder: str | os.PathLike, *, check: bool = False,
+             busy_timeout: float = BUSY_TIMEOUT) -> "Project":
+        """Open a project. A damaged file raises ``ProjectDamaged``: always when its
+        header shows it (empty, not SQLite, truncated), and with ``check`` (the
+        window does) when SQLite's ``quick_check`` finds any damage (~0.1 s per
+        100 MB)."""
+        from app.store.doctor import header_problem
+
         root = Path(folder).expanduser().absolute()
         if not (root / DB_NAME).is_file():
             raise ProjectError(f"{root} is not a Kestrel project (no {DB_NAME})")
-        return cls._connect(root)
+        problem = header_problem(root / DB_NAME)
+        if problem:
+            raise ProjectDamaged(root, problem)
+        return cls._connect(root, check=check, busy_timeout=busy_timeout)
 
     @classmethod
-    def _connect(cls, root: Path) -> "Project":
+    def _connect(cls, root: Path, check: bool = False,
+                 busy_timeout: float = BUSY_TIMEOUT) -> "Project":
         # isolation_level=None: we issue BEGIN/COMMIT ourselves (see Database.transaction).
-        conn = sqlite3.connect(root / DB_NAME, isolation_level=None, timeout=30)
+        conn = sqlite3.connect(root / DB_NAME, isolation_level=None, timeout=busy_timeout)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")  # durable across process kills in WAL
-        conn.execute("PRAGMA foreign_keys = ON")
         try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a commit is on the disk (WAL fsync'd) before the edit shows as done,
+            # so it survives a power cut, not only a kill. Cost: tests/benchmarks/RESULTS.md.
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if check:
+                verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+                if verdict != "ok":
+                    raise sqlite3.DatabaseError(verdict)
             schema.migrate(conn)
-        except (schema.SchemaError, sqlite3.DatabaseError) as exc:
+        except schema.SchemaError as exc:
             conn.close()
             raise ProjectError(f"{root / DB_NAME}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.OperationalError) and not _damage(exc):
+                raise ProjectError(f"{root / DB_NAME}: {exc}") from exc   # locked, unwritable
+            raise ProjectDamaged(root, str(exc)) from exc
         return cls(root, conn)
 
     def close(self) -> None:
         self.conn.close()
+        self._lock.release()
 
     def __enter__(self) -> "Project":
         return self

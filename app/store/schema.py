@@ -180,6 +180,7 @@ _V7_JOURNAL = [
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         text TEXT NOT NULL,                 -- as the Edit menu shows it: "Move box"
         undone INTEGER NOT NULL DEFAULT 0,  -- 1: on the redo side of the history
+        bytes INTEGER NOT NULL DEFAULT 0,   -- size of its log (the history is bounded by it)
         created_at TEXT NOT NULL
     )""",
     """CREATE TABLE undo_log (

@@ -71,7 +71,7 @@ def rebuild_interpolation(project, media_id: int, track_id: int) -> int:
         have: dict[int, list[Box]] = {}
         for box in project.tracks.boxes(media_id, track_id, "interpolated"):
             have.setdefault(box.frame, []).append(box)
-        missing, stale = [], []
+        missing, stale, moved, recolored = [], [], {}, {}
         for row in rows:
             boxes = have.pop(row["frame"], [])
             if not boxes:
@@ -79,10 +79,13 @@ def rebuild_interpolation(project, media_id: int, track_id: int) -> int:
                 continue
             box = boxes[0]
             stale += boxes[1:]
-            if box.rect != (row["x1"], row["y1"], row["x2"], row["y2"]) or box.class_id != row["class_id"]:
-                project.boxes.update(box.id, x1=row["x1"], y1=row["y1"], x2=row["x2"],
-                                     y2=row["y2"], class_id=row["class_id"])
+            if box.class_id != row["class_id"]:
+                recolored[box.id] = {k: row[k] for k in ("x1", "y1", "x2", "y2", "class_id")}
+            elif box.rect != (row["x1"], row["y1"], row["x2"], row["y2"]):
+                moved[box.id] = {k: row[k] for k in ("x1", "y1", "x2", "y2")}  # no class index touched
         stale += [b for boxes in have.values() for b in boxes]
+        project.boxes.update_many(moved)
+        project.boxes.update_many(recolored)
         project.boxes.delete([b.id for b in stale])
         project.boxes.add(missing)
     return len(rows)

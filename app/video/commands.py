@@ -57,7 +57,7 @@ class VideoEdits:
                                            author=self.doc.author)])
 
         self._edit(media_id, {track_id}, f"Add box (track {track_id})", edit)
-        return created[0], track_id
+        return (created[0] if created else None), track_id   # None: queued or refused
 
     def edit_boxes(self, media_id: int, frame: int, edits) -> None:
         """Move/resize boxes shown on ``frame``: ``edits`` is a list of (id, x1, y1, x2, y2)

@@ -204,3 +204,31 @@ def test_a_version_5_project_is_upgraded_with_its_ids(tmp_path, qapp):
         assert {"boxes_media_frame", "boxes_class", "boxes_track", "boxes_run"} <= indexes
         p.classes.delete(7)                           # the cascade still works
         assert p.boxes.count(1) == 0
+
+
+def test_history_is_bounded_in_bytes_too_and_the_stack_follows(folder, qapp):
+    with Project.open(folder) as p:
+        doc = Document(p)
+        cat = doc.add_class("cat")
+        doc.journal.budget = 2000                  # bytes of log: a few box edits
+        box = doc.add_box(1, cat, (0, 0, 5, 5))
+        for i in range(30):
+            doc.move_boxes([(box, i, i, i + 5, i + 5)])
+        steps, _ = doc.journal.size()
+        assert 1 < steps < 30 and doc.journal.bytes() <= 2000
+        assert doc.undo_stack.count() == steps     # the stack dropped what the journal dropped
+        doc.undo_stack.setIndex(0)                 # every step kept still undoes
+        assert p.boxes.get(box).rect == (29 - steps, 29 - steps, 34 - steps, 34 - steps)
+
+
+def test_updates_log_only_what_changed_and_no_op_is_no_step(folder, qapp):
+    with Project.open(folder) as p:
+        doc = Document(p)
+        cat = doc.add_class("cat")
+        box = doc.add_box(1, cat, (0, 0, 5, 5))
+        doc.move_boxes([(box, 0, 0, 5, 9)])        # only y2 changes: only y2 is logged back
+        log = p.conn.execute("SELECT sql FROM undo_log ORDER BY seq DESC LIMIT 1").fetchone()[0]
+        assert log.startswith("UPDATE boxes SET y2=5.0") and "x1" not in log
+        before = doc.journal.size()
+        doc.edit("Nothing", lambda p: p.conn.execute("UPDATE classes SET name = name"))
+        assert doc.journal.size() == before        # a no-op is no step

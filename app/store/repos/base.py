@@ -11,6 +11,17 @@ BOX_COLS = ("id, media_id, frame, class_id, x1, y1, x2, y2, track_id, source, sc
             "author, created_at, updated_at")
 
 
+StoreError = sqlite3.Error     # what a failing read or write of the project raises
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Another connection holds the project's write lock (or a table is locked)."""
+    if not isinstance(exc, sqlite3.Error):
+        return False
+    code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc)
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -27,6 +38,20 @@ class Database:
 
     def execute(self, sql: str, args=()) -> sqlite3.Cursor:
         return self.conn.execute(sql, args)
+
+    def data_version(self) -> int:
+        """Changes when another connection commits (SQLite's PRAGMA data_version)."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    @contextlib.contextmanager
+    def waiting_at_most(self, ms: int) -> Iterator[None]:
+        """Writes inside wait at most ``ms`` for another writer, then raise busy."""
+        before = self.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.conn.execute(f"PRAGMA busy_timeout = {int(ms)}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(before)}")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -74,6 +74,20 @@ class BoxRepository(Repository):
             c.execute(f"UPDATE boxes SET {sets}, updated_at = ? WHERE id = ?",
                       (*fields.values(), now(), box_id))
 
+    def update_many(self, changes: dict[int, dict]) -> None:
+        """``update`` for many boxes at once (id -> fields; the same fields for each)."""
+        if not changes:
+            return
+        fields = list(next(iter(changes.values())))
+        unknown = set(fields) - _EDITABLE
+        if unknown:
+            raise ValueError(f"cannot edit box fields {sorted(unknown)}")
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        stamp = now()
+        with self.db.transaction() as c:
+            c.executemany(f"UPDATE boxes SET {sets}, updated_at = ? WHERE id = ?",
+                          [(*(f[k] for k in fields), stamp, i) for i, f in changes.items()])
+
     def delete(self, box_ids: Iterable[int]) -> None:
         with self.db.transaction() as c:
             c.executemany("DELETE FROM boxes WHERE id = ?", [(i,) for i in box_ids])
