@@ -54,7 +54,8 @@ class Job(QObject):
         from app.datasets.plan import DatasetError
         from app.store.exporter import ExportError
         from app.store.formats import FormatError
-        from app.store.project import ProjectError
+        from app.store.project import ProjectError, store_problem
+        from app.store.repos.base import StoreError
 
         try:
             with Project.open(self.root) as project:
@@ -64,6 +65,8 @@ class Job(QObject):
             self.cancelled.emit()
         except (DatasetError, FormatError, ExportError, ProjectError, OSError) as exc:
             self.failed.emit(str(exc))
+        except StoreError as exc:  # a full disk, a busy or damaged project file: rolled back
+            self.failed.emit(store_problem(exc, self.root))
         except Exception as exc:   # a bug: say so, with the type, and keep the window alive
             log.exception("dataset job failed")
             self.failed.emit(f"{type(exc).__name__}: {exc}")

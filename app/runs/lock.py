@@ -14,70 +14,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from app.store.lockfile import FileLock
+
 LOCK_FILE = "owner.lock"
-
-if os.name == "nt":
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            return True
-        except OSError:
-            return False
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        # flock: a second open of the file conflicts even within this process.
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except OSError:
-            return False
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class RunBusy(RuntimeError):
     """Another process is following this run."""
 
 
-class RunLock:
+class RunLock(FileLock):
     """Held for as long as this process follows the run; ``release`` when done."""
 
     def __init__(self, run_dir: str | os.PathLike):
-        self._fd: int | None = None
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
-        self.path = run_dir / LOCK_FILE
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        if not _try_lock(self._fd):
-            os.close(self._fd)
-            self._fd = None
-            raise RunBusy(f"{run_dir.name} is being trained by another process")
-
-    def release(self) -> None:
-        if self._fd is not None:
-            try:
-                _unlock(self._fd)
-            finally:
-                os.close(self._fd)
-                self._fd = None
-
-    def __enter__(self) -> "RunLock":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
-
-    def __del__(self):
-        self.release()
+        super().__init__(run_dir / LOCK_FILE)
+        if not self.held:
+            raise RunBusy(f"{run_dir.name} is being trained by another process"
+                          if self.busy else f"cannot write a lock file in {run_dir}")
 
 
 def is_followed(run_dir: str | os.PathLike) -> bool | None:
@@ -86,14 +41,9 @@ def is_followed(run_dir: str | os.PathLike) -> bool | None:
     path = Path(run_dir) / LOCK_FILE
     if not path.is_file():
         return None
-    fd = os.open(path, os.O_RDWR)
-    try:
-        if _try_lock(fd):
-            _unlock(fd)
-            return False
-        return True
-    finally:
-        os.close(fd)
+    probe = FileLock(path)
+    probe.release()
+    return probe.busy
 
 
 INTERRUPTED = ("interrupted: the window or command that ran it stopped before the run "

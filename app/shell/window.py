@@ -129,7 +129,8 @@ class MainWindow(QMainWindow):
             "Another program is writing to the project: your edits are kept and saved as soon "
             "as it is done" if busy else "edits saved", 0 if busy else 3000))
         self.guard.backup_failed.connect(lambda text: bar.showMessage(f"Backup failed: {text}", 15000))
-        self.guard.external_change.connect(self.refresh_all)
+        self.guard.external_change.connect(self._external_change)
+        self._seen = self._what_lists_show()
         if self.guard.read_only:
             self.inform("Read-only", self.guard.read_only)
 
@@ -205,6 +206,19 @@ class MainWindow(QMainWindow):
         self.browsing.refresh()
         self.panels.refresh()
         self.annotator.refresh()
+
+    def _what_lists_show(self) -> tuple:
+        p = self.project
+        return (p.media.count(), tuple(p.classes.all()), tuple(p.tags.all()),
+                p.boxes.count(self.media_id) if self.media_id is not None else 0)
+
+    def _external_change(self) -> None:
+        """Another program wrote (kestrel import, Predict all's own connection…): refresh
+        only when what the lists or the canvas show changed, not on every prediction."""
+        seen = self._what_lists_show()
+        if seen != self._seen:
+            self._seen = seen
+            self.refresh_all()
 
     def import_paths(self, paths: list[str]) -> None:
         self.datasets.import_paths(paths)
