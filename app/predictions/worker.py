@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from app.store.pictures import read_rgb
+from app.tasks.thread import ThreadJob
 
 
 @dataclass
@@ -41,7 +42,7 @@ def load_pixels(pixels) -> np.ndarray:
     return read_rgb(pixels)
 
 
-class PredictWorker(QObject):
+class PredictWorker(ThreadJob):
     """The model's thread: a daemon that sleeps until a request is pending, answers
     it, and takes the newest one next. Answers arrive on the GUI thread (queued)."""
 
@@ -50,16 +51,14 @@ class PredictWorker(QObject):
     ready = Signal(list)                       # the model's class names
 
     def __init__(self, factory: Callable[[], Any], parent: QObject | None = None):
-        super().__init__(parent)
+        super().__init__("kestrel-predict", parent)
         self.factory = factory
         self.model = None
         self.cond = threading.Condition()
         self.pending: Request | None = None
-        self.stopped = False
         self._next_id = 0
         self.dropped = 0          # requests replaced before the model started them
-        self._thread = threading.Thread(target=self._work, name="kestrel-predict", daemon=True)
-        self._thread.start()
+        self.start()
 
     def submit(self, media_id: int, frame: int, pixels) -> Request:
         self._next_id += 1
@@ -75,31 +74,25 @@ class PredictWorker(QObject):
         """Drop what is pending and let the thread end after the frame in hand; never
         waits (a model call can take seconds) and reports nothing more."""
         with self.cond:
-            self.pending, self.stopped = None, True
+            self.pending = None
+            self.detach()
             self.cond.notify()
 
-    def _emit(self, signal, *args) -> None:
-        if not self.stopped:
-            try:
-                signal.emit(*args)
-            except RuntimeError:     # the receiver is gone
-                self.stopped = True
-
-    def _work(self) -> None:
+    def run(self) -> None:
         while True:
             with self.cond:
-                while self.pending is None and not self.stopped:
+                while self.pending is None and not self.detached:
                     self.cond.wait()
-                if self.stopped:
+                if self.detached:
                     return
                 req, self.pending = self.pending, None
             try:
                 if self.model is None:
                     self.model = self.factory()
-                    self._emit(self.ready, list(self.model.class_names))
+                    self.emit(self.ready, list(self.model.class_names))
                 frame = load_pixels(req.pixels)
                 t0 = time.perf_counter()
                 det = self.model.predict([frame])[0]
-                self._emit(self.answered, req, det, time.perf_counter() - t0)
+                self.emit(self.answered, req, det, time.perf_counter() - t0)
             except Exception as exc:  # a bad model or frame must not end the thread
-                self._emit(self.failed, req, f"{type(exc).__name__}: {exc}")
+                self.emit(self.failed, req, f"{type(exc).__name__}: {exc}")

@@ -15,11 +15,12 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from app.store.video import VideoReader
+from app.tasks.thread import ThreadJob
 from app.video.tracking import MAX_FRAMES, MIN_CONFIDENCE, TrackForward
 from widgets.task_progress import TaskProgress
 
 
-class _TrackJob(QObject):
+class _TrackJob(ThreadJob):
     """One tracking job on a daemon thread; its signals arrive on the GUI thread."""
 
     started_total = Signal(int)      # frames it may track at most
@@ -29,30 +30,15 @@ class _TrackJob(QObject):
     finished = Signal()              # after done or failed
 
     def __init__(self, path, start: int, rect, until: int | None, parent=None):
-        super().__init__(parent)
+        super().__init__("kestrel-track", parent)
         self.path, self.start_frame, self.rect, self.until = path, start, rect, until
         self.max_frames, self.min_confidence = MAX_FRAMES, MIN_CONFIDENCE
         self.cancelled = threading.Event()
-        self.detached = False
-        self._thread = threading.Thread(target=self.run, name="kestrel-track", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def isRunning(self) -> bool:
-        return self._thread.is_alive()
 
     def detach(self) -> None:
         """Window closing: stop before the next frame and report nothing more."""
-        self.detached = True
         self.cancelled.set()
-
-    def _emit(self, signal, *args) -> None:
-        if not self.detached:
-            try:
-                signal.emit(*args)
-            except RuntimeError:     # the receiver is gone
-                self.detached = True
+        super().detach()
 
     def run(self) -> None:
         try:
@@ -60,15 +46,15 @@ class _TrackJob(QObject):
                 job = TrackForward(reader, self.start_frame, self.rect, until=self.until,
                                    max_frames=self.max_frames, min_confidence=self.min_confidence,
                                    cancel=self.cancelled.is_set)
-                self._emit(self.started_total, max(0, job.last_frame - self.start_frame))
+                self.emit(self.started_total, max(0, job.last_frame - self.start_frame))
                 boxes = []
                 for step in job:
                     boxes.append((step.frame, step.box))
-                    self._emit(self.stepped, len(boxes), step.frame)
-            self._emit(self.done, boxes, job.stop)
+                    self.emit(self.stepped, len(boxes), step.frame)
+            self.emit(self.done, boxes, job.stop)
         except Exception as exc:  # reported in the window, never a crash
-            self._emit(self.failed, f"{type(exc).__name__}: {exc}")
-        self._emit(self.finished)
+            self.emit(self.failed, f"{type(exc).__name__}: {exc}")
+        self.emit(self.finished)
 
 
 class TrackForwardController(QObject):
