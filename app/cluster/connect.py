@@ -47,8 +47,10 @@ def job_client(address: str):
 
     from ray.job_submission import JobSubmissionClient
 
-    for name in ("ray", "ray.dashboard"):   # "uploading package…", "websocket closed" chatter
-        logging.getLogger(name).setLevel(logging.WARNING)
+    # "uploading package…", "websocket closed": Ray's chatter, not the person's business
+    for name in ("ray.dashboard.modules.dashboard_sdk", "ray.dashboard.modules.job.sdk",
+                 "ray._private.runtime_env.packaging"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
     try:
         return JobSubmissionClient(address)
