@@ -1,0 +1,89 @@
+"""The Training tab's Compute choice, end to end on a real local Ray cluster: choose
+the cluster, check it (its resources are shown), train a tiny embedder on two Ray
+Train workers; closing the window leaves the job running, and the reopened project
+follows it to its end with every event recorded once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.cluster.helpers import EMBEDDER, TINY_EMBEDDER, assert_in_order, recorded
+from tests.training_panel.helpers import wait_signal, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+@pytest.fixture
+def loop(qapp):
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def _window(qtbot, project):
+    from PySide6.QtWidgets import QMainWindow
+
+    from app.runs.controller import TrainingController
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    c = TrainingController(window, project, probe_devices=False,
+                           ask_stop=lambda text: pytest.fail(f"asked to stop: {text}"))
+    window.setCentralWidget(c.panel)
+    window.show()
+    return c
+
+
+def test_train_on_the_cluster_close_the_window_and_follow_again(qtbot, loop, project, ray_head,
+                                                                cluster_env):
+    from app.store.project import Project
+
+    c = _window(qtbot, project)
+    panel, box = c.panel, c.panel.compute
+    panel.select_template(EMBEDDER)
+    for key, value in TINY_EMBEDDER.items():
+        panel.form.set_value(key, value)
+    assert not box.is_cluster() and not box.cluster_rows.isVisible()
+    box.choice.setFocus()
+    qtbot.keyClick(box.choice, Qt.Key_Down)           # This machine → Ray cluster
+    assert box.is_cluster() and box.cluster_rows.isVisible()
+    qtbot.keyClicks(box.address, ray_head.address)
+    qtbot.mouseClick(box.check_button, Qt.LeftButton)
+    wait_until(loop, lambda: "CPUs" in box.info.text() or "cannot" in box.info.text(), 60)
+    assert "1 node · 2 CPUs · 0 GPUs" in box.info.text()
+    assert box.workers.value() == 2
+
+    first = wait_signal(loop, c.event_received, 240,
+                        start=lambda: qtbot.mouseClick(panel.train_button, Qt.LeftButton))
+    run_id = first[0]
+    run = project.runs.get(run_id)
+    assert run.dataset["compute"]["address"] == ray_head.address and run.status == "running"
+
+    assert c.confirm_close()                           # no question: the job goes on
+    wait_until(loop, lambda: not c.is_training(), 30)
+    assert project.runs.get(run_id).status == "running"
+    c.panel.window().close()
+
+    # The project reopened: the run is picked up by its job id and followed to its end.
+    with Project.open(project.root) as again:
+        c2 = _window(qtbot, again)
+        assert c2.panel.compute.is_cluster()
+        assert c2.panel.compute.address.text() == ray_head.address
+        ended = wait_signal(loop, c2.run_finished, 300)
+        assert ended == (run_id, "finished"), again.runs.get(run_id).message
+        events = recorded(again, run_id)
+        assert_in_order(events, "finished")
+        assert events[0]["world_size"] == 2 and events[0]["task"] == "embedder"
+        run_dir = again.resolve(again.runs.get(run_id).run_dir)
+        assert (run_dir / "best.pt").is_file()
+        row = next(r for r in c2.panel.history.rows if r["id"] == run_id)
+        assert row["status"] == "finished" and row["compute"] == ray_head.address
+        c2.use_run(run_id)
+        assert again.settings.get("active_run") == str(run_id)
