@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,15 +21,9 @@ import pytest
 
 pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[cluster]')")
 
-from tests.cluster.proxy import Proxy  # noqa: E402
+from tests.cluster.proxy import Proxy, free_port  # noqa: E402
 
 HEAD_START_S = 120
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Head:

@@ -58,3 +58,33 @@ def log_text(project, run_id) -> str:
 
 def jsonl(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def model_runs(project, task: str, template: str, overrides: list[str]) -> tuple[int, int]:
+    """Two run records sharing one small random-weight checkpoint: one predicts on the
+    cluster, the other here, in the same tables."""
+    import torch
+
+    from training import hparams as hpmod
+    from training.checkpoint import save_checkpoint
+    from training.embedding.checkpoint import FORMAT
+    from training.templates import get_template
+
+    torch.manual_seed(0)
+    spec = get_template(template)
+    hp = hpmod.parse_overrides(spec.hparams(), ["pretrained=none", *overrides])
+    names = [c.name for c in project.classes.all()]
+    model = spec.build(num_classes=len(names) + (task == "detector"), hparams=hp)
+    run_dir = project.root / "runs" / f"model-{task}"
+    state = {"template": template, "hparams": hpmod.to_dict(hp), "class_names": names,
+             "category_ids": list(range(1, len(names) + 1)), "model": model.state_dict(),
+             "epoch": 1, "step": 0}
+    if task == "embedder":
+        state = {**state, "format": FORMAT, "source": "boxes"}
+    save_checkpoint(run_dir / "best.pt", state)
+    ids = []
+    for name in ("cluster", "local"):
+        run_id = project.runs.add(name=name, task=task, template=template, run_dir=f"runs/model-{task}")
+        project.runs.update(run_id, status="finished")
+        ids.append(run_id)
+    return ids[0], ids[1]

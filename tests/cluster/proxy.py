@@ -8,6 +8,12 @@ import threading
 import time
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Proxy:
     def __init__(self, target_port: int, host: str = "127.0.0.1"):
         self.target = (host, target_port)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from app.shell.cli import main
+from tests.cluster.helpers import model_runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -24,36 +25,6 @@ def media_project(tmp_path):
     p.close()
 
 
-def _checkpoint(project, task: str, template: str, overrides: list[str]) -> tuple[int, int]:
-    """Two run records sharing one small random-weight checkpoint: one predicts on the
-    cluster, the other here, in the same tables."""
-    import torch
-
-    from training import hparams as hpmod
-    from training.checkpoint import save_checkpoint
-    from training.embedding.checkpoint import FORMAT
-    from training.templates import get_template
-
-    torch.manual_seed(0)
-    spec = get_template(template)
-    hp = hpmod.parse_overrides(spec.hparams(), ["pretrained=none", *overrides])
-    names = [c.name for c in project.classes.all()]
-    model = spec.build(num_classes=len(names) + (task == "detector"), hparams=hp)
-    run_dir = project.root / "runs" / "0001-model"
-    state = {"template": template, "hparams": hpmod.to_dict(hp), "class_names": names,
-             "category_ids": list(range(1, len(names) + 1)), "model": model.state_dict(),
-             "epoch": 1, "step": 0}
-    if task == "embedder":
-        state = {**state, "format": FORMAT, "source": "boxes"}
-    save_checkpoint(run_dir / "best.pt", state)
-    ids = []
-    for name in ("cluster", "local"):
-        run_id = project.runs.add(name=name, task=task, template=template, run_dir="runs/0001-model")
-        project.runs.update(run_id, status="finished")
-        ids.append(run_id)
-    return ids[0], ids[1]
-
-
 def _boxes(project, run_id):
     return {key: [(b.class_id, b.x1, b.y1, b.x2, b.y2, b.score)
                   for b in project.predictions.boxes(run_id, *key)]
@@ -65,7 +36,7 @@ def test_predictions_through_ray_data_equal_the_local_ones(media_project, ray_he
     from app.predictions.core import all_items, load_model, predict_items
 
     project = media_project
-    remote, local = _checkpoint(project, "detector", "ssdlite320_mobilenet_v3_large", [])
+    remote, local = model_runs(project, "detector", "ssdlite320_mobilenet_v3_large", [])
     items = all_items(project)
     assert any(f > 0 for _, f in items)            # video frames are among them
     predict_items(project, local, load_model(project, local), items)
@@ -94,7 +65,7 @@ def test_embeddings_through_ray_data_equal_the_local_ones(media_project, ray_hea
     from app.search.embeddings import embed_project
 
     project = media_project
-    remote, local = _checkpoint(project, "embedder", "embed_resnet18",
+    remote, local = model_runs(project, "embedder", "embed_resnet18",
                                 ["image_size=64", "embedding_size=16"])
     here = embed_project(project, local, batch_size=8)
     steps = []

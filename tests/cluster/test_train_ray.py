@@ -102,7 +102,7 @@ def test_a_bad_hyperparameter_fails_the_job_with_its_reason(project, ray_head, c
 
 
 def test_unreachable_cluster_and_missing_ray_are_user_errors(project, capsys, monkeypatch):
-    from tests.cluster.conftest import free_port
+    from tests.cluster.proxy import free_port
 
     root = str(project.root)
     argv = ["train", root, "--template", DETECTOR, "--compute", f"http://127.0.0.1:{free_port()}"]

@@ -87,3 +87,42 @@ def test_train_on_the_cluster_close_the_window_and_follow_again(qtbot, loop, pro
         assert row["status"] == "finished" and row["compute"] == ray_head.address
         c2.use_run(run_id)
         assert again.settings.get("active_run") == str(run_id)
+
+
+def test_predict_all_and_embed_follow_the_compute_choice(qtbot, tmp_path, ray_head, cluster_env):
+    """With the cluster chosen, the window's Predict all and the Search tab's Embed run
+    through Ray Data and store what the local paths store."""
+    from app.cluster.settings import set_compute_target
+    from app.predictions.core import all_items
+    from app.shell.demo import make_demo
+    from app.shell.window import MainWindow
+    from tests.cluster.helpers import model_runs
+
+    project = make_demo(tmp_path / "proj", n_images=4, video=True)
+    detector, _ = model_runs(project, "detector", "ssdlite320_mobilenet_v3_large", [])
+    embedder, _ = model_runs(project, "embedder", "embed_resnet18",
+                             ["image_size=64", "embedding_size=16"])
+    project.settings.set("active_run", str(detector))
+    set_compute_target(project, {"address": ray_head.address, "workers": 2, "storage": None})
+    w = MainWindow(project)
+    qtbot.addWidget(w)
+    try:
+        w.review.set_run(detector)
+        w.review.actions.predict_all()
+        batch = w.review.actions.batch
+        assert type(batch).__name__ == "ClusterPredictAll"
+        qtbot.waitUntil(lambda: not batch.isRunning(), timeout=240000)
+        items = all_items(project)
+        assert sorted(project.predictions.frames(detector)) == sorted(items)
+
+        search = w.search
+        runs = search.panel.runs                         # the person picks the run
+        runs.setCurrentIndex(runs.findData(embedder))
+        assert search.panel.current_run() == embedder
+        qtbot.mouseClick(search.panel.embed_button, Qt.LeftButton)
+        qtbot.waitUntil(lambda: not search.embedding, timeout=240000)
+        n = project.embeddings.count(embedder)
+        assert n > len(items) and f"embedded {n}" in search.panel.status.text()
+    finally:
+        w.close()
+        project.close()
