@@ -8,82 +8,12 @@ the user on the machine, other people's clusters included)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[cluster]')")
 
-from tests.cluster.proxy import Proxy, free_port  # noqa: E402
-
-HEAD_START_S = 120
-
-
-class Head:
-    def __init__(self):
-        self.temp = Path(tempfile.mkdtemp(prefix="kr"))   # short: socket paths are limited
-        self.dashboard_port = free_port()
-        ports = {"--port": free_port(), "--dashboard-port": self.dashboard_port,
-                 "--ray-client-server-port": free_port(), "--node-manager-port": free_port(),
-                 "--object-manager-port": free_port(), "--metrics-export-port": free_port(),
-                 "--dashboard-agent-listen-port": free_port(),
-                 "--dashboard-agent-grpc-port": free_port(),
-                 "--runtime-env-agent-port": free_port()}
-        argv = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
-                "--num-cpus=2", "--num-gpus=0", "--object-store-memory=200000000",
-                "--include-dashboard=true", "--dashboard-host=127.0.0.1",
-                "--node-ip-address=127.0.0.1", "--disable-usage-stats",
-                f"--temp-dir={self.temp}", *[f"{k}={v}" for k, v in ports.items()]]
-        env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "RAY_USAGE_STATS_ENABLED": "0",
-               "OMP_NUM_THREADS": "1", "RAY_DEDUP_LOGS": "0"}
-        env.pop("RAY_ADDRESS", None)
-        self.log = open(self.temp / "head.log", "w")
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env,
-                                     start_new_session=True)
-        self.address = f"http://127.0.0.1:{self.dashboard_port}"
-
-    def wait_ready(self) -> None:
-        from app.cluster.connect import ClusterError, describe
-
-        deadline = time.monotonic() + HEAD_START_S
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the Ray head exited: {(self.temp / 'head.log').read_text()[-2000:]}")
-            try:
-                if describe(self.address).cpus >= 2:
-                    return
-            except ClusterError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Ray head did not answer in time")
-            time.sleep(1)
-
-    def stop(self) -> None:
-        """SIGTERM to the head's process group (ray start --block ends its processes),
-        then SIGKILL to whatever of that group is left."""
-        try:
-            pgid = os.getpgid(self.proc.pid)
-        except ProcessLookupError:
-            pgid = None
-        if pgid is not None:
-            try:
-                os.killpg(pgid, signal.SIGTERM)
-                self.proc.wait(30)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.log.close()
-        shutil.rmtree(self.temp, ignore_errors=True)
+from tests.cluster.head import Head  # noqa: E402
+from tests.cluster.proxy import Proxy  # noqa: E402
 
 
 @pytest.fixture(scope="session")
