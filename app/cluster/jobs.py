@@ -122,6 +122,11 @@ class JobLogReader:
         while not self._stop.is_set():
             try:
                 client = job_client(self.address)
+                if not _known(client, self.job_id):   # a cluster restarted since
+                    self.status = "UNKNOWN"
+                    self.message = (f"the cluster at {self.address} does not know job "
+                                    f"{self.job_id} (was it restarted?)")
+                    return self.status
                 await self._tail(client, on_line)
                 if self._stop.is_set():
                     break
@@ -188,6 +193,16 @@ class JobLogReader:
         end = time.monotonic() + seconds
         while time.monotonic() < end and not self._stop.is_set():
             await asyncio.sleep(0.1)
+
+
+def _known(client, job_id: str) -> bool:
+    try:
+        client.get_job_info(job_id)
+        return True
+    except RuntimeError as exc:
+        if "does not exist" in str(exc):
+            return False
+        raise
 
 
 def _ended(client, job_id: str) -> bool:

@@ -99,12 +99,12 @@ class RayJobFollower:
                             batch.append(f"(connection to the cluster lost: {value}; reconnecting)")
                         elif kind == "end":
                             break
-                        if self._queue.empty():
+                        if self._queue.empty() or self.terminal is not None:
                             break
                         kind, value = self._queue.get_nowait()
                     self._log(batch)
-                    if kind == "end":
-                        break
+                    if kind == "end" or self.terminal is not None:
+                        break   # the run's answer is in: the job only winds down now
             if not self.detached:
                 self._finish(value)
         except Exception as exc:  # reading failed: the run is lost, the follower is not

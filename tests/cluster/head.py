@@ -89,7 +89,7 @@ class Head:
         pgid = self.proc.pid     # its own session: the group's id is its pid
         try:
             os.killpg(pgid, signal.SIGTERM)
-            self.proc.wait(30)
+            self.proc.wait(10)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
         try:

@@ -48,13 +48,14 @@ def test_detector_on_two_workers_survives_a_dropped_connection(project, proxy, c
 
 def test_cancel_keeps_a_checkpoint_and_resume_goes_on_from_it(project, ray_head, cluster_env,
                                                               capsys):
-    # 8 images, two ranks of two: two steps an epoch; Cancel comes long before the 40th
-    slow = {**TINY, "epochs": "40", "val_fraction": "0"}
+    # 8 images, two ranks of two: two steps an epoch; Cancel, pressed when the run has
+    # started, reaches the workers seconds later, long before the 20th epoch
+    slow = {**TINY, "epochs": "20", "val_fraction": "0"}
     launch, job = submit(project, DETECTOR, slow, ray_head.address)
     held = []
 
     def on_event(event):
-        if event["event"] == "progress" and not held:
+        if event["event"] == "started" and not held:
             held.append(event)
             follower_box[0].cancel()
 
@@ -69,7 +70,7 @@ def test_cancel_keeps_a_checkpoint_and_resume_goes_on_from_it(project, ray_head,
     events = recorded(project, launch.run_id)
     assert_in_order(events, "cancelled")
     stopped = events[-1]
-    assert stopped["epoch"] < 39
+    assert stopped["epoch"] < 19
     run_dir = project.resolve(run.run_dir)
     assert (run_dir / "last.pt").is_file()
     assert "resumable" in run.message
@@ -85,7 +86,7 @@ def test_cancel_keeps_a_checkpoint_and_resume_goes_on_from_it(project, ray_head,
     second = [e for e in recorded(project, launch.run_id) if e["job"] == compute["job_id"]]
     assert_in_order(second, "finished")
     assert second[0]["resumed_from"] and second[0]["start_epoch"] == stopped["epoch"]
-    assert second[-1]["epoch"] == 40
+    assert second[-1]["epoch"] == 20
 
 
 def test_a_bad_hyperparameter_fails_the_job_with_its_reason(project, ray_head, cluster_env):
@@ -116,3 +117,18 @@ def test_unreachable_cluster_and_missing_ray_are_user_errors(project, capsys, mo
     assert main(argv) == 2
     assert 'pip install -e ".[cluster]"' in capsys.readouterr().err
     assert project.runs.all() == []
+
+
+def test_a_job_the_cluster_does_not_know_fails_the_run(project, ray_head):
+    """A reopened project whose cluster was restarted: the job id is unknown there."""
+    from app.runs import records
+    from app.runs.cluster import ClusterTarget, job_spec
+
+    launch = records.prepare_run(project, DETECTOR, TINY)
+    _spec, compute = job_spec(project, launch.run_id, ClusterTarget(ray_head.address), None)
+    run = project.runs.get(launch.run_id)
+    project.runs.update(launch.run_id, dataset={**run.dataset, "compute": compute})
+    status, _ = follow(project, launch.run_id, ray_head.address, compute["job_id"],
+                       lock=launch.lock, timeout=60)
+    assert status == "failed"
+    assert "does not know job" in project.runs.get(launch.run_id).message

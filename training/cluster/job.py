@@ -38,6 +38,7 @@ from training.cluster import wire
 CHECKPOINTS = ("last.pt", "best.pt")
 POLL_S = 0.2          # how often the driver prints what rank 0 sent
 STOP_POLL_S = 0.5     # how often rank 0 asks whether to stop
+WIND_DOWN_S = 60      # how long the driver waits for Ray Train to end after the answer
 
 
 class Printer:
@@ -138,13 +139,19 @@ def _train(args, printer: Printer) -> int:
             crash.append(exc)
     thread = threading.Thread(target=fit, name="kestrel-fit", daemon=True)
     thread.start()
+    files = None
     while thread.is_alive():
         thread.join(POLL_S)
         for event in ray.get(channel.take.remote()):
             printer.event(event)
+        if printer.terminal is not None:
+            files = ray.get(channel.files.remote())
+            if files is not None:   # rank 0 is done: answer now, Ray winds down after
+                break
     for event in ray.get(channel.take.remote()):
         printer.event(event)
-    files = ray.get(channel.files.remote())
+    if files is None:
+        files = ray.get(channel.files.remote()) or {}
     if args.storage:
         if files:
             printer.line(wire.dumps({"kestrel": "stored", "uri": _join(args.storage, args.name),
@@ -158,7 +165,9 @@ def _train(args, printer: Printer) -> int:
         exc = crash[0] if crash else RuntimeError("the workers ended without a result")
         printer.event(failed_event(f"{type(exc).__name__}: {exc}",
                                    "".join(traceback.format_exception(exc))))
-    return printer.finish()
+    code = printer.finish()
+    thread.join(WIND_DOWN_S)   # let Ray Train end its workers before the driver exits
+    return code
 
 
 class Channel:
@@ -167,7 +176,7 @@ class Channel:
 
     def __init__(self):
         self._events: list[dict] = []
-        self._files: dict[str, bytes] = {}
+        self._files: dict[str, bytes] | None = None   # None until rank 0 is done
         self._stop = False
 
     def put(self, event: dict) -> None:
@@ -178,9 +187,9 @@ class Channel:
         return events
 
     def put_files(self, files: dict[str, bytes]) -> None:
-        self._files.update(files)
+        self._files = dict(files)
 
-    def files(self) -> dict[str, bytes]:
+    def files(self) -> dict[str, bytes] | None:
         return self._files
 
     def stop(self) -> None:
