@@ -135,12 +135,13 @@ def predict_on_cluster(project, run_id: int, items, address: str, *, workers: in
             staging.add(media_id, frame)
         spec = staging.spec("predict", workers, _gpu(address), batch_size, ["--score", f"{score:g}"])
         done = [0]
+        by_name: dict[str, int | None] = {}   # model class -> project class (None: left out)
 
         def result(obj: dict) -> None:
             media_id, frame = todo[obj["i"]]
             names = list(obj["names"])
-            ids = class_ids_for(project, sorted(set(names)))
-            by_name = dict(zip(sorted(set(names)), ids))
+            new = sorted(set(names) - set(by_name))
+            by_name.update(zip(new, class_ids_for(project, new)))
             rows = [(by_name[n], *map(float, b), float(s))
                     for b, n, s in zip(obj["boxes"], names, obj["scores"]) if by_name[n] is not None]
             project.predictions.store(run_id, media_id, frame, rows)

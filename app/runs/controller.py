@@ -11,6 +11,7 @@ the run, which stays resumable) and connects the document's box changes to
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -108,7 +109,8 @@ class TrainingController(QObject):
         panel.set_templates([s.describe() for s in list_templates()])
         self.compute = ComputeChoice(panel.compute, project, self)
         self.refresh()
-        QTimer.singleShot(0, self.follow_cluster_runs)   # once the event loop turns
+        if self._waiting_cluster_runs():   # the project reopened: follow them again
+            QTimer.singleShot(0, self, self.follow_cluster_runs)   # once the loop turns
 
     # -- data for the panel --------------------------------------------------------------
     def refresh(self) -> None:
@@ -209,12 +211,19 @@ class TrainingController(QObject):
             return
         await self._follow(run_id, [], title, resumed=True, lock=lock, cluster=(target.address, job))
 
+    def _waiting_cluster_runs(self) -> bool:
+        return any(r.status == "running" and compute_of(r) for r in self.project.runs.all())
+
     def follow_cluster_runs(self) -> None:
         """Follow a cluster run again that nobody follows (the project was reopened, or
         its window closed): its job went on without us."""
         if self.is_training():
             return
-        for run in reversed(self.project.runs.all()):
+        try:
+            runs_now = list(reversed(self.project.runs.all()))
+        except sqlite3.ProgrammingError:   # the project was closed meanwhile
+            return
+        for run in runs_now:
             compute = compute_of(run)
             if run.status != "running" or compute is None:
                 continue
@@ -304,6 +313,8 @@ class TrainingController(QObject):
             self.process, self.run_id = None, None
         if status == "running":   # a cluster run left to itself (the window is closing)
             return
+        if self._waiting_cluster_runs():   # another may still be running
+            QTimer.singleShot(0, self, self.follow_cluster_runs)
         run = self.project.runs.get(run_id)
         self.panel.run_ended(status, (run.message or "").split("\n")[0])
         self.refresh()

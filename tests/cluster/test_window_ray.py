@@ -1,7 +1,8 @@
 """The Training tab's Compute choice, end to end on a real local Ray cluster: choose
 the cluster, check it (its resources are shown), train a tiny embedder on two Ray
-Train workers; closing the window leaves the job running, and the reopened project
-follows it to its end with every event recorded once, in order."""
+Train workers with its checkpoints kept on cluster storage; closing the window leaves
+the job running, the reopened project follows it to its end with every event recorded
+once, in order, and *Use this model* downloads the checkpoint."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def _window(qtbot, project):
 
 
 def test_train_on_the_cluster_close_the_window_and_follow_again(qtbot, loop, project, ray_head,
-                                                                cluster_env):
+                                                                cluster_env, tmp_path):
     from app.store.project import Project
 
     c = _window(qtbot, project)
@@ -55,6 +56,8 @@ def test_train_on_the_cluster_close_the_window_and_follow_again(qtbot, loop, pro
     qtbot.keyClick(box.choice, Qt.Key_Down)           # This machine → Ray cluster
     assert box.is_cluster() and box.cluster_rows.isVisible()
     qtbot.keyClicks(box.address, ray_head.address)
+    storage = tmp_path / "cluster-storage"      # a path every node sees (one node here)
+    qtbot.keyClicks(box.storage, str(storage))
     qtbot.mouseClick(box.check_button, Qt.LeftButton)
     wait_until(loop, lambda: "CPUs" in box.info.text() or "cannot" in box.info.text(), 60)
     assert "1 node · 2 CPUs · 0 GPUs" in box.info.text()
@@ -82,10 +85,21 @@ def test_train_on_the_cluster_close_the_window_and_follow_again(qtbot, loop, pro
         assert_in_order(events, "finished")
         assert events[0]["world_size"] == 2 and events[0]["task"] == "embedder"
         run_dir = again.resolve(again.runs.get(run_id).run_dir)
-        assert (run_dir / "best.pt").is_file()
+        stored = again.runs.get(run_id).dataset["compute"]["stored"]
+        assert sorted(stored["files"]) == ["best.pt", "last.pt"]
+        assert (storage / stored["uri"].rsplit("/", 1)[1] / "best.pt").is_file()
+        assert not (run_dir / "best.pt").exists()           # it stayed on the cluster
         row = next(r for r in c2.panel.history.rows if r["id"] == run_id)
         assert row["status"] == "finished" and row["compute"] == ray_head.address
-        c2.use_run(run_id)
+        assert row["has_model"]
+        history = c2.panel.history
+        c2.panel.tabs.setCurrentWidget(history)
+        history.select(run_id)
+        assert history.use_button.isEnabled()
+        wait_until(loop, lambda: again.settings.get("active_run") == str(run_id), 60,
+                   start=lambda: qtbot.mouseClick(history.use_button, Qt.LeftButton))
+        assert (run_dir / "best.pt").read_bytes() == \
+            (storage / stored["uri"].rsplit("/", 1)[1] / "best.pt").read_bytes()
         assert again.settings.get("active_run") == str(run_id)
 
 
