@@ -8,11 +8,13 @@ An address is ``http://HOST:8265`` (the dashboard, which serves the Jobs API) or
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass, field
 
 INSTALL_HINT = ('Ray is not installed. Install the cluster extra: pip install -e ".[cluster]" '
                 '(or pip install "ray[default,train,data]"), then restart Kestrel.')
 LOCAL = "local"
+_RESOLVED: dict[str, str] = {}   # ray://… → the dashboard's http address it led to
 
 
 class ClusterError(RuntimeError):
@@ -43,6 +45,11 @@ def job_client(address: str):
     if not ray_installed():
         raise ClusterError(INSTALL_HINT)
     address = normalise(address)
+    for var in ("RAY_API_SERVER_ADDRESS", "RAY_ADDRESS"):   # Ray lets these win over ours
+        value = os.environ.get(var)
+        if value and normalise(value) != address:
+            raise ClusterError(f"{var}={value} is set in the environment, and Ray would use "
+                               f"it instead of {address}: unset it, or use that address")
     import logging
 
     from ray.job_submission import JobSubmissionClient
@@ -53,7 +60,10 @@ def job_client(address: str):
         logging.getLogger(name).setLevel(logging.ERROR)
 
     try:
-        return JobSubmissionClient(address)
+        client = JobSubmissionClient(_RESOLVED.get(address, address))
+        if address.startswith("ray://"):   # found through a Ray Client connection: once
+            _RESOLVED[address] = client.get_address()
+        return client
     except Exception as exc:
         raise ClusterError(f"cannot reach the Ray cluster at {address}: "
                            f"{_reason(exc)}") from None

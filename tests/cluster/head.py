@@ -45,9 +45,9 @@ for sig in (signal.SIGTERM, signal.SIGKILL):
 class Head:
     def __init__(self):
         self.temp = Path(tempfile.mkdtemp(prefix="kr"))   # short: socket paths are limited
-        self.dashboard_port = free_port()
+        self.dashboard_port, self.client_port = free_port(), free_port()
         ports = {"--port": free_port(), "--dashboard-port": self.dashboard_port,
-                 "--ray-client-server-port": free_port(), "--node-manager-port": free_port(),
+                 "--ray-client-server-port": self.client_port, "--node-manager-port": free_port(),
                  "--object-manager-port": free_port(), "--metrics-export-port": free_port(),
                  "--dashboard-agent-listen-port": free_port(),
                  "--dashboard-agent-grpc-port": free_port(),

@@ -132,3 +132,15 @@ def test_a_job_the_cluster_does_not_know_fails_the_run(project, ray_head):
                        lock=launch.lock, timeout=60)
     assert status == "failed"
     assert "does not know job" in project.runs.get(launch.run_id).message
+
+
+def test_a_ray_client_address_leads_to_the_jobs_api(ray_head, monkeypatch):
+    from app.cluster.connect import ClusterError, describe, job_client
+
+    address = f"ray://127.0.0.1:{ray_head.client_port}"
+    info = describe(address)
+    assert info.cpus == 2 and info.address == address and info.dashboard == ray_head.address
+    assert job_client(address).get_address() == ray_head.address   # resolved once, kept
+    monkeypatch.setenv("RAY_ADDRESS", "http://elsewhere:8265")      # Ray would prefer it
+    with pytest.raises(ClusterError, match="RAY_ADDRESS=http://elsewhere:8265 is set"):
+        job_client(ray_head.address)
