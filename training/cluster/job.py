@@ -119,6 +119,7 @@ def _train(args, printer: Printer) -> int:
     signal.signal(signal.SIGTERM, lambda *_: channel.stop.remote())
     signal.signal(signal.SIGINT, lambda *_: channel.stop.remote())
     per_worker = {"CPU": args.cpus_per_worker, **({"GPU": 1} if args.gpu else {})}
+    scratch = tempfile.mkdtemp(prefix="kestrel-raytrain-")
     config = {"channel": channel, "coco": str(Path(args.coco).resolve()),
               "images": str(Path(args.images).resolve()), "template": args.template,
               "overrides": list(args.overrides), "storage": args.storage, "name": args.name,
@@ -128,7 +129,9 @@ def _train(args, printer: Printer) -> int:
         worker_loop, train_loop_config=config,
         scaling_config=ScalingConfig(num_workers=args.workers, use_gpu=args.gpu,
                                      resources_per_worker=per_worker),
-        run_config=RunConfig(name=f"{args.name}-{int(time.time())}",
+        # Ray Train's own bookkeeping goes to a scratch folder (nothing is reported to
+        # it: the checkpoints travel as described above), not to ~/ray_results
+        run_config=RunConfig(name=f"{args.name}-{int(time.time())}", storage_path=scratch,
                              failure_config=FailureConfig(max_failures=0)))
     crash: list[BaseException] = []
 
@@ -167,6 +170,7 @@ def _train(args, printer: Printer) -> int:
                                    "".join(traceback.format_exception(exc))))
     code = printer.finish()
     thread.join(WIND_DOWN_S)   # let Ray Train end its workers before the driver exits
+    shutil.rmtree(scratch, ignore_errors=True)
     return code
 
 
