@@ -57,8 +57,10 @@ class Head:
                 "--include-dashboard=true", "--dashboard-host=127.0.0.1",
                 "--node-ip-address=127.0.0.1", "--disable-usage-stats",
                 f"--temp-dir={self.temp}", *[f"{k}={v}" for k, v in ports.items()]]
+        # No memory monitor: on a machine shared with other people's jobs it counts their
+        # memory too and kills this cluster's workers at 95 % of the host's.
         env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "RAY_USAGE_STATS_ENABLED": "0",
-               "OMP_NUM_THREADS": "1", "RAY_DEDUP_LOGS": "0"}
+               "OMP_NUM_THREADS": "1", "RAY_DEDUP_LOGS": "0", "RAY_memory_monitor_refresh_ms": "0"}
         env.pop("RAY_ADDRESS", None)
         self.log = open(self.temp / "head.log", "w")
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env,
