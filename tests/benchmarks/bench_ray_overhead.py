@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -94,6 +95,7 @@ def main() -> int:
     finally:
         head.stop()
         project.close()
+        shutil.rmtree(folder, ignore_errors=True)
     print(f"\n{args.epochs} epochs of {TEMPLATE}, 8 images, 96 px, batch 2, CPU")
     print(f"{'path':<24} {'submit':>7} {'1st event':>10} {'s/epoch':>8} {'total':>7}  status")
     for name, r in rows:

@@ -103,13 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # refused before any worker starts
         printer.event(failed_event(f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         return printer.finish()
+    scratch = tempfile.mkdtemp(prefix="kestrel-raytrain-")
     try:
-        return _train(args, printer)
+        return _train(args, printer, scratch)
     finally:
         sys.stdout = out
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _train(args, printer: Printer) -> int:
+def _train(args, printer: Printer, scratch: str) -> int:
     import ray
     from ray.train import FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
@@ -119,7 +121,6 @@ def _train(args, printer: Printer) -> int:
     signal.signal(signal.SIGTERM, lambda *_: channel.stop.remote())
     signal.signal(signal.SIGINT, lambda *_: channel.stop.remote())
     per_worker = {"CPU": args.cpus_per_worker, **({"GPU": 1} if args.gpu else {})}
-    scratch = tempfile.mkdtemp(prefix="kestrel-raytrain-")
     config = {"channel": channel, "coco": str(Path(args.coco).resolve()),
               "images": str(Path(args.images).resolve()), "template": args.template,
               "overrides": list(args.overrides), "storage": args.storage, "name": args.name,
@@ -170,7 +171,6 @@ def _train(args, printer: Printer) -> int:
                                    "".join(traceback.format_exception(exc))))
     code = printer.finish()
     thread.join(WIND_DOWN_S)   # let Ray Train end its workers before the driver exits
-    shutil.rmtree(scratch, ignore_errors=True)
     return code
 
 
