@@ -81,6 +81,9 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+_OWN_GROUP: set[bool] = set()  # non-empty while this module owns the process group
+
+
 def _dist_setup() -> tuple[int, int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
@@ -90,7 +93,9 @@ def _dist_setup() -> tuple[int, int, int]:
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if torch.cuda.is_available():
         torch.cuda.set_device(local_rank)
-    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if not dist.is_initialized():  # a launcher such as Ray Train may have set it up
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        _OWN_GROUP.add(True)
     return dist.get_rank(), world, local_rank
 
 
@@ -264,12 +269,14 @@ def report_failure(emitter: Emitter, trainer: Trainer | None) -> int:
 
 
 def teardown(restore: dict[int, Any], world: int) -> None:
-    """Give back the signal handlers and leave the process group."""
+    """Give back the signal handlers and leave the process group we created (one made
+    by a launcher, as Ray Train's, is the launcher's to end)."""
     for sig, handler in restore.items():
         signal.signal(sig, handler)
-    if world > 1:
+    if world > 1 and _OWN_GROUP:
         import torch.distributed as dist
 
+        _OWN_GROUP.clear()
         if dist.is_initialized():
             dist.destroy_process_group()
 

@@ -16,7 +16,8 @@ from app.store.project import Project
 
 def predict(project_dir: str, run_id: int, media: list[str] | None = None,
             coco_results: str | None = None, device: str = "auto", quiet: bool = False,
-            score: float = 0.05, add_classes: bool = False) -> int:
+            score: float = 0.05, add_classes: bool = False, compute: str | None = None,
+            workers: int = 2) -> int:
     with Project.open(project_dir) as project:
         try:
             project.runs.get(run_id)
@@ -45,7 +46,17 @@ def predict(project_dir: str, run_id: int, media: list[str] | None = None,
             if not quiet:
                 print(f"\rpredicted {done}/{total}", end="", file=sys.stderr, flush=True)
 
-        done = predict_items(project, run_id, model, items, progress)
+        if compute:   # Ray Data on a cluster; answers stored exactly as below
+            from app.predictions.cluster import predict_on_cluster
+            from app.cluster.connect import ClusterError
+
+            try:
+                done = predict_on_cluster(project, run_id, items, compute, workers=workers,
+                                          score=score, progress=progress)
+            except ClusterError as exc:
+                raise PredictError(str(exc)) from None
+        else:
+            done = predict_items(project, run_id, model, items, progress)
         if not quiet and done:
             print(file=sys.stderr)
         print(f"run #{run_id}: {done} frame(s) predicted, {len(items) - done} already cached")

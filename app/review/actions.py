@@ -124,8 +124,17 @@ class ReviewActions(QObject):
         run_id = self.review.live.run_id
         if run_id is None or (self.batch is not None and self.batch.isRunning()):
             return
-        self.batch = PredictAll(self.project.root, run_id, self.review.factory_for(run_id), items,
-                                self, self.batch_size)
+        from app.cluster.settings import compute_target
+
+        target = compute_target(self.project)   # the Training tab's Compute choice
+        if target is not None:
+            from app.predictions.cluster import ClusterPredictAll
+
+            self.batch = ClusterPredictAll(self.project.root, run_id, target, items, self,
+                                           self.batch_size)
+        else:
+            self.batch = PredictAll(self.project.root, run_id, self.review.factory_for(run_id),
+                                    items, self, self.batch_size)
         self.batch.progress.connect(self.review.panel.set_busy)
         self.batch.finished_ok.connect(self._batch_done)
         self.batch.failed.connect(self._batch_failed)

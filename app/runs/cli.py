@@ -34,12 +34,17 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
 
 
 def train(project_path: str, template: str | None, sets: list[str], device: str | None,
-          resume_run: int | None = None, quiet: bool = False, gpus: int = 1) -> int:
+          resume_run: int | None = None, quiet: bool = False, gpus: int = 1,
+          compute: str | None = None, workers: int = 2, storage: str | None = None,
+          follow: int | None = None) -> int:
     from training.hparams import parse_overrides
     from training.templates import get_template
 
+    target = _target(compute, workers, storage)
     with Project.open(project_path) as project:
         reap_interrupted(project)
+        if follow is not None:
+            return _follow_cluster_run(project, follow, quiet)
         if resume_run is not None:
             try:
                 row = runs.run_row(project, project.runs.get(resume_run))
@@ -50,6 +55,8 @@ def train(project_path: str, template: str | None, sets: list[str], device: str 
                                  "to resume from" if not row["has_model"] else
                                  f"run #{resume_run} is {row['status']}; only cancelled or "
                                  "failed runs resume")
+            if target is None:
+                target = _previous_target(project.runs.get(resume_run), storage)
             try:
                 launch = runs.prepare_resume(project, resume_run, device=device, gpus=gpus)
             except RunBusy as exc:
@@ -64,21 +71,100 @@ def train(project_path: str, template: str | None, sets: list[str], device: str 
                 raise TrainError(exc.args[0]) from None
             overrides = parse_sets(sets)
             parse_overrides(spec.hparams(), [f"{k}={v}" for k, v in overrides.items()])
+            info = _check_cluster(target) if target is not None else None
             launch = runs.prepare_run(project, template, overrides, task=spec.task, device=device,
                                       gpus=gpus)
             print(f"run #{launch.run_id}: {launch.dataset['images']} images, "
                   f"{launch.dataset['boxes']} boxes → {launch.run_dir}", file=sys.stderr)
         try:
+            if target is not None:
+                return _submit_and_follow(project, launch, target, resume_run is not None, quiet,
+                                          info if resume_run is None else None)
             return _follow(project, launch.run_id, launch.argv, quiet, launch.lock)
         finally:
             launch.lock.release()
 
 
-def _follow(project, run_id: int, argv: list[str], quiet: bool, lock=None) -> int:
+def _target(compute: str | None, workers: int, storage: str | None):
+    """The cluster a run is sent to, or None for this machine."""
+    if compute is None or compute in ("local", "this-machine"):
+        if storage:
+            raise TrainError("--storage needs --compute (a Ray cluster)")
+        return None
+    from app.cluster.connect import ClusterError
+    from app.runs.cluster import ClusterTarget
+
+    try:
+        return ClusterTarget(compute, workers=workers, storage=storage)
+    except ClusterError as exc:
+        raise TrainError(str(exc)) from None
+
+
+def _previous_target(run, storage: str | None):
+    """A cluster run resumes on the cluster it ran on."""
+    from app.runs.cluster import ClusterTarget, compute_of
+
+    compute = compute_of(run)
+    if compute is None:
+        return None
+    return ClusterTarget(compute["address"], workers=compute.get("workers", 2),
+                         storage=storage or compute.get("storage"))
+
+
+def _check_cluster(target):
+    from app.cluster.connect import ClusterError, describe
+
+    try:
+        info = describe(target.address)
+    except ClusterError as exc:
+        raise TrainError(str(exc)) from None
+    print(f"cluster: {info.text()}", file=sys.stderr)
+    return info
+
+
+def _submit_and_follow(project, launch, target, resumed: bool, quiet: bool, info) -> int:
+    from app.cluster.connect import ClusterError
+    from app.runs.cluster import submit_run
+
+    try:
+        job_id = submit_run(project, launch.run_id, target, resume=resumed, info=info)
+    except ClusterError as exc:
+        raise TrainError(f"run #{launch.run_id}: {exc}") from None
+    print(f"run #{launch.run_id}: Ray job {job_id} on {target.address}", file=sys.stderr)
+    return _follow(project, launch.run_id, None, quiet, launch.lock, cluster=(target.address, job_id))
+
+
+def _follow_cluster_run(project, run_id: int, quiet: bool) -> int:
+    """``--follow RUN``: pick up a cluster run that nobody follows (a closed window)."""
+    from app.runs.cluster import compute_of
+    from app.runs.lock import RunLock
+
+    try:
+        run = project.runs.get(run_id)
+    except KeyError as exc:
+        raise TrainError(exc.args[0]) from None
+    compute = compute_of(run)
+    if compute is None or run.status != "running":
+        raise TrainError(f"run #{run_id} is not running on a cluster ({run.status})")
+    try:
+        lock = RunLock(project.resolve(run.run_dir))
+    except RunBusy as exc:
+        raise TrainError(f"run #{run_id}: {exc}") from None
+    print(f"run #{run_id}: following Ray job {compute['job_id']} on {compute['address']}",
+          file=sys.stderr)
+    try:
+        return _follow(project, run_id, None, quiet, lock,
+                       cluster=(compute["address"], compute["job_id"]))
+    finally:
+        lock.release()
+
+
+def _follow(project, run_id: int, argv: list[str] | None, quiet: bool, lock=None,
+            cluster: tuple[str, str] | None = None) -> int:
     """Follow the trainer with the window's own follower (app.runs.follow). Ctrl-C
     reaches the trainer too (same terminal): it saves a checkpoint and ends as
     cancelled; if it does not, the follower escalates to SIGTERM, then SIGKILL."""
-    asyncio.run(_follow_async(project, run_id, argv, quiet, lock))
+    asyncio.run(_follow_async(project, run_id, argv, quiet, lock, cluster))
     run = project.runs.get(run_id)
     first = (run.message or "").split("\n")[0]
     print(f"\nrun #{run_id} {run.status}" + (f": {first}" if first else "")
@@ -86,7 +172,8 @@ def _follow(project, run_id: int, argv: list[str], quiet: bool, lock=None) -> in
     return 0 if run.status in ("finished", "cancelled") else 1
 
 
-async def _follow_async(project, run_id: int, argv: list[str], quiet: bool, lock) -> str:
+async def _follow_async(project, run_id: int, argv: list[str] | None, quiet: bool, lock,
+                        cluster: tuple[str, str] | None = None) -> str:
     loop = asyncio.get_running_loop()
     held: list = []
 
@@ -99,6 +186,14 @@ async def _follow_async(project, run_id: int, argv: list[str], quiet: bool, lock
     except (NotImplementedError, RuntimeError):   # Windows: Ctrl-C arrives as KeyboardInterrupt
         signal.signal(signal.SIGINT, lambda *_a: loop.call_soon_threadsafe(interrupted))
     try:
+        if cluster is not None:   # Ctrl-C stops the job, which saves a checkpoint
+            from app.runs.ray_follow import RayJobFollower
+
+            follower = RayJobFollower(project, run_id, *cluster, lock=lock,
+                                      on_event=None if quiet else _show,
+                                      on_log=None if quiet else _show_lost)
+            held.append(follower)
+            return await follower.run()
         return await follow_run(project, run_id, argv, runs.child_env(), lock=lock,
                                 on_start=held.append, on_event=None if quiet else _show)
     finally:
@@ -106,6 +201,13 @@ async def _follow_async(project, run_id: int, argv: list[str], quiet: bool, lock
             loop.remove_signal_handler(signal.SIGINT)
         except (NotImplementedError, RuntimeError):
             signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _show_lost(lines: list[str]) -> None:
+    """Of a cluster job's log, only what the person must know: the connection."""
+    for line in lines:
+        if line.startswith("(connection to the cluster lost") or line.startswith("received "):
+            print(f"\n{line}", file=sys.stderr)
 
 
 def _num(value, fmt: str = ".3f") -> str:

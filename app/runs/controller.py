@@ -19,12 +19,17 @@ from typing import Callable
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
+from app.cluster.connect import ClusterError
 from app.runs import records as runs
+from app.runs.cluster import ClusterTarget, compute_of, fetch_stored, submit_run
+from app.runs.compute import ComputeChoice
 from app.runs.lock import RunBusy, RunLock, reap_interrupted
 from app.runs.data import counts, summary
 from app.runs.devices import device_choices, find_devices
 from app.runs.follow import follow_run
 from app.runs.process import TrainerProcess
+from app.store.repos.base import StoreError
+from app.runs.ray_follow import RayJobFollower
 from training.hparams import HParamError, parse_overrides
 from training.templates import get_template, list_templates
 from widgets.training_panel import TrainingPanel
@@ -32,12 +37,35 @@ from widgets.training_panel import TrainingPanel
 SPARE_CORES = 1  # kept free of the trainer's threads so the window stays responsive
 
 
-def _prepare(root: Path, template: str, overrides: dict, task: str, device: str, gpus: int):
-    """Export + record a run on a worker thread, with its own SQLite connection."""
+def _prepare(root: Path, template: str, overrides: dict, task: str, device: str, gpus: int,
+             target=None):
+    """Export + record a run on a worker thread, with its own SQLite connection; for a
+    cluster run, check the cluster and submit the job too. (launch, job id or None)"""
     from app.store.project import Project
 
     with Project.open(root) as project:
-        return runs.prepare_run(project, template, overrides, task=task, device=device, gpus=gpus)
+        launch = runs.prepare_run(project, template, overrides, task=task, device=device, gpus=gpus)
+        if target is None:
+            return launch, None
+        try:
+            return launch, submit_run(project, launch.run_id, target)
+        except BaseException:
+            launch.lock.release()
+            raise
+
+
+def _submit_resume(root: Path, run_id: int, target) -> str:
+    from app.store.project import Project
+
+    with Project.open(root) as project:
+        return submit_run(project, run_id, target, resume=True)
+
+
+def _fetch(root: Path, run_id: int) -> None:
+    from app.store.project import Project
+
+    with Project.open(root) as project:
+        fetch_stored(project, run_id)
 
 
 class TrainingController(QObject):
@@ -55,7 +83,7 @@ class TrainingController(QObject):
         # The close question; tests inject an answer. True = stop the run and close.
         self.ask_stop = ask_stop or self._ask_stop_box
         self.cancel_grace_s = 20.0
-        self.process: TrainerProcess | None = None
+        self.process: TrainerProcess | RayJobFollower | None = None
         self.run_id: int | None = None      # the run being prepared or trained
         self.shown_run: int | None = None   # whose charts the panel shows
         self._tasks: set[asyncio.Future] = set()
@@ -79,7 +107,10 @@ class TrainingController(QObject):
         if probe_devices:
             find_devices(self._devices_found.emit)
         panel.set_templates([s.describe() for s in list_templates()])
+        self.compute = ComputeChoice(panel.compute, project, self)
         self.refresh()
+        if self._waiting_cluster_runs():   # the project reopened: follow them again
+            QTimer.singleShot(0, self, self.follow_cluster_runs)   # once the loop turns
 
     # -- data for the panel --------------------------------------------------------------
     def refresh(self) -> None:
@@ -117,23 +148,31 @@ class TrainingController(QObject):
         except (KeyError, HParamError) as exc:
             self.panel.show_error(str(exc).strip('"'))
             return
-        self._spawn(self._train(spec.name, spec.task, dict(overrides), device, gpus))
+        try:
+            target = self.compute.target()
+        except ClusterError as exc:
+            self.panel.show_error(str(exc))
+            return
+        self._spawn(self._train(spec.name, spec.task, dict(overrides), device, gpus, target))
 
-    async def _train(self, template: str, task: str, overrides: dict, device: str, gpus: int) -> None:
-        self.panel.set_busy(True, "exporting the dataset…")
+    async def _train(self, template: str, task: str, overrides: dict, device: str, gpus: int,
+                     target: ClusterTarget | None = None) -> None:
+        self.panel.set_busy(True, "exporting the dataset…" if target is None else
+                           f"exporting the dataset and sending it to {target.address}…")
         self.run_id = -1  # busy: a second Train is refused until this one has an id
         loop = asyncio.get_running_loop()
         try:
-            launch = await loop.run_in_executor(self._executor, _prepare, self.project.root,
-                                                template, overrides, task, device, gpus)
+            launch, job = await loop.run_in_executor(self._executor, _prepare, self.project.root,
+                                                     template, overrides, task, device, gpus, target)
         except Exception as exc:
             self.run_id = None
             self.panel.set_busy(False)
             self.panel.show_error(f"could not prepare the run: {exc}")
             self.refresh_history()
             return
+        cluster = (target.address, job) if job else None
         await self._follow(launch.run_id, launch.argv, f"#{launch.run_id} {template}",
-                           lock=launch.lock)
+                           lock=launch.lock, cluster=cluster)
 
     def resume(self, run_id: int) -> None:
         if self.is_training():
@@ -147,8 +186,56 @@ class TrainingController(QObject):
             self.panel.show_error(str(exc))
             return
         self.run_id = run_id
-        self._spawn(self._follow(run_id, launch.argv, f"#{run_id} {run.template} (resumed)",
-                                 resumed=True, lock=launch.lock))
+        title = f"#{run_id} {run.template} (resumed)"
+        compute = compute_of(run)
+        if compute is None:
+            self._spawn(self._follow(run_id, launch.argv, title, resumed=True, lock=launch.lock))
+            return
+        # a cluster run resumes on the cluster it ran on, its checkpoint sent along
+        target = ClusterTarget(compute["address"], workers=compute.get("workers", 2),
+                               storage=compute.get("storage"))
+        self._spawn(self._resume_cluster(run_id, target, title, launch.lock))
+
+    async def _resume_cluster(self, run_id: int, target: ClusterTarget, title: str, lock) -> None:
+        self.panel.set_busy(True, f"sending run #{run_id} back to {target.address}…")
+        loop = asyncio.get_running_loop()
+        try:
+            job = await loop.run_in_executor(self._executor, _submit_resume, self.project.root,
+                                             run_id, target)
+        except Exception as exc:
+            lock.release()
+            self.run_id = None
+            self.panel.set_busy(False)
+            self.panel.show_error(f"could not resume the run: {exc}")
+            self.refresh_history()
+            return
+        await self._follow(run_id, [], title, resumed=True, lock=lock, cluster=(target.address, job))
+
+    def _waiting_cluster_runs(self) -> bool:
+        return any(r.status == "running" and compute_of(r) for r in self.project.runs.all())
+
+    def follow_cluster_runs(self) -> None:
+        """Follow a cluster run again that nobody follows (the project was reopened, or
+        its window closed): its job went on without us."""
+        if self.is_training():
+            return
+        try:
+            runs_now = list(reversed(self.project.runs.all()))
+        except StoreError:   # the project was closed meanwhile
+            return
+        for run in runs_now:
+            compute = compute_of(run)
+            if run.status != "running" or compute is None:
+                continue
+            try:
+                lock = RunLock(self.project.resolve(run.run_dir))
+            except RunBusy:
+                continue   # another window or `kestrel train --follow` has it
+            self.run_id = run.id
+            self._spawn(self._follow(run.id, [], f"#{run.id} {run.template} (on the cluster)",
+                                     resumed=True, lock=lock,
+                                     cluster=(compute["address"], compute["job_id"])))
+            return
 
     def cancel(self) -> None:
         if self.process is not None and self.process.cancel():
@@ -164,10 +251,27 @@ class TrainingController(QObject):
             self.panel.set_resumable(run_id if row["resumable"] else None)
 
     def use_run(self, run_id: int) -> None:
-        """Make a run's model the one predictions use."""
+        """Make a run's model the one predictions use (downloading it first when the
+        run kept its checkpoints on cluster storage)."""
         if runs.model_path(self.project, run_id) is None:
+            if runs.run_row(self.project, self.project.runs.get(run_id))["has_model"]:
+                self._spawn(self._download_and_use(run_id))
+                return
             self.panel.show_error(f"run #{run_id} has no checkpoint")
             return
+        self._make_active(run_id)
+
+    async def _download_and_use(self, run_id: int) -> None:
+        self.panel.status.setText(f"downloading run #{run_id}'s checkpoints from cluster storage…")
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, _fetch, self.project.root, run_id)
+        except Exception as exc:
+            self.panel.show_error(str(exc))
+            return
+        self._make_active(run_id)
+
+    def _make_active(self, run_id: int) -> None:
         self.project.settings.set("active_run", str(run_id))
         self.refresh_history()
         self.panel.status.setText(f"run #{run_id} is now the active model")
@@ -179,27 +283,38 @@ class TrainingController(QObject):
 
     # -- one child process -----------------------------------------------------------------
     async def _follow(self, run_id: int, argv: list[str], title: str, resumed: bool = False,
-                      lock: RunLock | None = None) -> None:
-        """Run the trainer and fold its events in (app.runs.follow, as the CLI does)."""
+                      lock: RunLock | None = None, cluster: tuple[str, str] | None = None) -> None:
+        """Run the trainer, or follow the run's Ray Job (``cluster``: address, job id),
+        and fold its events in (app.runs.follow / ray_follow, as the CLI does)."""
         self.run_id = self.shown_run = run_id
         self.panel.set_resumable(None)
         self.panel.run_started(run_id, title)
         if resumed:
             self.panel.replay(title, runs.events_of(self.project, run_id))
-        self.panel.append_log("$ " + " ".join(argv))
         self.run_started.emit(run_id)
 
         def started(process) -> None:
             self.process = process
+        callbacks = dict(on_event=lambda e: self._on_event(run_id, e),
+                         on_log=lambda lines: self._on_log(run_id, lines),
+                         on_record_error=self.panel.append_log)
         try:
-            status = await follow_run(
-                self.project, run_id, argv, runs.child_env(spare_cores=SPARE_CORES), lock=lock,
-                cancel_grace_s=self.cancel_grace_s, on_start=started,
-                on_event=lambda e: self._on_event(run_id, e),
-                on_log=lambda lines: self._on_log(run_id, lines),
-                on_record_error=self.panel.append_log)
+            if cluster is not None:
+                self.panel.append_log(f"Ray job {cluster[1]} on {cluster[0]}")
+                follower = RayJobFollower(self.project, run_id, *cluster, lock=lock, **callbacks)
+                started(follower)
+                status = await follower.run()
+            else:
+                self.panel.append_log("$ " + " ".join(argv))
+                status = await follow_run(
+                    self.project, run_id, argv, runs.child_env(spare_cores=SPARE_CORES),
+                    lock=lock, cancel_grace_s=self.cancel_grace_s, on_start=started, **callbacks)
         finally:
             self.process, self.run_id = None, None
+        if status == "running":   # a cluster run left to itself (the window is closing)
+            return
+        if self._waiting_cluster_runs():   # another may still be running
+            QTimer.singleShot(0, self, self.follow_cluster_runs)
         run = self.project.runs.get(run_id)
         self.panel.run_ended(status, (run.message or "").split("\n")[0])
         self.refresh()
@@ -246,7 +361,12 @@ class TrainingController(QObject):
 
     def confirm_close(self) -> bool:
         """True if the window may close: no run, or the user chose to stop it (the
-        trainer then saves a resumable checkpoint before we return)."""
+        trainer then saves a resumable checkpoint before we return). A run on a
+        cluster goes on: we only stop following it, and the project follows it again
+        when it is next opened."""
+        if isinstance(self.process, RayJobFollower):
+            self.process.detach()
+            return True
         if not self.is_training():
             return True
         what = "A run is being prepared" if self.run_id == -1 else f"Run #{self.run_id} is training"

@@ -51,10 +51,14 @@ INTERRUPTED = ("interrupted: the window or command that ran it stopped before th
 
 
 def reap_interrupted(project) -> list[int]:
-    """Mark runs recorded as running that nobody follows as failed; their ids."""
+    """Mark runs recorded as running that nobody follows as failed; their ids. A run on
+    a Ray cluster is left alone: its job goes on without us and is followed again by
+    its job id (app.runs.ray_follow)."""
     reaped = []
     for run in project.runs.all():
         if run.status != "running" or not run.run_dir:
+            continue
+        if (run.dataset or {}).get("compute", {}).get("kind") == "ray":
             continue
         if is_followed(project.resolve(run.run_dir)) is False:
             project.runs.update(run.id, status="failed", message=INTERRUPTED)

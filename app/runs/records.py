@@ -193,7 +193,9 @@ def model_path(project, run_id: int) -> Path | None:
 def run_row(project, run) -> dict:
     """One run as plain data for the history table and ``kestrel runs --json``."""
     run_dir = project.resolve(run.run_dir) if run.run_dir else None
-    has_last = bool(run_dir and (run_dir / LAST).is_file())
+    # a cluster run may keep its checkpoints on cluster storage (app.runs.cluster)
+    stored = (((run.dataset or {}).get("compute") or {}).get("stored") or {}).get("files", [])
+    has_last = bool(run_dir and (run_dir / LAST).is_file()) or LAST in stored
     return {"id": run.id, "name": run.name, "task": run.task, "template": run.template,
             "status": run.status, "message": run.message, "best_metric": run.best_metric,
             "hyperparameters": run.hyperparameters, "images": run.dataset.get("images", 0),
@@ -201,7 +203,8 @@ def run_row(project, run) -> dict:
             "duration_s": run.metrics.get("duration_s"), "created": run.created_at,
             "finished": run.finished_at, "run_dir": str(run_dir) if run_dir else None,
             "resumable": run.status in ("cancelled", "failed") and has_last,
-            "has_model": bool(run_dir and ((run_dir / BEST).is_file() or has_last)),
+            "has_model": bool(run_dir and ((run_dir / BEST).is_file() or has_last)) or bool(stored),
+            "compute": ((run.dataset or {}).get("compute") or {}).get("address"),
             "active": project.settings.get("active_run") == str(run.id)}
 
 

@@ -23,6 +23,9 @@ def add_search_parsers(sub) -> None:
     s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps")
     s.add_argument("--batch-size", type=int, default=32)
     s.add_argument("--quiet", action="store_true", help="no progress display")
+    s.add_argument("--compute", metavar="ADDRESS", default=None,
+                   help="embed on a Ray cluster (ray://HOST:10001 or http://HOST:8265) with Ray Data")
+    s.add_argument("--workers", type=int, default=2, help="with --compute: Ray workers")
 
     s = sub.add_parser("search", help="nearest neighbours of an image file, a media id or box:ID")
     s.add_argument("project")
@@ -71,8 +74,11 @@ def cmd_embed(args) -> int:
             if not args.quiet:
                 print(f"\rembedded {done}/{total}", end="", file=sys.stderr, flush=True)
         try:
-            counts = embed_project(project, args.run, kinds=kinds, batch_size=args.batch_size,
-                                   device=args.device, progress=progress)
+            if args.compute:
+                counts = _embed_on_cluster(project, args, kinds, progress)
+            else:
+                counts = embed_project(project, args.run, kinds=kinds, batch_size=args.batch_size,
+                                       device=args.device, progress=progress)
         except KeyboardInterrupt:
             print("\ninterrupted; what was embedded is kept", file=sys.stderr)
             return 130
@@ -81,6 +87,18 @@ def cmd_embed(args) -> int:
     print(f"embedded {counts['embedded']}, already there {counts['kept']}, "
           f"removed {counts['removed']}, unreadable {counts['failed']}")
     return 0
+
+
+def _embed_on_cluster(project, args, kinds, progress) -> dict:
+    from app.search.cluster import embed_on_cluster
+    from app.cluster.connect import ClusterError
+
+    try:
+        return embed_on_cluster(project, args.run, args.compute, kinds=kinds,
+                                workers=args.workers, batch_size=args.batch_size,
+                                progress=progress)
+    except ClusterError as exc:
+        raise SearchError(str(exc)) from None
 
 
 def _describe(project, hit) -> dict:

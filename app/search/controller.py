@@ -173,12 +173,22 @@ class SearchController(QObject):
         self._submit(self._embed_job, run_id)
 
     def _embed_job(self, run_id: int) -> None:
+        from app.cluster.settings import compute_target
         from app.search.embeddings import embed_project
 
         w = self._worker
-        counts = embed_project(w.open(), run_id, w.embedder(run_id),
-                               progress=lambda d, t: self._progress.emit(d, t),
-                               cancel=self._cancel.is_set)
+        target = compute_target(w.open())   # the Training tab's Compute choice
+        if target is not None:
+            from app.search.cluster import embed_on_cluster
+
+            counts = embed_on_cluster(w.open(), run_id, target["address"],
+                                      workers=target["workers"],
+                                      progress=lambda d, t: self._progress.emit(d, t),
+                                      cancel=self._cancel.is_set)
+        else:
+            counts = embed_project(w.open(), run_id, w.embedder(run_id),
+                                   progress=lambda d, t: self._progress.emit(d, t),
+                                   cancel=self._cancel.is_set)
         w.embedded(run_id)
         self._embedded.emit(counts)
 

@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--gpus", type=int, default=1, help="GPUs for one run with torchrun (DDP)")
     s.add_argument("--resume", type=int, metavar="RUN", help="go on with a cancelled or failed run")
     s.add_argument("--quiet", action="store_true", help="no progress display")
+    _compute_options(s)
+    s.add_argument("--storage", metavar="URI", help="with --compute: keep checkpoints on this "
+                   "cluster storage (a path every node sees, or s3://…) instead of sending them back")
+    s.add_argument("--follow", type=int, metavar="RUN", help="follow a cluster run again "
+                   "(after its window was closed)")
 
     s = sub.add_parser("runs", help="the project's training runs")
     s.add_argument("project")
@@ -72,9 +77,17 @@ def _parser() -> argparse.ArgumentParser:
                    help="create classes the model knows and the project lacks (default: leave "
                         "their predictions out)")
     s.add_argument("--quiet", action="store_true", help="no progress display")
+    _compute_options(s)
     add_search_parsers(sub)  # embed, search, classify
     add_doctor_parser(sub)
     return p
+
+
+def _compute_options(s) -> None:
+    s.add_argument("--compute", metavar="ADDRESS", default=None,
+                   help="run on a Ray cluster: ray://HOST:10001 or http://HOST:8265 "
+                        "(default: this machine; needs pip install -e \".[cluster]\")")
+    s.add_argument("--workers", type=int, default=2, help="with --compute: Ray workers")
 
 
 def _window_options(s) -> None:
@@ -171,7 +184,8 @@ def cmd_train(args) -> int:
 
     try:
         return train(args.project, args.template, args.sets, args.device, resume_run=args.resume,
-                     quiet=args.quiet, gpus=args.gpus)
+                     quiet=args.quiet, gpus=args.gpus, compute=args.compute,
+                     workers=args.workers, storage=args.storage, follow=args.follow)
     except TrainError as exc:
         raise UserError(str(exc)) from None
 
@@ -187,7 +201,8 @@ def cmd_predict(args) -> int:
 
     try:
         return predict(args.project, args.run, args.media, args.coco_results, args.device,
-                       args.quiet, args.score, args.add_classes)
+                       args.quiet, args.score, args.add_classes, compute=args.compute,
+                       workers=args.workers)
     except PredictError as exc:
         raise UserError(str(exc)) from None
 

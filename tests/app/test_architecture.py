@@ -14,7 +14,9 @@ MAX_LINES = 400
 
 def _cycles(graph, prefix: str) -> list[list[str]]:
     modules = [m for m in graph.modules if m.startswith(prefix)]
-    edges = {m: [d for d in graph.find_modules_directly_imported_by(m) if d.startswith(prefix)]
+    # a module importing itself (a `__main__` block running the imported copy) is no circle
+    edges = {m: [d for d in graph.find_modules_directly_imported_by(m)
+                 if d.startswith(prefix) and d != m]
              for m in modules}
     state: dict[str, int] = {}
     found: list[list[str]] = []

@@ -1,4 +1,4 @@
-"""The window starts without torch: templates, events and all window modules are
+"""The window starts without torch or Ray: templates, events and all window modules are
 torch-free until a model is actually trained, run or embedded."""
 
 import subprocess
@@ -17,7 +17,7 @@ w.show()
 w.restore_last_media()
 w.grab()
 import app.shell.cli
-print(sorted(m for m in ("torch", "torchvision") if m in sys.modules))
+print(sorted(m for m in ("torch", "torchvision", "ray") if m in sys.modules))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})

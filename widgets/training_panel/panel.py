@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
                                QTabWidget, QVBoxLayout, QWidget)
 
 from widgets.training_panel.charts import METRIC_LABELS, RunCharts
+from widgets.training_panel.compute import ComputeBox
 from widgets.training_panel.form import HParamForm
 from widgets.training_panel.history import RunHistory, fmt_duration
 
@@ -117,6 +118,10 @@ class TrainingPanel(QWidget):
         top.addRow("", self.description)
         top.addRow("", self.hint)
         top.addRow("Device", self.device_box)
+        self.compute = ComputeBox()
+        self.compute.changed.connect(   # a cluster's workers choose their own devices
+            lambda: top.setRowVisible(self.device_box, not self.compute.is_cluster()))
+        top.addRow("Compute", self.compute)
 
         self.form = HParamForm()
         self.form.changed.connect(self._form_changed)
@@ -371,5 +376,6 @@ class TrainingPanel(QWidget):
         self.cancel_button.setEnabled(self.running)
         self.resume_button.setEnabled(idle and self.resumable_run is not None)
         self.history.set_busy(not idle)
-        for w in (self.task_box, self.template_box, self.device_box, self.form, self.reset_button):
+        for w in (self.task_box, self.template_box, self.device_box, self.form, self.reset_button,
+                  self.compute):
             w.setEnabled(idle)
