@@ -52,6 +52,7 @@ class VideoEdits:
         def edit(p):
             p.tracks.clear_frames(media_id, track_id, [frame])
             p.tracks.set_outside(media_id, track_id, frame, on=False)
+            p.status.clear_empty([(media_id, frame)])
             created[:] = p.boxes.add([dict(media_id=media_id, frame=frame, class_id=class_id,
                                            x1=x1, y1=y1, x2=x2, y2=y2, track_id=track_id,
                                            author=self.doc.author)])
@@ -163,6 +164,7 @@ class VideoEdits:
             p.tracks.clear_frames(media_id, track, [f for f, _ in boxes])
             for f, _ in boxes:
                 p.tracks.set_outside(media_id, track, f, on=False)
+            p.status.clear_empty([(media_id, f) for f, _ in boxes])
             p.boxes.add([dict(media_id=media_id, frame=f, class_id=start.class_id, x1=x1, y1=y1,
                               x2=x2, y2=y2, track_id=track, author=self.doc.author)
                          for f, (x1, y1, x2, y2) in boxes])
