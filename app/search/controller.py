@@ -203,7 +203,7 @@ class SearchController(QObject):
         self._search(("media", media_id), self.annotator.frame or 0)
 
     def search_box(self) -> None:
-        ids = self.canvas.selected_ids()
+        ids = [i for i in self.canvas.selected_ids() if i >= 0]   # not a video track's ghost
         if not ids:
             self.panel.set_status("Select a box on the canvas first.")
             return

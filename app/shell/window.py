@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.browsing.open_requested.connect(self.open_media)
         self.search.open_requested.connect(self.open_media)
         self.annotator.boxes_shown.connect(self.status.set_box_count)
+        self.annotator.status_shown.connect(self.status.set_label_status)
         self.doc.boxes_changed.connect(self.browsing.rows_changed)
         self.doc.tags_changed.connect(self.browsing.rows_changed)
         self.doc.classes_changed.connect(self.browsing.refresh_filter_options)

@@ -77,14 +77,15 @@ class TrackForwardController(QObject):
 
     def update_action(self) -> None:
         if self.action is not None:
+            ids = self.canvas.selected_ids()   # a ghost (id < 0) has no box on this frame
             self.action.setEnabled(self.video.media_id is not None and not self.running()
-                                   and len(self.canvas.selected_ids()) == 1)
+                                   and len(ids) == 1 and ids[0] >= 0)
 
     def start(self) -> None:
         """Track the one selected box forward from the frame shown."""
         ids = self.canvas.selected_ids()
         media_id = self.video.media_id
-        if media_id is None or len(ids) != 1 or self.running():
+        if media_id is None or len(ids) != 1 or ids[0] < 0 or self.running():
             return
         project = self.video.project
         box = project.boxes.get(ids[0])
