@@ -345,6 +345,7 @@ class BoxCanvas(ZoomPanView):
 
     def _nudges(self, mods) -> bool:  # Alt: a modifier that does nothing else
         return not mods & Qt.ControlModifier and (self.arrows_nudge or bool(mods & Qt.AltModifier))
+
     def _nudge(self, key, step: float) -> bool:
         if not self._selection or self._gesture is not None:
             return False
