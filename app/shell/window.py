@@ -85,6 +85,8 @@ class MainWindow(QMainWindow):
             c.problem.connect(lambda title, text: self.inform(title, text, warning=True))
         self.browsing.open_requested.connect(self.open_media)
         self.search.open_requested.connect(self.open_media)
+        self.browsing.suggestions_wanted.connect(self.search.suggest_untagged)
+        self.search.untagged_suggested.connect(self.browsing.set_suggestions)
         self.annotator.boxes_shown.connect(self.status.set_box_count)
         self.annotator.status_shown.connect(self.status.set_label_status)
         self.doc.boxes_changed.connect(self.browsing.rows_changed)
