@@ -98,6 +98,7 @@ class TrackForwardController(QObject):
         self.box_id = box.id
         self.thread = _TrackThread(project.media.path(project.media.get(media_id)), box.frame,
                                    box.rect, until, self)
+        self.progress.start(f"Tracking from frame {box.frame}", 0)   # at once: Cancel works
         self.thread.started_total.connect(
             lambda total: self.progress.start(f"Tracking from frame {box.frame}", total))
         self.thread.stepped.connect(lambda n, frame: self.progress.set_progress(
@@ -113,7 +114,6 @@ class TrackForwardController(QObject):
             self.thread.cancelled.set()
 
     def _done(self, boxes: list, stop) -> None:
-        self.progress.finish()
         n = len(boxes)
         if boxes:
             try:
@@ -122,6 +122,7 @@ class TrackForwardController(QObject):
                 self._failed("the box was deleted while it was being tracked")
                 return
         text = f"Tracked {n} frame{'s' if n != 1 else ''}; stopped: {stop.text}"
+        self.progress.finish(text)     # stays in the status bar until dismissed: the why
         self.message.emit(text)
         self.finished.emit(text)
 
