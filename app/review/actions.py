@@ -264,7 +264,7 @@ class ReviewActions(QObject):
         from widgets.review.metrics import MetricsDialog
 
         dialog = self.dialog = self.dialog or MetricsDialog(self.review.host)
-        dialog.set_scope(f"{name}: review numbers on the {scope} ({n} predicted frames, "
+        dialog.set_scope(f"{name}: review numbers on {scope} ({n} predicted frames, "
                          f"IoU ≥ {iou:.2f}; confusion at score ≥ {thr:.2f}). AP@[.5:.95] is "
                          "the trainer's, on its validation split.")
         dialog.set_ap([(c.name, trainer.get(c.name), ev.curves[c.id].ap) for c in classes])

@@ -107,7 +107,7 @@ def evaluate_run(project, run, iou: float = 0.5, confusion_score: float = 0.5):
     every labelled frame); only frames the run has predicted count. Returns
     (Evaluation, description of the frames used, how many)."""
     split = val_items(project, run)
-    scope = "validation split" if split is not None else "all labelled frames"
+    scope = "the validation split" if split is not None else "all labelled frames"
     items = split if split is not None else labelled_items(project)
     seen = set(project.predictions.frames(run.id)) & project.status.labelled_pictures()
     items = [i for i in items if i in seen]

@@ -114,7 +114,7 @@ def test_order_by_tag_suggestion_confidence(window, qtbot):
                            for m, v in vec.items()])
     w.search.refresh_runs()
     pick(w.browser.order_combo, "Order: tag suggestion confidence")
-    qtbot.waitUntil(lambda: bool(w.browsing.ranking), timeout=10000)
+    qtbot.waitUntil(lambda: bool(w.browsing.ranking), timeout=60000)   # sklearn loads
     order = names(w)
     untagged = [n for n in order if n in ("im3.png", "im4.png", "im5.png")]
     assert order[:3] == untagged                              # suggested media first

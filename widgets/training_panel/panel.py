@@ -151,12 +151,12 @@ class TrainingPanel(QWidget):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(LOG_LINES)
         self.log.setLineWrapMode(QPlainTextEdit.NoWrap)
-        self.log.setMinimumHeight(90)
+        self.log.setMinimumHeight(70)
         w = QWidget()
         v = QVBoxLayout(w)
         v.setContentsMargins(0, 0, 0, 0)
         v.addWidget(self.run_title)
-        v.addWidget(self.charts, 3)
+        v.addWidget(self.charts, 4)
         v.addWidget(self.log, 1)
         return w
 
