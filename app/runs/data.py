@@ -12,7 +12,7 @@ MIN_BOXES_PER_CLASS = 5
 def labelled_frames(project) -> dict[int, list[int]]:
     """Labelled video frames (boxes, keyframes or stored interpolations, or marked "no
     objects"; none needing review): the frames a run exports as images."""
-    videos = {m.id for m in project.media.list("video")}
+    videos = set(project.media.ids_of_kind("video"))
     out: dict[int, list[int]] = {}
     for media_id, frame in sorted(project.status.labelled_pictures()):
         if media_id in videos:
@@ -24,11 +24,9 @@ def counts(project) -> dict:
     """Images (with labelled frames) and boxes per class in what a run exports, how
     many images it leaves out, and each exported image's split marks, as the trainer
     will read them."""
-    pictures = project.status.labelled_pictures()
     by_video = labelled_frames(project)
     splits = project.media.splits()
-    images = [m for m in project.media.list("image") if (m.id, 0) in pictures]
-    items = [{"kestrel_split": splits.get(m.id)} for m in images]
+    items = [{"kestrel_split": splits.get(m)} for m in project.status.labelled_images()]
     items += [{"kestrel_split": splits.get(v), "kestrel_group": v}
               for v, frames in by_video.items() for _ in frames]
     frames = sum(len(f) for f in by_video.values())

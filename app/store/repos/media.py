@@ -47,6 +47,10 @@ class MediaRepository(Repository):
                + f" ORDER BY {order or 'm.id'}")
         return [r[0] for r in self.db.execute(sql, args)]
 
+    def ids_of_kind(self, kind: str) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM media WHERE kind = ? ORDER BY id",
+                                              (kind,))]
+
     def count(self, kind: str | None = None) -> int:
         if kind:
             return self.db.execute("SELECT COUNT(*) FROM media WHERE kind = ?", (kind,)).fetchone()[0]

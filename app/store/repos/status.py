@@ -101,6 +101,12 @@ class StatusRepository(Repository):
             "EXCEPT SELECT media_id, frame FROM label_marks WHERE mark = 'review'")
         return {(r[0], r[1]) for r in rows}
 
+    def labelled_images(self) -> list[int]:
+        """Ids of the labelled images (boxes or no objects), none needing review."""
+        return [r[0] for r in self.db.execute(
+            f"SELECT m.id FROM media m WHERE m.kind = 'image' AND {WHERE_STATUS[LABELLED]} "
+            "ORDER BY m.id")]
+
     def media_status(self, media_ids: list[int]) -> dict[int, str]:
         """Status per media item (a video's frames taken together), for browser rows."""
         if not media_ids:

@@ -30,12 +30,15 @@ class TrackRepository(Repository):
         return self.boxes(media_id, track_id, "manual")
 
     def ends(self, media_id: int) -> list[Box]:
-        """Each track's last label box (its highest frame), by track id."""
+        """Each track's last label box (its highest frame), by track id. Predictions
+        carry no track, so the grouping reads the track index alone."""
         return [Box(*r) for r in self.db.execute(
-            f"SELECT {BOX_COLS} FROM boxes b WHERE media_id = ? AND source != 'predicted' "
-            "AND track_id IS NOT NULL AND frame = (SELECT MAX(frame) FROM boxes e WHERE "
-            "e.media_id = b.media_id AND e.track_id = b.track_id AND e.source != 'predicted') "
-            "GROUP BY track_id ORDER BY track_id", (media_id,))]
+            f"SELECT {', '.join('b.' + c for c in BOX_COLS.split(', '))} FROM boxes b JOIN "
+            "(SELECT track_id, MAX(frame) AS last FROM boxes WHERE media_id = ? "
+            "AND track_id IS NOT NULL GROUP BY track_id) e "
+            "ON b.track_id = e.track_id AND b.frame = e.last "
+            "WHERE b.media_id = ? AND b.source != 'predicted' GROUP BY b.track_id "
+            "ORDER BY b.track_id", (media_id, media_id))]
 
     def latest(self, media_id: int, class_id: int) -> int | None:
         """The track of ``class_id`` whose keyframe was drawn last (highest box id)."""
