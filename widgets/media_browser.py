@@ -213,10 +213,13 @@ class MediaBrowser(QWidget):
         self._thumbs.ready.connect(self._thumb_ready)
 
         self.filter_combo = QComboBox(self)
-        self.filter_combo.setMinimumContentsLength(12)
+        self.filter_combo.setMinimumContentsLength(8)
+        self.filter_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.filter_combo.currentIndexChanged.connect(self._filter_picked)
         self.order_combo = QComboBox(self)
         self.order_combo.setToolTip("Order of the media")
+        self.order_combo.setMinimumContentsLength(12)   # a column of thumbnails wide
+        self.order_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         for text, key in ORDERS:
             self.order_combo.addItem(f"Order: {text}", key)
         self.order_combo.currentIndexChanged.connect(

@@ -26,7 +26,7 @@ from widgets.timeline import Timeline
 
 LAST_MEDIA = "last_media"
 LAYOUT_VERSION = 3   # bump when the docks change: an older saved layout is then ignored
-DOCK_WIDTHS = (180, 440)   # media browser (a column of thumbnails), right-hand panels
+DOCK_WIDTHS = (176, 440)   # media browser (a column of thumbnails), right-hand panels
 
 
 class MainWindow(QMainWindow):
