@@ -19,6 +19,7 @@ class TaskProgress(QWidget):
         self.bar = QProgressBar(self)
         self.bar.setMaximumWidth(160)
         self.cancel = QPushButton("Cancel", self)
+        self._slot = None
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
         for w in (self.label, self.bar, self.cancel):
@@ -50,10 +51,10 @@ class TaskProgress(QWidget):
         self.show()
 
     def _set_button(self, text: str, slot) -> None:
+        """The one button: Cancel while the job runs, OK to dismiss what it said."""
         self.cancel.setText(text)
         self.cancel.setEnabled(True)
-        try:
-            self.cancel.clicked.disconnect()
-        except (RuntimeError, TypeError):
-            pass
+        if self._slot is not None:
+            self.cancel.clicked.disconnect(self._slot)
+        self._slot = slot
         self.cancel.clicked.connect(slot)

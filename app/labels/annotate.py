@@ -110,7 +110,7 @@ class AnnotationController(QObject):
         """E: the picture shows no objects (a labelled negative), or not any more."""
         if self.media_id is None:
             return
-        on = self.project.status.of(self.media_id, self.frame) != "empty"
+        on = "empty" not in self.project.status.marks(self.media_id, self.frame)
         try:
             self.doc.set_no_objects(self.media_id, self.frame, on)
         except ValueError as exc:
