@@ -180,6 +180,8 @@ class ReviewController(QObject):
                         if s == "fn"]
         else:
             out = [_overlay_box(b, classes, None) for b in boxes]
+        labelled = self.show_mode != "predictions" and self.canvas.labels_visible()
+        self.overlay.set_label_shapes(self.canvas.boxes() if labelled else [])
         self.overlay.set_boxes(out, stale)
 
     def _stats(self, text: str) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsObject
 
-from widgets.canvas.render import label_cache
+from widgets.canvas.render import label_cache, label_rects
 
 REVIEW_COLORS = {"tp": "#2ecc71", "fp": "#ff4d4d", "fn": "#ffd400"}
 REVIEW_NAMES = {"tp": "correct", "fp": "false positive", "fn": "missed label",
@@ -52,6 +52,7 @@ class PredictionOverlay(QGraphicsObject):
         self.review = False
         self.stale = False
         self.captions_shown = 0      # captions drawn by the last paint (tests, benchmarks)
+        self._label_shapes: list = []   # the label boxes on screen: captions keep off theirs
 
     # -- data in --------------------------------------------------------------------
     def set_size(self, width: float, height: float) -> None:
@@ -61,6 +62,12 @@ class PredictionOverlay(QGraphicsObject):
 
     def set_boxes(self, boxes: list[OverlayBox], stale: bool = False) -> None:
         self._boxes, self.stale = list(boxes), stale
+        self.update()
+
+    def set_label_shapes(self, shapes: list) -> None:
+        """The label boxes shown with labels (``BoxShape``): prediction captions are
+        placed clear of their labels too."""
+        self._label_shapes = list(shapes)
         self.update()
 
     def set_threshold(self, value: float) -> None:
@@ -130,7 +137,8 @@ class PredictionOverlay(QGraphicsObject):
         painter.resetTransform()
         captions = label_cache()     # pre-rendered pills: a repaint is one blit per caption
         edge = t.mapRect(QRectF(0, 0, *self._size))
-        placed: list[QRectF] = []
+        placed: list[QRectF] = label_rects(t, self._label_shapes, *self._size)
+        taken = len(placed)
         order = sorted(shown, key=lambda b: (b.status != "fn", -(b.score or 0.0)))
         for b in order[:CAPTIONS_MAX]:
             text = b.label if b.score is None else f"{b.label} {b.score:.2f}"
@@ -142,7 +150,7 @@ class PredictionOverlay(QGraphicsObject):
             if spot is not None:
                 placed.append(spot)
                 painter.drawImage(spot.topLeft(), pill)
-        self.captions_shown = len(placed)
+        self.captions_shown = len(placed) - taken
         painter.restore()
 
 

@@ -129,6 +129,19 @@ def _label_at(t: QTransform, shape: BoxShape, corner: QPointF, labels: "_LabelCa
     return QPointF(round(x), round(y)), img
 
 
+def label_rects(t: QTransform, shapes, width: float | None, height: float | None) -> list[QRectF]:
+    """Where the labels of ``shapes`` are drawn on screen (device pixels) under ``t``,
+    for an image ``width`` x ``height``: others can keep clear of them."""
+    labels = label_cache()
+    top = t.map(QPointF(0, 0)).y() if height is not None else float("-inf")
+    right = t.map(QPointF(width, 0)).x() if width is not None else None
+    out = []
+    for s in shapes:
+        pos, img = _label_at(t, s, QPointF(min(s.x1, s.x2), min(s.y1, s.y2)), labels, top, right)
+        out.append(QRectF(pos.x(), pos.y(), img.width(), img.height()))
+    return out
+
+
 def _draw_labels(painter: QPainter, shapes, ctx: RenderContext, corners=None) -> None:
     """Labels of ``shapes``; ``corners`` are their top-left points when already known."""
     if corners is None:
