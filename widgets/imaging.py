@@ -28,3 +28,13 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> QImage:
     if image.isNull():
         raise ImageLoadError(f"{path}: cannot show this image ({reader.errorString()})")
     return image
+
+
+def to_qimage(frame) -> QImage:
+    """A BGR (or grey) uint8 array as a QImage that owns a copy of the pixels."""
+    import numpy as np
+
+    frame = np.ascontiguousarray(frame)
+    h, w = frame.shape[:2]
+    fmt = QImage.Format.Format_Grayscale8 if frame.ndim == 2 else QImage.Format.Format_BGR888
+    return QImage(frame.data, w, h, frame.strides[0], fmt).copy()

@@ -20,19 +20,11 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer, Qt, Signal
 from PySide6.QtGui import QImage
 
 from app.store.video import VideoError, VideoReader
-
-
-def to_qimage(frame: np.ndarray) -> QImage:
-    """A BGR (or grey) uint8 array as a QImage that owns a copy of the pixels."""
-    frame = np.ascontiguousarray(frame)
-    h, w = frame.shape[:2]
-    fmt = QImage.Format.Format_Grayscale8 if frame.ndim == 2 else QImage.Format.Format_BGR888
-    return QImage(frame.data, w, h, frame.strides[0], fmt).copy()
+from widgets.imaging import to_qimage
 
 
 class _Decoder(threading.Thread):

@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
-from app.video.player import VideoPlayer, to_qimage
+from app.video.player import VideoPlayer
+from widgets.imaging import to_qimage
 from tests.video import clips
 from widgets.timeline import Timeline
 

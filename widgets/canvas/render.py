@@ -47,6 +47,9 @@ def box_pen(color: str, source: str, emphasised: bool = False) -> QPen:
     if source == "interpolated":
         c = c.lighter(150)
         width = 1.0
+    elif source == "ghost":        # a track's last box on a later frame: faint, dotted
+        c = c.lighter(170)
+        width = 1.0
     elif source == "predicted":
         width = 1.5
     if emphasised:
@@ -56,6 +59,8 @@ def box_pen(color: str, source: str, emphasised: bool = False) -> QPen:
     pen.setJoinStyle(Qt.MiterJoin)
     if source == "interpolated":
         pen.setStyle(Qt.DashLine)
+    elif source == "ghost":
+        pen.setStyle(Qt.DotLine)
     return pen
 
 
@@ -85,6 +90,8 @@ class _LabelCache:
         bg = QColor(color)
         if source == "interpolated":
             bg = bg.lighter(140)
+        elif source == "ghost":
+            bg = bg.lighter(175)
         img.fill(bg)
         p = QPainter(img)
         p.setFont(self.font)
@@ -120,6 +127,19 @@ def _label_at(t: QTransform, shape: BoxShape, corner: QPointF, labels: "_LabelCa
     if right is not None:
         x = min(x, right - img.width())
     return QPointF(round(x), round(y)), img
+
+
+def label_rects(t: QTransform, shapes, width: float | None, height: float | None) -> list[QRectF]:
+    """Where the labels of ``shapes`` are drawn on screen (device pixels) under ``t``,
+    for an image ``width`` x ``height``: others can keep clear of them."""
+    labels = label_cache()
+    top = t.map(QPointF(0, 0)).y() if height is not None else float("-inf")
+    right = t.map(QPointF(width, 0)).x() if width is not None else None
+    out = []
+    for s in shapes:
+        pos, img = _label_at(t, s, QPointF(min(s.x1, s.x2), min(s.y1, s.y2)), labels, top, right)
+        out.append(QRectF(pos.x(), pos.y(), img.width(), img.height()))
+    return out
 
 
 def _draw_labels(painter: QPainter, shapes, ctx: RenderContext, corners=None) -> None:
