@@ -26,6 +26,7 @@ import torch
 
 from training import hparams as hpmod
 from training.checkpoint import CheckpointError, load_detector_checkpoint
+from training.fuse import fuse_conv_bn
 from training.sizing import input_fit
 from training.templates import get_template
 
@@ -72,6 +73,7 @@ class Predictor:
         self.hparams: dict[str, Any] = dict(state["hparams"])
         self.device = resolve_device(device)
         self.model = build_from_checkpoint(state).to(self.device)
+        fuse_conv_bn(self.model)   # inference only: batch norm folded into the convolutions
         self.score_threshold = score_threshold
         fit = input_fit(self.template, hpmod.from_dict(get_template(self.template).hparams,
                                                        self.hparams))

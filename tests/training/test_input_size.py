@@ -121,3 +121,37 @@ def test_auto_workers_follow_the_allowed_cores(monkeypatch):
     assert loading.resolve_workers(-1) == 1
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0}, raising=False)
     assert loading.resolve_workers(-1) == 0
+
+
+@pytest.mark.parametrize("template, start", [("ssdlite320_mobilenet_v3_large", "none"),
+                                             ("fasterrcnn_mobilenet_v2", "none")])
+def test_folding_batch_norm_keeps_the_models_answers(template, start):
+    from training.fuse import fuse_conv_bn, fused_copy
+    from training.hparams import parse_overrides
+    from training.templates import get_template
+
+    spec = get_template(template)
+    torch.manual_seed(0)
+    model = spec.build(num_classes=3, hparams=parse_overrides(
+        spec.hparams(), [f"pretrained={start}", "min_size=96", "max_size=128"]))
+    with torch.no_grad():                       # statistics a training would have left
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+    with pytest.raises(ValueError, match="eval mode"):
+        fuse_conv_bn(model)
+    model.eval()
+    folded = fused_copy(model)
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules()) == 0
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()) > 20  # untouched
+    x = torch.rand(2, 3, 96, 128)
+    with torch.inference_mode():
+        a, b = model.backbone(x), folded.backbone(x)
+        pa, pb = model(list(x)), folded(list(x))
+    a, b = (a, b) if isinstance(a, dict) else ({"0": a}, {"0": b})
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], rtol=1e-4, atol=1e-4)
+    for p, q in zip(pa, pb):
+        torch.testing.assert_close(q["scores"].sort().values, p["scores"].sort().values,
+                                   rtol=1e-3, atol=1e-4)
