@@ -30,6 +30,11 @@ class LossMeter:
         self.epoch_total, self.epoch_steps = 0.0, 0
 
     @property
+    def pending(self) -> int:
+        """Steps added since the last read."""
+        return self._steps
+
+    @property
     def epoch_loss(self) -> float:
         """Mean total loss of the epoch's steps read so far."""
         return self.epoch_total / max(1, self.epoch_steps)

@@ -124,6 +124,8 @@ class Trainer:
                 outcome = "early_stopped"
                 break
         if outcome == "cancelled":
+            if self.all_reduce is None and self.meter.pending:
+                self.meter.read()  # a loss gone NaN since the last read fails the run, unsaved
             for h in self.hooks:
                 h.on_cancel(self)
         for h in self.hooks:

@@ -67,3 +67,36 @@ def test_trainer_reads_at_most_at_the_interval_and_at_the_epochs_end(small_coco,
     progress = [e for e in events if e["event"] == "progress"]
     assert [e["step"] for e in progress] == [1, 3]
     assert all(math.isfinite(e["loss"]) for e in progress)
+
+
+def test_a_cancel_after_an_unread_non_finite_loss_fails_instead_of_saving(small_coco, tmp_path):
+    from training.hparams import DetectorHParams
+    from training.templates import register_template
+    from training.trainer import Hook
+
+    from .conftest import run_events
+
+    class GoesNan(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(1))
+            self.calls = 0
+
+        def forward(self, images, targets=None):
+            self.calls += 1
+            return {"loss": self.w * (1.0 if self.calls < 2 else math.nan)}
+
+    register_template("test_goes_nan", task="detector", description="NaN at step 2",
+                      hint="-", hparams=DetectorHParams)(lambda **_kw: GoesNan())
+
+    class LateReadsThenCancel(Hook):
+        def after_step(self, trainer, images):
+            trainer.sync_interval_s = 3600.0       # as on a GPU: not read at step 2
+            if trainer.step == 2:
+                trainer.request_stop("SIGINT")
+
+    rc, events = run_events(*small_coco, "test_goes_nan", tmp_path, ["val_fraction=0"],
+                            extra_hooks=[LateReadsThenCancel()])
+    assert rc == 1 and events[-1]["event"] == "failed"
+    assert "NonFiniteLoss" in events[-1]["message"] and "step 2" in events[-1]["message"]
+    assert not (tmp_path / "last.pt").exists()
