@@ -26,7 +26,7 @@ import torch
 
 from training import hparams as hpmod
 from training.checkpoint import CheckpointError, load_detector_checkpoint
-from training.fuse import fuse_conv_bn
+from training.fuse import fast_layout, fuse_conv_bn
 from training.sizing import input_fit
 from training.templates import get_template
 
@@ -74,6 +74,7 @@ class Predictor:
         self.device = resolve_device(device)
         self.model = build_from_checkpoint(state).to(self.device)
         fuse_conv_bn(self.model)   # inference only: batch norm folded into the convolutions
+        fast_layout(self.model, self.device)
         self.score_threshold = score_threshold
         fit = input_fit(self.template, hpmod.from_dict(get_template(self.template).hparams,
                                                        self.hparams))

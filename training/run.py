@@ -23,6 +23,7 @@ import torch
 from training import hparams as hpmod
 from training.checkpoint import set_rng_state
 from training.events import Emitter
+from training.fuse import fast_layout
 from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
 from training.loading import limit_threads, resolve_workers, train_loader
 from training.recipe import TaskRecipe, recipe_for
@@ -202,9 +203,7 @@ def run(cfg: TrainConfig, recipe: TaskRecipe, emitter: Emitter | None = None) ->
 
         data = recipe.build_data(cfg, hp, device)
         check_resume_classes(state, last, data.class_names)
-        model = recipe.build_model(spec, hp, data).to(device)
-        if device.type == "cuda":  # tensor cores want NHWC; with AMP, convolutions gain most
-            model = model.to(memory_format=torch.channels_last)
+        model = fast_layout(recipe.build_model(spec, hp, data).to(device), device)
         optimizer = recipe.build_optimizer(model, hp, world)
         sampler = recipe.build_sampler(data, hp, rank, world)
         steps_per_epoch = len(sampler)

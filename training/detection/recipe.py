@@ -62,8 +62,8 @@ class DetectionRecipe(TaskRecipe):
         loader = eval_loader(val, batch, workers, device, hp.seed)
         gt = coco_ground_truth(coco, data.val_indices)
         # a copy with batch norm folded into the convolutions: the same answers, cheaper
-        return lambda model: evaluate(fused_copy(model), loader, device, gt, coco.class_names,
-                                      amp)
+        return lambda model: evaluate(fused_copy(model, device), loader, device, gt,
+                                      coco.class_names, amp)
 
     def checkpoint_meta(self, hp, data) -> dict[str, Any]:
         return {"category_ids": data.source.category_ids}
