@@ -145,3 +145,22 @@ def test_weights_import_checks_the_hash(tmp_path, _offline_torch_home):
     nameless = tmp_path / "tiny.pth"
     nameless.write_bytes(payload)
     assert _run_cli("weights", "import", nameless)[0] == 2
+
+
+def test_predictor_reduces_large_frames_and_maps_boxes_back(checkpoint):
+    """A frame five times the model's input gives the small frame's boxes times five,
+    whether the Predictor reduces it or gets it reduced with its original size."""
+    import cv2
+
+    from training.predictor import Predictor
+
+    p = Predictor(checkpoint, device="cpu", score_threshold=0.0)
+    assert p.input_fit is not None and p.input_fit.margin == 1.0
+    small = np.random.default_rng(1).integers(0, 255, (64, 80, 3), dtype=np.uint8)
+    big = cv2.resize(small, (400, 320), interpolation=cv2.INTER_NEAREST)  # 5x5 blocks
+    assert p.input_fit.size(400, 320) == (80, 64)
+    ref, whole, given = p.predict([small, big, small], sizes=[None, None, (400, 320)])
+    assert len(ref) > 0
+    np.testing.assert_allclose(whole.boxes, ref.boxes * 5, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(given.boxes, ref.boxes * 5, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(whole.scores, ref.scores, rtol=1e-4, atol=1e-5)
