@@ -121,7 +121,7 @@ def _image_files(paths: list[Path]) -> list[Path]:
 
 
 def _predict(args, out: TextIO) -> int:
-    from training.images import read_rgb
+    from training.images import read_fitted
     from training.predictor import Predictor
 
     if args.coco is None and not args.paths:
@@ -139,8 +139,10 @@ def _predict(args, out: TextIO) -> int:
     results = []
     for i in range(0, len(files), args.batch_size):
         chunk = files[i:i + args.batch_size]
-        frames = [read_rgb(f) for f in chunk]
-        for j, det in enumerate(predictor.predict(frames, batch_size=args.batch_size)):
+        # each file read once, at the model's input size (JPEG draft mode)
+        frames, sizes = zip(*(read_fitted(f, predictor.input_fit) for f in chunk))
+        for j, det in enumerate(predictor.predict(frames, batch_size=args.batch_size,
+                                                  sizes=sizes)):
             if ids:  # COCO results: category ids of the checkpoint, boxes as x, y, w, h
                 for (x0, y0, x1, y1), label, score in zip(det.boxes.tolist(), det.labels, det.scores):
                     results.append({"image_id": ids[i + j],
@@ -156,16 +158,16 @@ def _predict(args, out: TextIO) -> int:
 
 
 def _eval(args, out: TextIO) -> int:
-    import torch
-
     from training.checkpoint import load_detector_checkpoint
-    from training.data import (DetectionDataset, coco_ground_truth, collate, load_coco,
-                               make_transforms)
+    from training.data import DetectionDataset, coco_ground_truth, load_coco, make_transforms
     from training.engine import evaluate
     from training.events import Emitter
-    from training.hparams import DetectorHParams
+    from training.hparams import from_dict
+    from training.loading import eval_loader
     from training.predictor import build_from_checkpoint
     from training.run import resolve_device
+    from training.sizing import input_fit
+    from training.templates import get_template
 
     state = load_detector_checkpoint(args.checkpoint)
     coco = load_coco(args.coco, args.images)
@@ -174,9 +176,11 @@ def _eval(args, out: TextIO) -> int:
                          f"checkpoint's {state['class_names']}")
     device = resolve_device(args.device)
     model = build_from_checkpoint(state).to(device)
+    hp = from_dict(get_template(state["template"]).hparams, state["hparams"])
     idx = list(range(len(coco.images)))
-    ds = DetectionDataset(coco, args.images, idx, make_transforms(DetectorHParams(), False))
-    loader = torch.utils.data.DataLoader(ds, batch_size=args.batch_size, collate_fn=collate)
+    ds = DetectionDataset(coco, args.images, idx, make_transforms(hp, False),
+                          input_fit(state["template"], hp))
+    loader = eval_loader(ds, args.batch_size, 0, device)
     m = evaluate(model, loader, device, coco_ground_truth(coco, idx), coco.class_names)
     Emitter(out).emit("metrics", epoch=state["epoch"], checkpoint=str(args.checkpoint), **m)
     return 0

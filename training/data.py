@@ -2,6 +2,11 @@
 
 Images without boxes are kept: they are valid negatives. Labels are contiguous,
 1..K in the order of the COCO category ids (0 is the background).
+
+Boxes stay in the original image's pixels in the COCO file. An image entry with
+``kestrel_stored_size: [w, h]`` says its file is a copy reduced to that size (the
+app's training-size cache); samples then come at the file's size with boxes scaled,
+and ``target["scale"]`` maps predictions back to original pixels for the metrics.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from training.images import read_rgb
+from training.images import read_fitted
 
 
 class DatasetError(ValueError):
@@ -28,7 +33,7 @@ class CocoData:
     """A validated COCO detection file, indexed for training."""
 
     path: Path
-    images: list[dict[str, Any]]                 # id, file_name, width, height
+    images: list[dict[str, Any]]                 # id, file_name, width, height[, stored_size]
     boxes: dict[int, list[tuple[list[float], int]]]  # image id -> [(xyxy, label)]
     category_ids: list[int]                      # label - 1 -> COCO category id
     class_names: list[str]
@@ -76,9 +81,19 @@ def load_coco(path: str | Path, image_root: str | Path, check_files: bool = True
             raise DatasetError(f"image {img['id']}: file {root / name} does not exist")
         seen.add(img["id"])
         entry = {"id": img["id"], "file_name": name, "width": w, "height": h}
+<<<<<<< HEAD
         for key in ("kestrel_split", "kestrel_group"):   # the dataset's own split (training.split)
             if img.get(key) is not None:
                 entry[key] = img[key]
+=======
+        stored = img.get("kestrel_stored_size")
+        if stored is not None:
+            if not (isinstance(stored, list) and len(stored) == 2
+                    and all(isinstance(v, int) and v > 0 for v in stored)):
+                raise DatasetError(f"{path}: image {img['id']} ({name}): kestrel_stored_size "
+                                   f"must be [width, height], got {stored!r}")
+            entry["stored_size"] = tuple(stored)
+>>>>>>> ada3d08
         images.append(entry)
     if not images:
         raise DatasetError(f"{path}: no images")
@@ -108,7 +123,10 @@ def load_coco(path: str | Path, image_root: str | Path, check_files: bool = True
     return CocoData(path, images, boxes, cat_ids, [str(c["name"]) for c in cats], cats)
 
 
-def make_transforms(hp: Any, train: bool) -> v2.Compose:
+def make_transforms(hp: Any, train: bool, to_float: bool = True) -> v2.Compose:
+    """Augmentation (training) on uint8 pixels, then float in [0, 1] unless
+    ``to_float`` is False (the images then travel as uint8, 4x smaller, and become
+    float on the device: training.engine.to_device)."""
     steps: list[Any] = []
     if train:
         if hp.photometric:
@@ -118,20 +136,25 @@ def make_transforms(hp: Any, train: bool) -> v2.Compose:
             steps.append(v2.RandomAffine(degrees=0, scale=(1 - j, 1 + j)))
         if hp.hflip > 0:
             steps.append(v2.RandomHorizontalFlip(p=hp.hflip))
-    steps += [v2.ToDtype(torch.float32, scale=True), v2.ClampBoundingBoxes(),
-              v2.SanitizeBoundingBoxes(min_size=1.0)]
+    if to_float:
+        steps.append(v2.ToDtype(torch.float32, scale=True))
+    steps += [v2.ClampBoundingBoxes(), v2.SanitizeBoundingBoxes(min_size=1.0)]
     return v2.Compose(steps)
 
 
 class DetectionDataset(torch.utils.data.Dataset):
-    """Samples ``(image, target)``: a float image in [0, 1] and a dict with
-    ``boxes`` (BoundingBoxes, XYXY), ``labels`` (int64) and ``image_id``."""
+    """Samples ``(image, target)``: an image (float in [0, 1], or uint8 if the
+    transforms say so) and a dict with ``boxes`` (BoundingBoxes, XYXY), ``labels``
+    (int64), ``image_id`` and ``scale`` ((sx, sy): sample pixels per original pixel).
+
+    ``fit`` (training.sizing.InputFit): images larger than the model's input are
+    decoded reduced (JPEG draft mode) and resized to it, their boxes with them."""
 
     def __init__(self, coco: CocoData, root: str | Path, indices: list[int] | None = None,
-                 transforms: Any = None):
+                 transforms: Any = None, fit: Any = None):
         self.coco, self.root = coco, Path(root)
         self.indices = list(range(len(coco.images))) if indices is None else list(indices)
-        self.transforms = transforms
+        self.transforms, self.fit = transforms, fit
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -144,18 +167,28 @@ class DetectionDataset(torch.utils.data.Dataset):
     def __getitem__(self, idx: int):
         info = self.coco.images[self.indices[idx]]
         path = self.root / info["file_name"]
+        stored = info.get("stored_size")
         try:
-            pixels = read_rgb(path)
+            pixels, full = read_fitted(path, self.fit)
         except OSError as exc:
             raise DatasetError(f"image {info['id']}: cannot decode {path} ({exc})") from None
+        if stored is not None:   # a reduced copy: the COCO size is the original's
+            if full != stored:
+                raise DatasetError(f"image {info['id']}: {path} is {full[0]}x{full[1]}, the "
+                                   f"dataset says its copy is {stored[0]}x{stored[1]}")
+            full = (info["width"], info["height"])
         image = torch.from_numpy(pixels).permute(2, 0, 1)
         h, w = image.shape[-2:]
+        sx, sy = w / full[0], h / full[1]
         items = self.coco.boxes[info["id"]]
         boxes = torch.tensor([b for b, _ in items], dtype=torch.float32).reshape(-1, 4)
+        if (sx, sy) != (1.0, 1.0):
+            boxes *= torch.tensor([sx, sy, sx, sy])
         target = {
             "boxes": tv_tensors.BoundingBoxes(boxes, format="XYXY", canvas_size=(h, w)),
             "labels": torch.tensor([c for _, c in items], dtype=torch.int64),
             "image_id": info["id"],
+            "scale": (sx, sy),
         }
         image = tv_tensors.Image(image)
         if self.transforms is not None:
@@ -237,7 +270,8 @@ class GroupedBatchSampler(torch.utils.data.Sampler):
 def coco_ground_truth(coco: CocoData, indices: list[int]) -> dict[str, Any]:
     """A COCO dict of the given images, with contiguous labels as category ids
     (the model's output space), for pycocotools' COCOeval."""
-    images = [coco.images[i] for i in indices]
+    images = [{k: v for k, v in coco.images[i].items() if k != "stored_size"}
+              for i in indices]
     anns = []
     for img in images:
         for box, label in coco.boxes[img["id"]]:
@@ -246,4 +280,4 @@ def coco_ground_truth(coco: CocoData, indices: list[int]) -> dict[str, Any]:
                          "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0),
                          "iscrowd": 0})
     cats = [{"id": i + 1, "name": n} for i, n in enumerate(coco.class_names)]
-    return {"images": [dict(i) for i in images], "annotations": anns, "categories": cats}
+    return {"images": images, "annotations": anns, "categories": cats}

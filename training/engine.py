@@ -5,7 +5,6 @@ trainer.py and run.py.
 from __future__ import annotations
 
 import contextlib
-import math
 import sys
 from typing import Any, Callable, Iterable
 
@@ -16,30 +15,34 @@ class NonFiniteLoss(RuntimeError):
     """The loss became NaN or infinite; the run cannot continue."""
 
 
-def _to_device(images, targets, device):
-    images = [im.to(device, non_blocking=True) for im in images]
+def to_device(images, targets, device):
+    """Batch to ``device`` (non-blocking: the loader pins memory on CUDA). uint8 images
+    travel as they are, 4x smaller than float, and become float in [0, 1] there."""
+    images = [_as_float(im.to(device, non_blocking=True)) for im in images]
     targets = [{k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v)
                 for k, v in t.items()} for t in targets]
     return images, targets
+
+
+def _as_float(image: torch.Tensor) -> torch.Tensor:
+    return image.float().div_(255) if image.dtype == torch.uint8 else image
 
 
 def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer,
                     loader: Iterable, device: torch.device, *, scheduler: Any = None,
                     scaler: Any = None, amp: bool = False, grad_clip: float = 0.0,
                     first_step: int = 0,
-                    on_step: Callable[[int, float, dict[str, float], int], None] | None = None,
-                    should_stop: Callable[[], bool] = lambda: False,
-                    all_reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                    ) -> tuple[int, bool]:
+                    on_step: Callable[[int, dict[str, torch.Tensor], torch.Tensor, int], bool]
+                    | None = None) -> tuple[int, bool]:
     """Train over ``loader`` (which already skips ``first_step`` batches when resuming).
-    The scheduler steps every iteration. ``on_step(step, loss, parts, n_images)`` is
-    called after each step with losses averaged over ranks. ``should_stop`` is read
-    after each step; any rank asking stops all (``all_reduce`` sums over ranks).
+    The scheduler steps every iteration. ``on_step(step, loss_dict, loss, n_images)``
+    gets the step's losses as device tensors (reading one is a host-device sync: the
+    caller decides how often) and returns True to stop.
     Returns (steps done in the epoch, stopped early)."""
     model.train()
     step = first_step
     for images, targets in loader:
-        images, targets = _to_device(images, targets, device)
+        images, targets = to_device(images, targets, device)
         with torch.autocast(device.type, enabled=amp):
             loss_dict = model(images, targets)
             loss = sum(loss_dict.values())
@@ -59,23 +62,7 @@ def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer,
         if scheduler is not None:
             scheduler.step()
         step += 1
-        # One small tensor carries the loss parts and the stop request: one sync per step.
-        stats = torch.stack([loss.detach().float().sum()]
-                            + [v.detach().float().sum() for v in loss_dict.values()]
-                            + [torch.tensor(float(should_stop()), device=loss.device)])
-        if all_reduce is not None:
-            stats = all_reduce(stats)
-        values = stats.tolist()
-        total = values[0]
-        if not math.isfinite(total):
-            parts = dict(zip(loss_dict, values[1:-1]))
-            raise NonFiniteLoss(f"loss is {total} at step {step}; parts {parts}. "
-                                "Try a lower learning rate or more warm-up.")
-        if on_step is not None:
-            on_step(step, total, dict(zip(loss_dict, values[1:-1])), len(images))
-        # A hook may ask to stop inside on_step; with several ranks that request is
-        # seen (by all) at the next step's reduction.
-        if values[-1] > 0 or (all_reduce is None and should_stop()):
+        if on_step is not None and on_step(step, loss_dict, loss, len(images)):
             return step, True
     return step, False
 
@@ -83,19 +70,24 @@ def train_one_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer,
 @torch.inference_mode()
 def predict_batches(model: torch.nn.Module, loader: Iterable, device: torch.device,
                     amp: bool = False) -> list[dict[str, Any]]:
-    """COCO-style detections ([x, y, w, h], label as category_id) for every image."""
+    """COCO-style detections ([x, y, w, h] in original pixels, label as category_id)
+    for every image; a target's ``scale`` maps a reduced sample back."""
     model.eval()
     out: list[dict[str, Any]] = []
     for images, targets in loader:
-        images = [im.to(device, non_blocking=True) for im in images]
+        images = [_as_float(im.to(device, non_blocking=True)) for im in images]
         with torch.autocast(device.type, enabled=amp):
             preds = model(images)
         for pred, target in zip(preds, targets):
             boxes = pred["boxes"].float().cpu()
+            sx, sy = target.get("scale", (1.0, 1.0))
+            if (sx, sy) != (1.0, 1.0):
+                boxes /= torch.tensor([sx, sy, sx, sy])
             boxes[:, 2:] -= boxes[:, :2]
-            for b, l, s in zip(boxes.tolist(), pred["labels"].tolist(), pred["scores"].float().tolist()):
-                out.append({"image_id": target["image_id"], "category_id": int(l),
-                            "bbox": b, "score": s})
+            image_id = target["image_id"]
+            out += [{"image_id": image_id, "category_id": int(l), "bbox": b, "score": s}
+                    for b, l, s in zip(boxes.tolist(), pred["labels"].tolist(),
+                                       pred["scores"].float().tolist())]
     return out
 
 

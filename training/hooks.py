@@ -25,16 +25,19 @@ class ReporterHook(Hook):
         self._images = 0
         self._epoch = None
 
-    def after_step(self, trainer: Trainer, loss: float, parts: dict[str, float],
-                   images: int) -> None:
+    def after_step(self, trainer: Trainer, images: int) -> None:
         now = time.perf_counter()
         if self._epoch != trainer.epoch:  # per-epoch throughput, loader start-up included
             self._epoch, self._epoch_t0, self._epoch_images = trainer.epoch, trainer.epoch_started, 0
         self._done += 1
         self._epoch_images += images
         steps = trainer.steps_per_epoch
-        if now - self._last_emit < self.min_interval_s and trainer.step < steps:
+        # Only fresh losses are reported (the trainer reads them from the device at
+        # about this hook's rate, and always at an epoch's last step).
+        if not trainer.synced or (now - self._last_emit < self.min_interval_s
+                                  and trainer.step < steps):
             return
+        loss, parts = trainer.losses
         self._last_emit = now
         per_step = (now - self._t0) / self._done
         left = (trainer.epochs - trainer.epoch - 1) * steps + (steps - trainer.step)

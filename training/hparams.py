@@ -209,5 +209,6 @@ class DetectorHParams:
                          choices=("none", "imagenet", "coco"), or_file=True)
     val_fraction: float = hp(0.2, "Share of images held out for validation.",
                              range=(0.0, 0.9))
-    workers: int = hp(2, "Data-loading worker processes.", range=(0, 64))
+    workers: int = hp(-1, "Data-loading worker processes (-1: from the CPU cores this "
+                      "process may use; 0: load in the training process).", range=(-1, 64))
     aspect_grouping: bool = hp(True, "Batch images of similar aspect ratio together.")

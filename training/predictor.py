@@ -5,6 +5,13 @@
     dets = p.predict([frame_rgb, ...])   # list of Detections, one per frame
     dets[0].boxes  # (N, 4) float32 x0, y0, x1, y1 in frame pixels
     dets[0].labels # (N,) int64, index into p.class_names
+
+Frames larger than the model's input are reduced to it first (antialiased, on uint8,
+which is cheaper than the model's own float resize and matches how the trainer's
+image cache reduces photos); boxes come back in the frame's pixels, or in the
+original's when ``sizes`` says a frame is a reduced copy (``read_fitted``).
+Batches are formed from frames of similar shape: a detector pads a batch to its
+largest image, so a portrait among landscapes would cost a square.
 """
 from __future__ import annotations
 
@@ -13,11 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+import cv2
 import numpy as np
 import torch
 
 from training import hparams as hpmod
 from training.checkpoint import CheckpointError, load_detector_checkpoint
+from training.sizing import input_fit
 from training.templates import get_template
 
 
@@ -64,6 +73,19 @@ class Predictor:
         self.device = resolve_device(device)
         self.model = build_from_checkpoint(state).to(self.device)
         self.score_threshold = score_threshold
+        fit = input_fit(self.template, hpmod.from_dict(get_template(self.template).hparams,
+                                                       self.hparams))
+        # the model's input, without the training margin kept for zoom augmentation
+        self.input_fit = dataclasses.replace(fit, margin=1.0) if fit is not None else None
+
+    def _reduce(self, a: np.ndarray) -> np.ndarray:
+        if self.input_fit is None or a.dtype not in (np.uint8, np.float32):
+            return a
+        h, w = a.shape[:2]
+        size = self.input_fit.size(w, h)
+        if size == (w, h):
+            return a
+        return cv2.resize(np.ascontiguousarray(a), size, interpolation=cv2.INTER_AREA)
 
     def _to_tensor(self, frame: np.ndarray, bgr: bool) -> torch.Tensor:
         a = np.asarray(frame)
@@ -74,7 +96,7 @@ class Predictor:
         a = a[:, :, :3]
         if bgr:
             a = a[:, :, ::-1]
-        a = np.ascontiguousarray(a)
+        a = self._reduce(np.ascontiguousarray(a))
         if not a.flags.writeable:  # cached video frames are read-only; torch wants to own them
             a = a.copy()
         t = torch.from_numpy(a).to(self.device).permute(2, 0, 1)
@@ -82,20 +104,32 @@ class Predictor:
 
     @torch.inference_mode()
     def predict(self, frames: Sequence[np.ndarray], batch_size: int = 8,
-                score_threshold: float | None = None, bgr: bool = False) -> list[Detections]:
-        """Frames are HxWx3 uint8 RGB (``bgr=True`` for OpenCV frames) or float in [0, 1]."""
+                score_threshold: float | None = None, bgr: bool = False,
+                sizes: Sequence[tuple[int, int] | None] | None = None) -> list[Detections]:
+        """Frames are HxWx3 uint8 RGB (``bgr=True`` for OpenCV frames) or float in [0, 1].
+        ``sizes[i]``: (width, height) of the original frame ``i`` was reduced from, so
+        its boxes come back in the original's pixels (None: frame ``i`` is whole)."""
         thr = self.score_threshold if score_threshold is None else score_threshold
-        out: list[Detections] = []
-        for i in range(0, len(frames), batch_size):
-            batch = [self._to_tensor(f, bgr) for f in frames[i:i + batch_size]]
-            for pred in self.model(batch):
+        out: list[Detections | None] = [None] * len(frames)
+        shapes = [np.shape(f)[:2] for f in frames]
+        order = sorted(range(len(frames)), key=lambda k: shapes[k][1] / max(1, shapes[k][0]))
+        for i in range(0, len(order), batch_size):
+            chunk = order[i:i + batch_size]
+            batch = [self._to_tensor(frames[k], bgr) for k in chunk]
+            for k, image, pred in zip(chunk, batch, self.model(batch)):
                 keep = pred["scores"] >= thr
-                out.append(Detections(
-                    boxes=pred["boxes"][keep].float().cpu().numpy().astype(np.float32),
+                boxes = pred["boxes"][keep].float().cpu().numpy().astype(np.float32)
+                h, w = image.shape[-2:]
+                full_w, full_h = (sizes[k] if sizes is not None and sizes[k] is not None
+                                  else shapes[k][::-1])
+                if (w, h) != (full_w, full_h):
+                    boxes *= np.array([full_w / w, full_h / h] * 2, np.float32)
+                out[k] = Detections(
+                    boxes=boxes,
                     labels=(pred["labels"][keep].cpu().numpy() - 1).astype(np.int64),
                     scores=pred["scores"][keep].float().cpu().numpy().astype(np.float32),
-                    class_names=self.class_names))
-        return out
+                    class_names=self.class_names)
+        return out  # type: ignore[return-value]
 
     def __call__(self, frame: np.ndarray, **kwargs: Any) -> Detections:
         return self.predict([frame], **kwargs)[0]

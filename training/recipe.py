@@ -39,7 +39,7 @@ class TaskRecipe:
     def load_checkpoint(self, path: str | Path) -> dict[str, Any]:
         raise NotImplementedError
 
-    def build_data(self, cfg: Any, hp: Any) -> RunData:
+    def build_data(self, cfg: Any, hp: Any, device: Any) -> RunData:
         raise NotImplementedError
 
     def build_model(self, spec: Any, hp: Any, data: RunData) -> Any:
@@ -52,9 +52,10 @@ class TaskRecipe:
         """A batch sampler with ``set_epoch(epoch, skip)`` (resume inside an epoch)."""
         raise NotImplementedError
 
-    def build_evaluator(self, data: RunData, hp: Any, device: Any,
-                        amp: bool) -> Callable[[Any], dict[str, Any]]:
-        """``evaluate(model) -> metrics``; asked for on rank 0 when there is validation."""
+    def build_evaluator(self, data: RunData, hp: Any, device: Any, amp: bool,
+                        workers: int) -> Callable[[Any], dict[str, Any]]:
+        """``evaluate(model) -> metrics``; asked for on rank 0 when there is validation
+        (``workers``: loader processes, training.loading.eval_loader)."""
         raise NotImplementedError
 
     def checkpoint_meta(self, hp: Any, data: RunData) -> dict[str, Any]:

@@ -22,9 +22,9 @@ import torch
 
 from training import hparams as hpmod
 from training.checkpoint import set_rng_state
-from training.data import collate, worker_init
 from training.events import Emitter
 from training.hooks import CheckpointHook, EarlyStopHook, EvalHook, ReporterHook
+from training.loading import limit_threads, resolve_workers, train_loader
 from training.recipe import TaskRecipe, recipe_for
 from training.templates import get_template
 from training.trainer import Hook, Trainer
@@ -92,6 +92,15 @@ def _dist_setup() -> tuple[int, int, int]:
         torch.cuda.set_device(local_rank)
     dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return dist.get_rank(), world, local_rank
+
+
+def _sync_settings(device: torch.device, interval_s: float) -> dict[str, Any]:
+    """How often the trainer reads losses from the device (training.meter): reading a
+    CPU tensor costs nothing, so every step there; on an accelerator at the progress
+    rate, and every 10 steps with several processes (they must read together)."""
+    if device.type == "cpu":
+        return {"sync_interval_s": 0.0, "sync_every": 1}
+    return {"sync_interval_s": interval_s, "sync_every": 10}
 
 
 def _ddp_all_reduce(world: int) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -184,15 +193,18 @@ def run(cfg: TrainConfig, recipe: TaskRecipe, emitter: Emitter | None = None) ->
         rank, world, local_rank = _dist_setup()
         emitter.enabled = emitter.enabled and rank == 0
         device = resolve_device(cfg.device, local_rank)
+        limit_threads()
         spec = get_template(cfg.template)
         run_dir = Path(cfg.run_dir)
         last = run_dir / "last.pt"
         hp, state = resume_hparams(cfg, spec, last, recipe.load_checkpoint)
         seed_everything(hp.seed)
 
-        data = recipe.build_data(cfg, hp)
+        data = recipe.build_data(cfg, hp, device)
         check_resume_classes(state, last, data.class_names)
         model = recipe.build_model(spec, hp, data).to(device)
+        if device.type == "cuda":  # tensor cores want NHWC; with AMP, convolutions gain most
+            model = model.to(memory_format=torch.channels_last)
         optimizer = recipe.build_optimizer(model, hp, world)
         sampler = recipe.build_sampler(data, hp, rank, world)
         steps_per_epoch = len(sampler)
@@ -205,13 +217,11 @@ def run(cfg: TrainConfig, recipe: TaskRecipe, emitter: Emitter | None = None) ->
             model = torch.nn.parallel.DistributedDataParallel(
                 model, device_ids=[local_rank] if device.type == "cuda" else None)
 
-        loader = torch.utils.data.DataLoader(
-            data.train, batch_sampler=sampler, num_workers=hp.workers, collate_fn=collate,
-            pin_memory=device.type == "cuda", persistent_workers=hp.workers > 0,
-            worker_init_fn=worker_init, generator=torch.Generator().manual_seed(hp.seed))
+        workers = resolve_workers(hp.workers)
+        loader = train_loader(data.train, sampler, workers, device, hp.seed)
         evaluate_fn = None
         if data.val_indices and rank == 0:
-            evaluate_fn = recipe.build_evaluator(data, hp, device, amp)
+            evaluate_fn = recipe.build_evaluator(data, hp, device, amp, workers)
         hooks = run_hooks(cfg, emitter, rank, evaluate_fn, hp.patience, recipe.score_keys)
         meta = {"template": cfg.template, "hparams": hpmod.to_dict(hp),
                 "class_names": data.class_names, **recipe.checkpoint_meta(hp, data)}
@@ -220,7 +230,8 @@ def run(cfg: TrainConfig, recipe: TaskRecipe, emitter: Emitter | None = None) ->
             batch_sampler=sampler, device=device, epochs=hp.epochs,
             steps_per_epoch=steps_per_epoch, hooks=hooks + cfg.extra_hooks, amp=amp,
             grad_clip=hp.grad_clip, start_epoch=start_epoch, start_step=start_step, meta=meta,
-            all_reduce=_ddp_all_reduce(world) if world > 1 else None, world_size=world)
+            all_reduce=_ddp_all_reduce(world) if world > 1 else None, world_size=world,
+            **_sync_settings(device, cfg.progress_interval_s))
         restore_progress(trainer, state)
         if stop:
             trainer.request_stop(stop[0])

@@ -35,6 +35,9 @@ class TemplateSpec:
     hint: str                    # speed/accuracy hint, e.g. "fast, CPU-friendly"
     hparams: type                # frozen dataclass of hyperparameters
     builder: Callable[..., Any]  # builder(*, num_classes, hparams) -> torch model
+    # How a detector resizes its input (training.sizing): "resize" (shorter side to
+    # min_size, longer side at most max_size) or "square" (min_size x min_size)
+    input_shape: str = "resize"
 
     def build(self, *, num_classes: int, hparams: Any = None) -> Any:
         return self.builder(num_classes=num_classes,
@@ -47,12 +50,13 @@ class TemplateSpec:
 
 
 def register_template(name: str, *, task: str, description: str, hint: str,
-                      hparams: type) -> Callable[[Callable], Callable]:
+                      hparams: type, input_shape: str = "resize") -> Callable[[Callable], Callable]:
     """Decorator: register ``builder(*, num_classes, hparams)`` under ``name``."""
     def wrap(builder: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].builder is not builder:
             raise ValueError(f"template {name!r} is already registered")
-        _REGISTRY[name] = TemplateSpec(name, task, description, hint, hparams, builder)
+        _REGISTRY[name] = TemplateSpec(name, task, description, hint, hparams, builder,
+                                       input_shape)
         return builder
     return wrap
 

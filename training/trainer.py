@@ -11,15 +11,17 @@ import torch
 
 from training.checkpoint import rng_state
 from training.engine import train_one_epoch
+from training.meter import LossMeter
 
 
 class Hook:
     """Override what you need. ``trainer`` exposes epoch, step, steps_per_epoch,
-    metrics, epoch_loss, improved, best_score, stop_reason."""
+    metrics, epoch_loss, improved, best_score, stop_reason, and after a step
+    ``losses`` ((mean total, mean parts) of the steps up to the latest read) and
+    ``synced`` (whether this step read them; see LossMeter)."""
 
     def before_train(self, trainer: "Trainer") -> None: ...
-    def after_step(self, trainer: "Trainer", loss: float, parts: dict[str, float],
-                   images: int) -> None: ...
+    def after_step(self, trainer: "Trainer", images: int) -> None: ...
     def after_epoch(self, trainer: "Trainer") -> None: ...
     def on_cancel(self, trainer: "Trainer") -> None: ...
     def after_train(self, trainer: "Trainer", outcome: str) -> None: ...
@@ -35,12 +37,20 @@ class Trainer:
                  hooks: list[Hook], amp: bool = False, grad_clip: float = 0.0,
                  start_epoch: int = 0, start_step: int = 0, meta: dict[str, Any] | None = None,
                  all_reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                 world_size: int = 1):
+                 world_size: int = 1, sync_interval_s: float = 0.0, sync_every: int = 1):
         self.model, self.optimizer, self.scheduler, self.scaler = model, optimizer, scheduler, scaler
         self.loader, self.batch_sampler, self.device = loader, batch_sampler, device
         self.epochs, self.steps_per_epoch, self.hooks = epochs, steps_per_epoch, hooks
         self.amp, self.grad_clip, self.all_reduce = amp, grad_clip, all_reduce
         self.world_size = world_size
+        # Losses are read from the device (a sync) at most every ``sync_interval_s``
+        # with one process, every ``sync_every`` steps with several (all ranks must
+        # read together), and at each epoch's last step.
+        self.sync_interval_s, self.sync_every = sync_interval_s, max(1, sync_every)
+        self.meter = LossMeter(all_reduce)
+        self.losses: tuple[float, dict[str, float]] | None = None
+        self.synced = False
+        self._read_at = 0.0
         self.start_epoch, self.start_step = start_epoch, start_step
         self.epoch, self.step = start_epoch, start_step
         self.meta = meta or {}
@@ -90,13 +100,12 @@ class Trainer:
                 break
             self.epoch, self.step = epoch, first_step
             self.batch_sampler.set_epoch(epoch, skip=first_step)
-            self._loss_sum, self._loss_n = 0.0, 0
+            self.meter.start_epoch()
             self.epoch_started = time.perf_counter()
             step, stopped = train_one_epoch(
                 self.model, self.optimizer, self.loader, self.device,
                 scheduler=self.scheduler, scaler=self.scaler, amp=self.amp,
-                grad_clip=self.grad_clip, first_step=first_step, on_step=self._on_step,
-                should_stop=lambda: self.stop_reason is not None, all_reduce=self.all_reduce)
+                grad_clip=self.grad_clip, first_step=first_step, on_step=self._on_step)
             first_step = 0
             if stopped and self.stop_reason is None:
                 self.stop_reason = "cancel"  # another rank was asked to stop
@@ -105,7 +114,7 @@ class Trainer:
                 outcome = "cancelled"
                 break
             self.epoch, self.step = epoch + 1, 0  # the epoch is complete
-            self.epoch_loss = self._loss_sum / max(1, self._loss_n)
+            self.epoch_loss = self.meter.epoch_loss
             if stopped:
                 outcome = "cancelled"
                 break
@@ -121,12 +130,30 @@ class Trainer:
             h.after_train(self, outcome)
         return outcome
 
-    def _on_step(self, step: int, loss: float, parts: dict[str, float], images: int) -> None:
+    def _on_step(self, step: int, loss_dict: dict[str, torch.Tensor], loss: torch.Tensor,
+                 images: int) -> bool:
+        """After each step: fold in its losses, read them when due, run the hooks;
+        True stops the epoch (with several ranks: any rank asked, seen at a read)."""
         self.step = step
-        self._loss_sum += loss
-        self._loss_n += 1
+        self.meter.add(step, loss_dict, loss)
+        now = time.perf_counter()
+        if step >= self.steps_per_epoch:
+            due = True
+        elif self.all_reduce is None:
+            due = now - self._read_at >= self.sync_interval_s
+        else:
+            due = step % self.sync_every == 0
+        self.synced = due
+        any_stop = False
+        if due:
+            total, parts, any_stop = self.meter.read(self.stop_reason is not None)
+            self.losses, self._read_at = (total, parts), now
         for h in self.hooks:
-            h.after_step(self, loss, parts, images * self.world_size)
+            h.after_step(self, images * self.world_size)
+        if self.all_reduce is None:
+            return self.stop_reason is not None
+        # A hook's stop request is seen by all ranks at the next read.
+        return any_stop
 
     def _any_rank(self, flag: bool) -> bool:
         if self.all_reduce is None:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from app.runs.records import model_path
-from app.store.pictures import PictureReader
 
 Item = tuple[int, int]   # (media id, frame); frame 0 for images
 
@@ -70,18 +69,32 @@ def all_items(project) -> list[Item]:
 def predict_items(project, run_id: int, model, items: Iterable[Item],
                   progress: Callable[[int, int], None] | None = None,
                   cancelled: Callable[[], bool] = lambda: False, batch_size: int = 4) -> int:
-    """Predict and store ``items`` (skipping those already cached); returns how many ran."""
+    """Predict and store ``items`` (skipping those already cached); returns how many ran.
+
+    Frames are read one batch ahead (app.predictions.prefetch), at the model's input
+    size when it says what that is (``model.input_fit``: a Predictor); batches hold
+    frames of one shape (a detector pads a batch to its largest image) and each is
+    stored in one transaction."""
+    from app.predictions.prefetch import FrameReader, read_ahead, sources
+
     items = [i for i in items if not project.predictions.has(run_id, *i)]
     class_ids = class_ids_for(project, list(model.class_names))
+    fit = getattr(model, "input_fit", None)
+    srcs = sources(project, items)
+    order = sorted(range(len(items)), key=lambda k: srcs[k].aspect)  # stable: frames in order
+    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     done = 0
-    with PictureReader(project) as pictures:
-        for start in range(0, len(items), batch_size):
+    with FrameReader(fit) as reader:
+        for chunk, frames in zip(chunks, read_ahead([[srcs[k] for k in c] for c in chunks],
+                                                    reader)):
             if cancelled():
                 break
-            chunk = items[start:start + batch_size]
-            frames = [pictures.read(m, f) for m, f in chunk]
-            for (media_id, frame), det in zip(chunk, model.predict(frames)):
-                project.predictions.store(run_id, media_id, frame, to_rows(det, class_ids))
+            pixels, sizes = [f for f, _ in frames], [s for _, s in frames]
+            dets = (model.predict(pixels, sizes=sizes) if fit is not None
+                    else model.predict(pixels))
+            with project.transaction():
+                for k, det in zip(chunk, dets):
+                    project.predictions.store(run_id, *items[k], to_rows(det, class_ids))
             done += len(chunk)
             if progress:
                 progress(done, len(items))

@@ -2,9 +2,10 @@
 the training panel, so both export and launch in exactly the same way.
 
 A run folder ``PROJECT/runs/<id>-<template>/`` holds the exported dataset (COCO,
-images hard-linked), the trainer's checkpoints and ``events.jsonl``. The trainer
-is always a child process (``python -m training train …``); this module only builds
-its command line and folds its events into the project's run record.
+images hard-linked; a detector's large photos reduced to its input size, shared
+through app.runs.image_cache), the trainer's checkpoints and ``events.jsonl``. The
+trainer is always a child process (``python -m training train …``); this module only
+builds its command line and folds its events into the project's run record.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ def prepare_run(project, template: str, overrides: dict[str, str] | None = None,
         project.runs.update(run_id, run_dir=project.stored_path(run_dir), name=name)
         counts = export_project(project, run_dir / DATASET_DIR, "coco", frames=frames,
                                 link_images=True)
+        if task == "detector":  # photos at the size the detector looks at, shared by runs
+            from app.runs.image_cache import prepare_run_images
+
+            prepare_run_images(project, run_dir / DATASET_DIR, template, overrides)
     except BaseException as exc:
         project.runs.update(run_id, status="failed", message=f"export failed: {exc}")
         lock.release()

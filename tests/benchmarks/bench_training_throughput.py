@@ -57,7 +57,7 @@ def ours(coco: Path, overrides: list[str], run_dir: Path) -> float:
     from training.trainer import Hook
 
     class Clock(Hook):
-        def after_step(self, trainer, loss, parts, images):
+        def after_step(self, trainer, images):
             if trainer.step == 1:
                 self.t0, self.images = time.perf_counter(), 0
             else:

@@ -91,7 +91,7 @@ def test_cancel_then_resume_finishes(classes_coco, tmp_path):
     from training.trainer import Hook
 
     class StopAfterFirstStep(Hook):
-        def after_step(self, trainer, loss, parts, images):
+        def after_step(self, trainer, images):
             trainer.request_stop("SIGTERM")
 
     rc, events = train_events(classes_coco, "embed_mobilenet_v2", tmp_path,

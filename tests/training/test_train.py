@@ -76,7 +76,7 @@ class StopAt(Hook):
     def __init__(self, epoch, step):
         self.at = (epoch, step)
 
-    def after_step(self, trainer, loss, parts, images):
+    def after_step(self, trainer, images):
         if (trainer.epoch, trainer.step) == self.at:
             trainer.request_stop("test")
 

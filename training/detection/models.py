@@ -162,7 +162,7 @@ def fcos_resnet50_fpn(*, num_classes: int, hparams: Any):
 @register_template("ssdlite320_mobilenet_v3_large", task="detector",
                    description="SSDlite, MobileNetV3-Large, fixed square input.",
                    hint="fastest inference; needs many epochs, weaker on small objects",
-                   hparams=SSDLiteHParams)
+                   hparams=SSDLiteHParams, input_shape="square")
 def ssdlite320_mobilenet_v3_large(*, num_classes: int, hparams: Any):
     return _tv_detector("ssdlite320_mobilenet_v3_large",
                         "SSDLite320_MobileNet_V3_Large_Weights",

@@ -1,5 +1,8 @@
 """The detector task for the training-run skeleton: COCO boxes, a torchvision
-detector, SGD/AdamW, aspect-grouped batches and COCOeval mAP."""
+detector, SGD/AdamW, aspect-grouped batches and COCOeval mAP.
+
+Images are decoded at the model's input size (training.sizing; the app's cache or
+JPEG draft mode) and, on an accelerator, travel to it as uint8."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,10 +10,12 @@ from typing import Any
 import torch
 
 from training.checkpoint import load_detector_checkpoint
-from training.data import (DetectionDataset, GroupedBatchSampler, coco_ground_truth, collate,
-                           load_coco, make_transforms, worker_init)
+from training.data import (DetectionDataset, GroupedBatchSampler, coco_ground_truth, load_coco,
+                           make_transforms)
 from training.engine import evaluate
+from training.loading import eval_loader
 from training.recipe import RunData, TaskRecipe
+from training.sizing import input_fit
 from training.split import dataset_split
 
 
@@ -21,10 +26,13 @@ class DetectionRecipe(TaskRecipe):
     def load_checkpoint(self, path):
         return load_detector_checkpoint(path)
 
-    def build_data(self, cfg, hp) -> RunData:
+    def build_data(self, cfg, hp, device) -> RunData:
         coco = load_coco(cfg.coco, cfg.images)
         train_idx, val_idx = dataset_split(coco.images, hp.val_fraction, hp.seed)
-        train = DetectionDataset(coco, cfg.images, train_idx, make_transforms(hp, True))
+        self.fit = input_fit(cfg.template, hp)
+        self.to_float = device.type == "cpu"   # else uint8 to the device (engine.to_device)
+        train = DetectionDataset(coco, cfg.images, train_idx,
+                                 make_transforms(hp, True, self.to_float), self.fit)
         return RunData(coco, coco.class_names, train, train_idx, val_idx)
 
     def build_model(self, spec, hp, data):
@@ -42,14 +50,15 @@ class DetectionRecipe(TaskRecipe):
                                    rank=rank, world_size=world_size,
                                    grouping=hp.aspect_grouping)
 
-    def build_evaluator(self, data, hp, device, amp):
+    def build_evaluator(self, data, hp, device, amp, workers):
         coco = data.source
-        val = DetectionDataset(coco, data.train.root, data.val_indices,
-                               make_transforms(hp, False))
-        loader = torch.utils.data.DataLoader(
-            val, batch_size=hp.batch_size, num_workers=min(hp.workers, 2), collate_fn=collate,
-            pin_memory=device.type == "cuda", worker_init_fn=worker_init,
-            generator=torch.Generator().manual_seed(hp.seed))
+        # Batches of similar shapes pad less (COCOeval does not mind the order).
+        order = sorted(data.val_indices, key=lambda i: coco.images[i]["width"]
+                       / coco.images[i]["height"])
+        val = DetectionDataset(coco, data.train.root, order,
+                               make_transforms(hp, False, self.to_float), self.fit)
+        batch = hp.batch_size * (2 if device.type == "cuda" else 1)  # no gradients kept
+        loader = eval_loader(val, batch, workers, device, hp.seed)
         gt = coco_ground_truth(coco, data.val_indices)
         return lambda model: evaluate(model, loader, device, gt, coco.class_names, amp)
 

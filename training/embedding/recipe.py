@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from training.data import collate, worker_init
 from training.embedding.checkpoint import FORMAT, load_embedder_checkpoint
 from training.embedding.data import (EmbeddingDataset, MPerClassBatchSampler, load_examples,
                                      make_transform, split_examples)
 from training.embedding.metrics import embed_batches, retrieval_metrics
+from training.loading import eval_loader
 from training.recipe import RunData, TaskRecipe
 
 
@@ -26,7 +26,7 @@ class EmbeddingRecipe(TaskRecipe):
     def load_checkpoint(self, path):
         return load_embedder_checkpoint(path)
 
-    def build_data(self, cfg, hp) -> RunData:
+    def build_data(self, cfg, hp, device) -> RunData:
         data = load_examples(cfg.coco, cfg.images, hp.source)
         if data.excluded:
             print("left out of training (a single example each): "
@@ -48,13 +48,11 @@ class EmbeddingRecipe(TaskRecipe):
         return MPerClassBatchSampler(data.train.labels, hp.batch_size, hp.samples_per_class,
                                      hp.seed, rank=rank, world_size=world_size)
 
-    def build_evaluator(self, data, hp, device, amp):
+    def build_evaluator(self, data, hp, device, amp, workers):
         def loader(indices):
             ds = EmbeddingDataset(data.source, data.train.root, indices,
                                   make_transform(hp, False), hp.crop_padding)
-            return torch.utils.data.DataLoader(ds, batch_size=hp.batch_size, collate_fn=collate,
-                                               num_workers=min(hp.workers, 2),
-                                               worker_init_fn=worker_init)
+            return eval_loader(ds, hp.batch_size, workers, device, hp.seed)
         val_loader, ref_loader = loader(data.val_indices), loader(data.train_indices)
 
         def evaluate(model: torch.nn.Module) -> dict[str, Any]:

@@ -63,7 +63,8 @@ class EmbedderHParams:
                              "validation (precision@1, R-precision, MAP@R).", range=(0.0, 0.9))
     pretrained: str = hp("imagenet", "Backbone start: none (random), imagenet or a "
                          ".pt/.pth file.", choices=("none", "imagenet"), or_file=True)
-    workers: int = hp(2, "Data-loading worker processes.", range=(0, 64))
+    workers: int = hp(-1, "Data-loading worker processes (-1: from the CPU cores this "
+                      "process may use; 0: load in the training process).", range=(-1, 64))
 
 
 # name -> (torchvision builder, ImageNet weights enum.member, description, hint, defaults)
