@@ -81,11 +81,9 @@ def load_coco(path: str | Path, image_root: str | Path, check_files: bool = True
             raise DatasetError(f"image {img['id']}: file {root / name} does not exist")
         seen.add(img["id"])
         entry = {"id": img["id"], "file_name": name, "width": w, "height": h}
-<<<<<<< HEAD
         for key in ("kestrel_split", "kestrel_group"):   # the dataset's own split (training.split)
             if img.get(key) is not None:
                 entry[key] = img[key]
-=======
         stored = img.get("kestrel_stored_size")
         if stored is not None:
             if not (isinstance(stored, list) and len(stored) == 2
@@ -93,7 +91,6 @@ def load_coco(path: str | Path, image_root: str | Path, check_files: bool = True
                 raise DatasetError(f"{path}: image {img['id']} ({name}): kestrel_stored_size "
                                    f"must be [width, height], got {stored!r}")
             entry["stored_size"] = tuple(stored)
->>>>>>> ada3d08
         images.append(entry)
     if not images:
         raise DatasetError(f"{path}: no images")
