@@ -19,14 +19,17 @@ from typing import Callable
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
+from app.runs import defaults
 from app.runs import records as runs
 from app.runs.lock import RunBusy, RunLock, reap_interrupted
 from app.runs.data import counts, summary
 from app.runs.devices import device_choices, find_devices
 from app.runs.follow import follow_run
 from app.runs.process import TrainerProcess
+from training.choice import start_info
 from training.hparams import HParamError, parse_overrides
 from training.templates import get_template, list_templates
+from training.weights import Policy
 from widgets.training_panel import TrainingPanel
 
 SPARE_CORES = 1  # kept free of the trainer's threads so the window stays responsive
@@ -47,13 +50,21 @@ class TrainingController(QObject):
     event_received = Signal(int, dict)      # run id, trainer event (after it is recorded)
     _devices_found = Signal(list)           # from the GPU-probing thread (queued)
 
-    def __init__(self, host, project, *, ask_stop: Callable[[str], bool] | None = None,
+    def __init__(self, host, project, *, weights=None,
+                 ask_stop: Callable[[str], bool] | None = None,
+                 ask_random_start: Callable[[str], bool] | None = None,
                  probe_devices: bool = True):
         super().__init__(host)
         self.project = project
         self.host = host          # dialogs open over it
         # The close question; tests inject an answer. True = stop the run and close.
         self.ask_stop = ask_stop or self._ask_stop_box
+        # Train with a template that would start from random weights? True = train.
+        self.ask_random_start = ask_random_start or self._ask_random_box
+        self.weights = weights    # app.runs.weights.WeightsController (the setting), or None
+        self._kind = "cpu"        # the device a run would use: "cpu" or "gpu"
+        self._hand_picked = False  # the user chose a template: the default stays away
+        self._preselecting = False
         self.cancel_grace_s = 20.0
         self.process: TrainerProcess | None = None
         self.run_id: int | None = None      # the run being prepared or trained
@@ -75,11 +86,54 @@ class TrainingController(QObject):
         panel.use_run_requested.connect(self.use_run)
         panel.installEventFilter(self)
         panel.set_devices(device_choices([]))
+        self._base = counts(self.project)
+        panel.set_templates(defaults.template_rows(self._kind, self.policy()))
+        self._preselect()
+        panel.template_changed.connect(self._template_picked)
+        panel.device_changed.connect(self._device_changed)
         self._devices_found.connect(panel.set_devices)
+        if weights is not None:
+            weights.changed.connect(self.weights_changed)
         if probe_devices:
             find_devices(self._devices_found.emit)
-        panel.set_templates([s.describe() for s in list_templates()])
         self.refresh()
+
+    # -- the first click's defaults ----------------------------------------------------------
+    def policy(self) -> Policy:
+        return self.weights.policy() if self.weights is not None else Policy.from_env()
+
+    def _preselect(self) -> None:
+        """The template that will really work here, for the task the labels call for."""
+        choice = defaults.first_choice(self._base["boxes"], self.project.tags.counts(),
+                                       self._kind, self.policy())
+        self._preselecting = True
+        try:
+            self.panel.select_template(choice.template)
+        finally:
+            self._preselecting = False
+        self.default_choice = choice   # what was chosen and why (tests, the status line)
+        self.panel.status.setText(f"suggested: {choice.reason}")
+
+    def _template_picked(self, _name: str) -> None:
+        if not getattr(self, "_preselecting", False):
+            self._hand_picked = True
+
+    def _device_changed(self, device: str) -> None:
+        kind = "cpu" if device == "cpu" else "gpu"
+        if kind == self._kind:
+            return
+        self._kind = kind
+        policy = self.policy()
+        self.panel.set_suggested({s.name: defaults.suggested_for(s.name, kind, policy)
+                                  for s in list_templates()})
+        if not self._hand_picked and not self.is_training():
+            self._preselect()
+
+    def weights_changed(self) -> None:
+        """A weights file arrived or the download setting changed: re-mark templates."""
+        policy = self.policy()
+        self.panel.set_marks({s.name: defaults.template_marks(s.name, policy)
+                              for s in list_templates()})
 
     # -- data for the panel --------------------------------------------------------------
     def refresh(self) -> None:
@@ -117,7 +171,26 @@ class TrainingController(QObject):
         except (KeyError, HParamError) as exc:
             self.panel.show_error(str(exc).strip('"'))
             return
+        if not self._start_accepted(spec, overrides.get("pretrained")):
+            return
         self._spawn(self._train(spec.name, spec.task, dict(overrides), device, gpus))
+
+    def _start_accepted(self, spec, pretrained: str | None) -> bool:
+        """Missing weights: ask once whether they may be downloaded; a run that would
+        still start from random weights goes ahead only when the user says so."""
+        info = start_info(spec, pretrained, self.policy())
+        if info.random and self.weights is not None and not self.weights.decided():
+            self.weights.ask_download_once(f"{spec.name} {info.note}.")
+            info = start_info(spec, pretrained, self.policy())
+        if not info.random:
+            return True
+        if self.ask_random_start(f"{spec.name} {info.note}: the model would learn from "
+                                 "scratch and be much weaker than one started from "
+                                 "pretrained weights. Get them in Model → Weights…, or pick "
+                                 "a template not marked “random start”.\n\nTrain anyway?"):
+            return True
+        self.panel.status.setText(f"not started: {spec.name} would start from random weights")
+        return False
 
     async def _train(self, template: str, task: str, overrides: dict, device: str, gpus: int) -> None:
         self.panel.set_busy(True, "exporting the dataset…")
@@ -192,8 +265,9 @@ class TrainingController(QObject):
         def started(process) -> None:
             self.process = process
         try:
+            env = {**runs.child_env(spare_cores=SPARE_CORES), **self.policy().env()}
             status = await follow_run(
-                self.project, run_id, argv, runs.child_env(spare_cores=SPARE_CORES), lock=lock,
+                self.project, run_id, argv, env, lock=lock,
                 cancel_grace_s=self.cancel_grace_s, on_start=started,
                 on_event=lambda e: self._on_event(run_id, e),
                 on_log=lambda lines: self._on_log(run_id, lines),
@@ -262,6 +336,11 @@ class TrainingController(QObject):
             self.cancel()
             QCoreApplication.processEvents(QEventLoop.AllEvents, 50)
             time.sleep(0.01)
+
+    def _ask_random_box(self, text: str) -> bool:
+        answer = QMessageBox.warning(self.host, "Random start", text,
+                                     QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
 
     def _ask_stop_box(self, text: str) -> bool:
         answer = QMessageBox.question(self.host, "Training in progress", text,

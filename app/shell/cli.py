@@ -49,13 +49,18 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train", help="train a model from a template (a child process; Ctrl-C saves)")
     s.add_argument("project")
-    s.add_argument("--template", help="template name (see `python -m training templates`)")
+    s.add_argument("--template", help="template name (see `python -m training templates`; "
+                   "default: the best one whose pretrained weights this machine has)")
     s.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="hyperparameter (repeatable)")
     s.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: the best there is)")
     s.add_argument("--gpus", type=int, default=1, help="GPUs for one run with torchrun (DDP)")
     s.add_argument("--resume", type=int, metavar="RUN", help="go on with a cancelled or failed run")
     s.add_argument("--quiet", action="store_true", help="no progress display")
+    s.add_argument("--allow-download", action="store_true",
+                   help="download missing pretrained weights (also KESTREL_ALLOW_DOWNLOAD=1)")
+    s.add_argument("--weights-mirror", metavar="URL",
+                   help="base URL serving torchvision's weight files (also KESTREL_WEIGHTS_MIRROR)")
 
     s = sub.add_parser("runs", help="the project's training runs")
     s.add_argument("project")
@@ -171,7 +176,8 @@ def cmd_train(args) -> int:
 
     try:
         return train(args.project, args.template, args.sets, args.device, resume_run=args.resume,
-                     quiet=args.quiet, gpus=args.gpus)
+                     quiet=args.quiet, gpus=args.gpus, allow_download=args.allow_download,
+                     mirror=args.weights_mirror)
     except TrainError as exc:
         raise UserError(str(exc)) from None
 
