@@ -29,6 +29,10 @@ EMA = 0.2              # weight of the newest step time in the moving average
 EVAL_PER_TRAIN_IMAGE = 0.6
 
 
+def _now() -> float:
+    return time.perf_counter()
+
+
 class TimeBudget:
     """The plan: progress p (0..1 along the cosine) is ``p0 + (it - it0) * dp``."""
 
@@ -36,7 +40,7 @@ class TimeBudget:
                  spent_s: float = 0.0):
         self.budget_s = float(budget_s)
         self.warmup_iters, self.warmup_factor = warmup_iters, warmup_factor
-        self.started = time.perf_counter() - spent_s
+        self.started = _now() - spent_s
         self.p0, self.it0, self.dp = 0.0, 0, 0.0
         self.step_s: float | None = None     # moving average of seconds per step
         self.eval_s: float | None = None     # seconds of the last evaluation + checkpoint
@@ -56,7 +60,7 @@ class TimeBudget:
 
     # -- time --------------------------------------------------------------------------
     def elapsed_s(self) -> float:
-        return time.perf_counter() - self.started
+        return _now() - self.started
 
     def remaining_s(self) -> float:
         return max(0.0, self.budget_s - self.elapsed_s())
@@ -82,7 +86,7 @@ class TimeBudget:
         last evaluation is worth one (evaluations stay near EVAL_SHARE of the time)."""
         if finishing:
             return True
-        since = time.perf_counter() - self.last_eval_end
+        since = _now() - self.last_eval_end
         return since * EVAL_SHARE >= self.final_eval_s()
 
     # -- checkpoints -------------------------------------------------------------------
@@ -91,8 +95,8 @@ class TimeBudget:
                 "step_s": self.step_s, "eval_s": self.eval_s}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.started = time.perf_counter() - float(state.get("spent_s") or 0.0)
-        self.last_eval_end = time.perf_counter()
+        self.started = _now() - float(state.get("spent_s") or 0.0)
+        self.last_eval_end = _now()
         self.p0, self.it0 = float(state.get("p0", 0.0)), int(state.get("it0", 0))
         self.dp = float(state.get("dp", 0.0))
         self.step_s, self.eval_s = state.get("step_s"), state.get("eval_s")
@@ -116,7 +120,7 @@ class BudgetHook(Hook):
         return trainer.epoch * trainer.steps_per_epoch + trainer.step
 
     def after_step(self, trainer: Trainer, images: int) -> None:
-        b, now = self.budget, time.perf_counter()
+        b, now = self.budget, _now()
         if trainer.epoch != self._prev_epoch:     # the gap held the epoch's evaluation
             self._prev_epoch, self._prev = trainer.epoch, None
         if self._prev is not None:
@@ -155,11 +159,11 @@ def evaluation_timer(budget: TimeBudget):
     """Wrap an ``evaluate(model)`` so that its duration feeds the plan."""
     def wrap(evaluate):
         def timed(model):
-            t = time.perf_counter()
+            t = _now()
             try:
                 return evaluate(model)
             finally:
-                budget.last_eval_end = time.perf_counter()
+                budget.last_eval_end = _now()
                 budget.eval_s = budget.last_eval_end - t
         return timed
     return wrap
