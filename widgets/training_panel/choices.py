@@ -44,5 +44,6 @@ def follow_suggestions(form, old: dict, new: dict) -> None:
         if f is None:
             continue
         raw = values.get(name, "")
-        if raw == str(old.get(name)) or form.same_as(f, raw, f["default"]):
+        was = old[name] if name in old else f["default"]
+        if form.same_as(f, raw, was) or form.same_as(f, raw, f["default"]):
             form.set_value(name, new.get(name, f["default"]))

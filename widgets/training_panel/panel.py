@@ -88,6 +88,8 @@ class TrainingPanel(QWidget):
         self.task_box.currentIndexChanged.connect(self._fill_templates)
         self.device_box.currentIndexChanged.connect(
             lambda _i: self.device_changed.emit(self.current_device()[0]))
+        self._device_chosen = False      # by the user: a later device list keeps it
+        self.device_box.activated.connect(lambda _i: setattr(self, "_device_chosen", True))
         self.template_box.currentIndexChanged.connect(self._template_chosen)
         top = QFormLayout()
         top.addRow("Task", self.task_box)
@@ -150,8 +152,9 @@ class TrainingPanel(QWidget):
         self._fill_templates()
 
     def set_devices(self, devices: list[dict]) -> None:
-        """``[{"label", "device", "gpus"}]``; the first is the default."""
-        current = self.device_box.currentText()
+        """``[{"label", "device", "gpus"}]``; the first is the default (the best),
+        unless the user chose one."""
+        current = self.device_box.currentText() if self._device_chosen else ""
         self.device_box.blockSignals(True)
         self.device_box.clear()
         for d in devices:
