@@ -38,11 +38,11 @@ class EmbedderHParams:
     batch_size: int = hp(32, "Examples per step on each device.", range=(2, 1024))
     samples_per_class: int = hp(4, "Examples of one class in a batch (m-per-class "
                                 "sampling; a class with fewer is repeated).", range=(1, 256))
-    lr: float = hp(1e-4, "Learning rate of the backbone (AdamW).", range=(1e-7, 1.0))
+    lr: float = hp(3e-4, "Learning rate of the backbone (AdamW).", range=(1e-7, 1.0))
     head_lr_factor: float = hp(10.0, "Head and loss learn this many times faster than "
                                "the backbone.", range=(1.0, 1000.0))
     weight_decay: float = hp(1e-4, "AdamW weight decay.", range=(0.0, 1.0))
-    warmup_iters: int = hp(50, "Steps of linear learning-rate warm-up.", range=(0, 100000))
+    warmup_iters: int = hp(20, "Steps of linear learning-rate warm-up.", range=(0, 100000))
     warmup_factor: float = hp(0.01, "Learning-rate factor at the first warm-up step.",
                               range=(0.0, 1.0))
     schedule: str = hp("cosine", "Learning-rate schedule after warm-up.",
