@@ -1,4 +1,4 @@
-"""``python -m training``: train, eval, predict, export, templates, weights import.
+"""``python -m training``: train, eval, predict, export, templates, weights.
 
 stdout carries only JSON lines (events from train/eval, results from predict and the
 other commands' machine-readable answers); everything meant for people goes to stderr.
@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), cpu, cuda, cuda:1, mps")
     t.add_argument("--progress-interval", type=float, default=0.2,
                    help="seconds between progress events (0: every step)")
+    t.add_argument("--allow-download", action="store_true",
+                   help="fetch missing pretrained weights (also KESTREL_ALLOW_DOWNLOAD=1)")
+    t.add_argument("--weights-mirror", metavar="URL", default=None,
+                   help="base URL serving torchvision's weight files (also KESTREL_WEIGHTS_MIRROR)")
 
     e = sub.add_parser("eval", help="mAP of a checkpoint on a COCO set (one metrics event)")
     e.add_argument("--checkpoint", required=True, type=Path)
@@ -76,10 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     tp.add_argument("--json", action="store_true")
     tp.add_argument("--task", default=None)
 
-    w = sub.add_parser("weights", help="offline pretrained weights")
-    wsub = w.add_subparsers(dest="weights_command", required=True)
-    wi = wsub.add_parser("import", help="check a torchvision weights file, install it in the hub cache")
-    wi.add_argument("file", type=Path)
+    from training import weights_cli
+
+    weights_cli.add_parser(sub)
     return p
 
 
@@ -194,8 +197,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "templates":
             return _templates(args, out)
         if args.command == "train":
+            import os
+
             from training.events import Emitter
             from training.run import TrainConfig, run_train
+            from training.weights import ENV_ALLOW, ENV_MIRROR
+
+            # The builders read the policy from the environment (DDP ranks inherit it).
+            if args.allow_download:
+                os.environ[ENV_ALLOW] = "1"
+            if args.weights_mirror:
+                os.environ[ENV_MIRROR] = args.weights_mirror
 
             cfg = TrainConfig(args.coco, args.images, args.template, args.run_dir,
                               args.overrides, args.resume, args.device, args.progress_interval)
@@ -223,11 +235,9 @@ def main(argv: list[str] | None = None) -> int:
             _emit_json(out, {"exported": str(path), "format": args.format, "kind": kind})
             return 0
         if args.command == "weights":
-            from training.weights import describe_file, import_weights
+            from training import weights_cli
 
-            dest = import_weights(args.file)
-            _emit_json(out, {"installed": str(dest), "weights": describe_file(dest.name)})
-            return 0
+            return weights_cli.run(args, out)
     except Exception as exc:  # a clean one-line error for people; train reports its own
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

@@ -44,8 +44,11 @@ class CocoData:
         return {c: i + 1 for i, c in enumerate(self.category_ids)}
 
 
-def load_coco(path: str | Path, image_root: str | Path, check_files: bool = True) -> CocoData:
-    """Read and check a COCO detection file; raise DatasetError naming the culprit."""
+def load_coco(path: str | Path, image_root: str | Path, check_files: bool = True,
+              need_categories: bool = True) -> CocoData:
+    """Read and check a COCO detection file; raise DatasetError naming the culprit.
+    ``need_categories=False``: a file of image-level tags only (an embedder's) may
+    have no box classes."""
     path, root = Path(path), Path(image_root)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -57,8 +60,8 @@ def load_coco(path: str | Path, image_root: str | Path, check_files: bool = True
         if not isinstance(doc.get(key, []), list):
             raise DatasetError(f"{path}: '{key}' must be a list")
     cats = sorted(doc.get("categories", []), key=lambda c: c.get("id", 0) if isinstance(c, dict) else 0)
-    if not cats:
-        raise DatasetError(f"{path}: no categories")
+    if not cats and need_categories:
+        raise DatasetError(f"{path}: no categories (no box classes to learn)")
     for c in cats:
         if not isinstance(c, dict) or not isinstance(c.get("id"), int) or not c.get("name"):
             raise DatasetError(f"{path}: category {c!r} needs an integer id and a name")

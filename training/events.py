@@ -7,13 +7,21 @@ Schema version 1. Every event has ``"schema": 1``, ``"event": <kind>`` and
 
 ``started``     run_dir, template, device, world_size, epochs, steps_per_epoch,
                 train_images, val_images, class_names (list), hparams (dict),
-                resumed_from (path or null), start_epoch
+                resumed_from (path or null), start_epoch, time_budget_s (null, or the
+                seconds the run trains for: epochs is then only a cap), start (what the
+                model started from: "coco" | "imagenet" | "none" | "file" | null)
 ``progress``    epoch (0-based), step (1-based within the epoch), steps,
                 loss (float, total), losses (dict part -> float), lr,
-                images_per_s, eta_s (seconds left in the whole run)
+                images_per_s, eta_s (seconds left in the whole run); with a time
+                budget also progress (share of the budget spent, 0..1)
 ``metrics``     epoch, map (mAP@[.5:.95]), map50, per_class (dict name -> AP@[.5:.95],
                 null where the class has no validation boxes), train_loss
 ``checkpoint``  epoch (epochs completed), kind ("last" | "best"), path
+``weights``     state ("missing" | "downloading" | "downloaded" | "failed" | "start"),
+                message (for people; empty for download progress), warning (bool),
+                weights ("Enum.MEMBER" or null), file; downloading adds done_bytes,
+                total_bytes; start adds start ("coco" | "imagenet" | "none", what the
+                model starts from) and requested
 ``finished``    epoch (epochs completed), best_map (or null), best_path (or null),
                 last_path, elapsed_s, early_stopped (bool)
 ``cancelled``   epoch, step (where a resume goes on: epoch index and steps done in it),
@@ -47,6 +55,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "progress": ("epoch", "step", "steps", "loss", "losses", "lr", "images_per_s", "eta_s"),
     "metrics": ("epoch", "map", "map50", "per_class"),
     "checkpoint": ("epoch", "kind", "path"),
+    "weights": ("state", "message"),
     "finished": ("epoch", "best_map", "best_path", "last_path"),
     "cancelled": ("epoch", "step", "checkpoint"),
     "failed": ("message", "traceback"),

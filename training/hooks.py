@@ -39,13 +39,18 @@ class ReporterHook(Hook):
             return
         loss, parts = trainer.losses
         self._last_emit = now
-        per_step = (now - self._t0) / self._done
-        left = (trainer.epochs - trainer.epoch - 1) * steps + (steps - trainer.step)
         elapsed = max(now - self._epoch_t0, 1e-9)
+        if trainer.budget is not None:    # a time budget: the time left, the share spent
+            extra = {"eta_s": trainer.budget.remaining_s(),
+                     "progress": trainer.budget.fraction()}
+        else:
+            per_step = (now - self._t0) / self._done
+            left = (trainer.epochs - trainer.epoch - 1) * steps + (steps - trainer.step)
+            extra = {"eta_s": per_step * left}
         self.emitter.emit(
             "progress", epoch=trainer.epoch, step=trainer.step, steps=steps, loss=loss,
             losses=parts, lr=trainer.optimizer.param_groups[0]["lr"],
-            images_per_s=self._epoch_images / elapsed, eta_s=per_step * left)
+            images_per_s=self._epoch_images / elapsed, **extra)
 
 
 class EvalHook(Hook):
@@ -57,10 +62,15 @@ class EvalHook(Hook):
     ``trainer.stale_epochs`` (saved in checkpoints, so early stopping resumes too)."""
 
     def __init__(self, evaluate_fn: Callable[[Any], dict[str, Any]] | None,
-                 emitter: Emitter | None, score_keys: tuple[str, ...] = ("map", "map50")):
+                 emitter: Emitter | None, score_keys: tuple[str, ...] = ("map", "map50"),
+                 due: Callable[[Trainer], bool] | None = None):
         self.evaluate_fn, self.emitter, self.score_keys = evaluate_fn, emitter, score_keys
+        self.due = due   # None: every epoch; a time budget spaces them (training.budget)
 
     def after_epoch(self, trainer: Trainer) -> None:
+        if self.evaluate_fn is not None and self.due is not None and not self.due(trainer):
+            trainer.improved = False    # not measured: neither better nor stale
+            return
         score = None
         if self.evaluate_fn is not None:
             trainer.metrics = self.evaluate_fn(trainer.unwrapped)

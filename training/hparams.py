@@ -168,11 +168,17 @@ def derive(base: type, name: str, overrides: dict[str, Any] | None = None,
     return cls
 
 
+TIME_BUDGET_HELP = ("Train for this many minutes, evaluation included, instead of for "
+                    "'epochs' (0: for 'epochs'). The steps that fit are measured as the "
+                    "run goes; the learning rate's cosine ends at the deadline.")
+
+
 @dataclass(frozen=True)
 class DetectorHParams:
     """Hyperparameters shared by every detector template."""
 
     epochs: int = hp(12, "Passes over the training images.", range=(1, 1000))
+    time_budget: float = hp(0.0, TIME_BUDGET_HELP, range=(0.0, 10080.0))
     batch_size: int = hp(4, "Images per step on each device.", range=(1, 256))
     optimizer: str = hp("sgd", "Optimizer (SGD with momentum 0.9, or AdamW).",
                         choices=("sgd", "adamw"))

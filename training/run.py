@@ -21,6 +21,9 @@ import numpy as np
 import torch
 
 from training import hparams as hpmod
+from training import weights as weightsmod
+from training.budget import (BudgetHook, TimeBudget, broadcast_plan, evaluation_timer,
+                             make_budget)
 from training.checkpoint import set_rng_state
 from training.events import Emitter
 from training.fuse import fast_layout
@@ -29,6 +32,9 @@ from training.loading import limit_threads, resolve_workers, train_loader
 from training.recipe import TaskRecipe, recipe_for
 from training.templates import get_template
 from training.trainer import Hook, Trainer
+
+
+BUDGET_EPOCH_CAP = 1000   # a time-budgeted run ends by its clock, long before this
 
 
 @dataclass
@@ -155,14 +161,38 @@ def check_resume_classes(state: dict | None, last: Path, class_names: list[str])
 
 
 def run_hooks(cfg: TrainConfig, emitter: Emitter, rank: int, evaluate_fn,
-              patience: int, score_keys: tuple[str, ...]) -> list[Hook]:
+              patience: int, score_keys: tuple[str, ...],
+              budget: TimeBudget | None = None) -> list[Hook]:
     """Progress, evaluation, checkpoints and early stopping, on rank 0 only: it alone
-    evaluates, and the trainer shares its early-stop decision with the other ranks."""
+    evaluates, and the trainer shares its early-stop decision with the other ranks.
+    With a time budget its evaluations are timed and spaced (training.budget)."""
     if rank != 0:
         return []
+    due = None
+    if budget is not None:
+        evaluate_fn = evaluate_fn and evaluation_timer(budget)(evaluate_fn)
+        due = lambda trainer: budget.eval_due(trainer.finish_requested)  # noqa: E731
     return [ReporterHook(emitter, cfg.progress_interval_s),
-            EvalHook(evaluate_fn, emitter, score_keys=score_keys),
+            EvalHook(evaluate_fn, emitter, score_keys=score_keys, due=due),
             CheckpointHook(cfg.run_dir, emitter), EarlyStopHook(patience)]
+
+
+def build_model_reported(recipe: TaskRecipe, spec, hp, data, emitter: Emitter) -> tuple[Any, str | None]:
+    """The task's model, with what its pretrained weights did (present, downloaded,
+    missing, the start used) as ``weights`` events; returns (model, start)."""
+    start: list[str] = []
+
+    def report(r: dict[str, Any]) -> None:
+        emitter.emit("weights", **r)
+        if r.get("state") == "start":
+            start.append(r["start"])
+    with weightsmod.reporting(report):
+        model = recipe.build_model(spec, hp, data)
+    pretrained = str(getattr(hp, "pretrained", "none"))
+    if start:
+        return model, start[-1]
+    return model, "none" if pretrained == "none" else ("file" if pretrained.endswith(
+        (".pt", ".pth")) else None)
 
 
 def restore_progress(trainer: Trainer, state: dict | None) -> None:
@@ -205,15 +235,20 @@ def run(cfg: TrainConfig, recipe: TaskRecipe, emitter: Emitter | None = None) ->
         last = run_dir / "last.pt"
         hp, state = resume_hparams(cfg, spec, last, recipe.load_checkpoint)
         seed_everything(hp.seed)
+        budget = make_budget(hp, state)   # the time budget counts the set-up too
 
         data = recipe.build_data(cfg, hp, device)
         check_resume_classes(state, last, data.class_names)
-        model = fast_layout(recipe.build_model(spec, hp, data).to(device), device)
+        model, start = build_model_reported(recipe, spec, hp, data, emitter)
+        model = fast_layout(model.to(device), device)
         optimizer = recipe.build_optimizer(model, hp, world)
         sampler = recipe.build_sampler(data, hp, rank, world)
         steps_per_epoch = len(sampler)
+        # With a time budget epochs only caps the run; the budget's cosine ends it.
+        epochs = hp.epochs if budget is None else BUDGET_EPOCH_CAP
         scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lr_lambda(hp, hp.epochs * steps_per_epoch))
+            optimizer, lr_lambda(hp, epochs * steps_per_epoch) if budget is None
+            else (lambda it: budget.factor(it)))
         amp = hp.amp and device.type == "cuda"
         scaler = torch.amp.GradScaler("cuda", enabled=amp)
         start_epoch, start_step = restore_state(state, model, optimizer, scheduler, scaler)
@@ -226,21 +261,27 @@ def run(cfg: TrainConfig, recipe: TaskRecipe, emitter: Emitter | None = None) ->
         evaluate_fn = None
         if data.val_indices and rank == 0:
             evaluate_fn = recipe.build_evaluator(data, hp, device, amp, workers)
-        hooks = run_hooks(cfg, emitter, rank, evaluate_fn, hp.patience, recipe.score_keys)
+        hooks = run_hooks(cfg, emitter, rank, evaluate_fn, hp.patience, recipe.score_keys,
+                          budget)
+        if budget is not None:   # on every rank: they all follow one plan
+            hooks.append(BudgetHook(budget, len(data.val_indices) if evaluate_fn else 0,
+                                    hp.batch_size, broadcast_plan(world, device)))
         meta = {"template": cfg.template, "hparams": hpmod.to_dict(hp),
                 "class_names": data.class_names, **recipe.checkpoint_meta(hp, data)}
         trainer = Trainer(
             model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler, loader=loader,
-            batch_sampler=sampler, device=device, epochs=hp.epochs,
+            batch_sampler=sampler, device=device, epochs=epochs,
             steps_per_epoch=steps_per_epoch, hooks=hooks + cfg.extra_hooks, amp=amp,
             grad_clip=hp.grad_clip, start_epoch=start_epoch, start_step=start_step, meta=meta,
             all_reduce=_ddp_all_reduce(world) if world > 1 else None, world_size=world,
             **_sync_settings(device, cfg.progress_interval_s))
         restore_progress(trainer, state)
+        trainer.budget = budget
         if stop:
             trainer.request_stop(stop[0])
         emitter.emit("started", run_dir=str(run_dir), template=cfg.template, device=str(device),
-                     world_size=world, epochs=hp.epochs, steps_per_epoch=steps_per_epoch,
+                     world_size=world, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                     time_budget_s=budget.budget_s if budget is not None else None, start=start,
                      train_images=len(data.train_indices), val_images=len(data.val_indices),
                      class_names=data.class_names, hparams=hpmod.to_dict(hp),
                      resumed_from=str(last) if state is not None else None,

@@ -38,6 +38,13 @@ class TemplateSpec:
     # How a detector resizes its input (training.sizing): "resize" (shorter side to
     # min_size, longer side at most max_size) or "square" (min_size x min_size)
     input_shape: str = "resize"
+    # Pretrained starts: ``pretrained`` value -> torchvision weights "Enum.MEMBER"
+    # (training.weights_catalog); a missing one falls back coco -> imagenet -> none.
+    starts: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def start_weights(self) -> dict[str, str]:
+        return dict(self.starts)
 
     def build(self, *, num_classes: int, hparams: Any = None) -> Any:
         return self.builder(num_classes=num_classes,
@@ -46,17 +53,19 @@ class TemplateSpec:
     def describe(self) -> dict[str, Any]:
         """Plain data for ``templates --json`` and the app's form."""
         return {"name": self.name, "task": self.task, "description": self.description,
-                "hint": self.hint, "hparams": _hp.describe(self.hparams)}
+                "hint": self.hint, "hparams": _hp.describe(self.hparams),
+                "starts": self.start_weights}
 
 
 def register_template(name: str, *, task: str, description: str, hint: str,
-                      hparams: type, input_shape: str = "resize") -> Callable[[Callable], Callable]:
+                      hparams: type, input_shape: str = "resize",
+                      starts: dict[str, str] | None = None) -> Callable[[Callable], Callable]:
     """Decorator: register ``builder(*, num_classes, hparams)`` under ``name``."""
     def wrap(builder: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].builder is not builder:
             raise ValueError(f"template {name!r} is already registered")
         _REGISTRY[name] = TemplateSpec(name, task, description, hint, hparams, builder,
-                                       input_shape)
+                                       input_shape, tuple((starts or {}).items()))
         return builder
     return wrap
 

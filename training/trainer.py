@@ -62,6 +62,10 @@ class Trainer:
         self.improved = False
         self.early_stop = False
         self.stop_reason: str | None = None
+        # A time budget (training.budget) ends the run mid-epoch: that epoch is then
+        # evaluated and saved as complete and the run finishes.
+        self.budget: Any = None
+        self.finish_requested = False
         self.started_at = time.time()
 
     # -- control -------------------------------------------------------------------
@@ -85,6 +89,7 @@ class Trainer:
             "metrics": self.metrics or {}, "best_map": self.best_map,
             "best_score": self.best_score, "stale_epochs": self.stale_epochs,
             "rng": rng_state(),
+            "budget": self.budget.state_dict() if self.budget is not None else None,
         }
 
     # -- loop ----------------------------------------------------------------------
@@ -107,19 +112,23 @@ class Trainer:
                 scheduler=self.scheduler, scaler=self.scaler, amp=self.amp,
                 grad_clip=self.grad_clip, first_step=first_step, on_step=self._on_step)
             first_step = 0
+            finishing = stopped and self.finish_requested and self.stop_reason is None
+            stopped = stopped and not finishing
             if stopped and self.stop_reason is None:
                 self.stop_reason = "cancel"  # another rank was asked to stop
             if stopped and step < self.steps_per_epoch:
                 self.step = step
                 outcome = "cancelled"
                 break
-            self.epoch, self.step = epoch + 1, 0  # the epoch is complete
+            self.epoch, self.step = epoch + 1, 0  # the epoch is complete (or the time is up)
             self.epoch_loss = self.meter.epoch_loss
             if stopped:
                 outcome = "cancelled"
                 break
             for h in self.hooks:
                 h.after_epoch(self)
+            if finishing:
+                break
             if self._any_rank(self.early_stop):
                 outcome = "early_stopped"
                 break
@@ -153,9 +162,10 @@ class Trainer:
         for h in self.hooks:
             h.after_step(self, images * self.world_size)
         if self.all_reduce is None:
-            return self.stop_reason is not None
-        # A hook's stop request is seen by all ranks at the next read.
-        return any_stop
+            return self.stop_reason is not None or self.finish_requested
+        # A hook's stop request is seen by all ranks at the next read; a time budget's
+        # end comes at the same step on every rank (training.budget shares its plan).
+        return any_stop or self.finish_requested
 
     def _any_rank(self, flag: bool) -> bool:
         if self.all_reduce is None:

@@ -33,14 +33,37 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def weights_policy(allow_download: bool = False, mirror: str | None = None):
+    """The download policy: the flags, else KESTREL_ALLOW_DOWNLOAD / _WEIGHTS_MIRROR."""
+    from training.weights import Policy
+
+    env = Policy.from_env()
+    return Policy(allow_download or env.allow_download, mirror or env.mirror)
+
+
+def default_template(project, device: str | None, policy) -> tuple[str, dict[str, str]]:
+    """The window's own first choice (app.runs.defaults), said on stderr."""
+    from app.runs.defaults import device_kind, first_choice
+
+    kind = device_kind(device)
+    boxes = sum(project.classes.box_counts_by_name().values())
+    choice = first_choice(boxes, project.tags.counts(), kind, policy)
+    sets = " ".join(f"--set {k}={v}" for k, v in choice.overrides.items())
+    print(f"no --template: using {choice.reason}" + (f" ({sets})" if sets else ""),
+          file=sys.stderr)
+    return choice.template, dict(choice.overrides)
+
+
 def train(project_path: str, template: str | None, sets: list[str], device: str | None,
           resume_run: int | None = None, quiet: bool = False, gpus: int = 1,
           compute: str | None = None, workers: int = 2, storage: str | None = None,
-          follow: int | None = None) -> int:
+          follow: int | None = None, allow_download: bool = False,
+          mirror: str | None = None) -> int:
     from training.hparams import parse_overrides
     from training.templates import get_template
 
     target = _target(compute, workers, storage)
+    policy = weights_policy(allow_download, mirror)
     with Project.open(project_path) as project:
         reap_interrupted(project)
         if follow is not None:
@@ -63,13 +86,14 @@ def train(project_path: str, template: str | None, sets: list[str], device: str 
                 raise TrainError(f"run #{resume_run}: {exc}") from None
             print(f"run #{resume_run}: resuming from {row['run_dir']}", file=sys.stderr)
         else:
+            suggested: dict[str, str] = {}
             if not template:
-                raise TrainError("name a template with --template (see `python -m training templates`)")
+                template, suggested = default_template(project, device, policy)
             try:
                 spec = get_template(template)
             except KeyError as exc:
                 raise TrainError(exc.args[0]) from None
-            overrides = parse_sets(sets)
+            overrides = {**suggested, **parse_sets(sets)}
             parse_overrides(spec.hparams(), [f"{k}={v}" for k, v in overrides.items()])
             info = _check_cluster(target) if target is not None else None
             launch = runs.prepare_run(project, template, overrides, task=spec.task, device=device,
@@ -80,7 +104,8 @@ def train(project_path: str, template: str | None, sets: list[str], device: str 
             if target is not None:
                 return _submit_and_follow(project, launch, target, resume_run is not None, quiet,
                                           info if resume_run is None else None)
-            return _follow(project, launch.run_id, launch.argv, quiet, launch.lock)
+            return _follow(project, launch.run_id, launch.argv, quiet, launch.lock,
+                           env=policy.env())
         finally:
             launch.lock.release()
 
@@ -160,11 +185,11 @@ def _follow_cluster_run(project, run_id: int, quiet: bool) -> int:
 
 
 def _follow(project, run_id: int, argv: list[str] | None, quiet: bool, lock=None,
-            cluster: tuple[str, str] | None = None) -> int:
+            cluster: tuple[str, str] | None = None, env: dict[str, str] | None = None) -> int:
     """Follow the trainer with the window's own follower (app.runs.follow). Ctrl-C
     reaches the trainer too (same terminal): it saves a checkpoint and ends as
     cancelled; if it does not, the follower escalates to SIGTERM, then SIGKILL."""
-    asyncio.run(_follow_async(project, run_id, argv, quiet, lock, cluster))
+    asyncio.run(_follow_async(project, run_id, argv, quiet, lock, cluster, env or {}))
     run = project.runs.get(run_id)
     first = (run.message or "").split("\n")[0]
     print(f"\nrun #{run_id} {run.status}" + (f": {first}" if first else "")
@@ -173,7 +198,8 @@ def _follow(project, run_id: int, argv: list[str] | None, quiet: bool, lock=None
 
 
 async def _follow_async(project, run_id: int, argv: list[str] | None, quiet: bool, lock,
-                        cluster: tuple[str, str] | None = None) -> str:
+                        cluster: tuple[str, str] | None = None,
+                        env: dict[str, str] | None = None) -> str:
     loop = asyncio.get_running_loop()
     held: list = []
 
@@ -194,7 +220,8 @@ async def _follow_async(project, run_id: int, argv: list[str] | None, quiet: boo
                                       on_log=None if quiet else _show_lost)
             held.append(follower)
             return await follower.run()
-        return await follow_run(project, run_id, argv, runs.child_env(), lock=lock,
+        return await follow_run(project, run_id, argv, {**runs.child_env(), **(env or {})},
+                                lock=lock,
                                 on_start=held.append, on_event=None if quiet else _show)
     finally:
         try:
@@ -218,15 +245,21 @@ def _show(event: dict) -> None:
     kind = event["event"]
     if kind == "progress":
         eta = time.strftime("%H:%M:%S", time.gmtime(event.get("eta_s") or 0))
+        left = "left" if event.get("progress") is not None else "eta"   # a time budget
         print(f"\repoch {event['epoch'] + 1} step {event['step']}/{event['steps']} "
               f"loss {_num(event.get('loss'))} {_num(event.get('images_per_s'), '.1f')} img/s "
-              f"eta {eta}   ", end="", file=sys.stderr, flush=True)
+              f"{left} {eta}   ", end="", file=sys.stderr, flush=True)
     elif kind == "metrics":
         print(f"\nepoch {event['epoch'] + 1}: "
               + " ".join(f"{k} {event[k]:.3f}" for k in ("map", "map50", "precision_at_1")
                          if isinstance(event.get(k), (int, float))), file=sys.stderr)
     elif kind == "failed":
         print(f"\ntraining failed: {event['message']}", file=sys.stderr)
+    elif kind == "weights" and event.get("message"):
+        print(("warning: " if event.get("warning") else "") + event["message"], file=sys.stderr)
+    elif kind == "weights" and event.get("total_bytes"):
+        print(f"\rdownloading {event.get('file')}: {event['done_bytes'] / 2**20:.1f} of "
+              f"{event['total_bytes'] / 2**20:.1f} MB   ", end="", file=sys.stderr, flush=True)
 
 
 def _duration(seconds) -> str:

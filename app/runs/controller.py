@@ -26,12 +26,13 @@ from app.runs.compute import ComputeChoice
 from app.runs.lock import RunBusy, RunLock, reap_interrupted
 from app.runs.data import counts, summary
 from app.runs.devices import device_choices, find_devices
+from app.runs.first_click import FirstClick
 from app.runs.follow import follow_run
 from app.runs.process import TrainerProcess
 from app.store.repos.base import StoreError
 from app.runs.ray_follow import RayJobFollower
 from training.hparams import HParamError, parse_overrides
-from training.templates import get_template, list_templates
+from training.templates import get_template
 from widgets.training_panel import TrainingPanel
 
 SPARE_CORES = 1  # kept free of the trainer's threads so the window stays responsive
@@ -75,11 +76,12 @@ class TrainingController(QObject):
     event_received = Signal(int, dict)      # run id, trainer event (after it is recorded)
     _devices_found = Signal(list)           # from the GPU-probing thread (queued)
 
-    def __init__(self, host, project, *, ask_stop: Callable[[str], bool] | None = None,
+    def __init__(self, host, project, *, weights=None,
+                 ask_stop: Callable[[str], bool] | None = None,
+                 ask_random_start: Callable[[str], bool] | None = None,
                  probe_devices: bool = True):
         super().__init__(host)
-        self.project = project
-        self.host = host          # dialogs open over it
+        self.project, self.host = project, host   # dialogs open over the host
         # The close question; tests inject an answer. True = stop the run and close.
         self.ask_stop = ask_stop or self._ask_stop_box
         self.cancel_grace_s = 20.0
@@ -88,9 +90,7 @@ class TrainingController(QObject):
         self.shown_run: int | None = None   # whose charts the panel shows
         self._tasks: set[asyncio.Future] = set()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kestrel-export")
-        self._base: dict = {"images": 0, "boxes": 0, "boxes_per_class": {}}
         self._values: dict[str, str] = {}
-
         self._recount = QTimer(self, singleShot=True, interval=500)  # edits come in bursts
         self._recount.timeout.connect(lambda: self.panel.isVisible() and self.refresh())
         self.panel = panel = TrainingPanel()
@@ -103,10 +103,18 @@ class TrainingController(QObject):
         panel.use_run_requested.connect(self.use_run)
         panel.installEventFilter(self)
         panel.set_devices(device_choices([]))
+        self._base: dict = counts(self.project)
+        self.first_click = first = FirstClick(panel, project, host, weights, ask_random_start)
+        panel.set_templates(first.template_rows())
+        first.preselect(self._base["boxes"])
+        panel.template_changed.connect(first.template_picked)
+        panel.device_changed.connect(
+            lambda d: first.device_changed(d, self._base["boxes"], self.is_training()))
         self._devices_found.connect(panel.set_devices)
+        if weights is not None:
+            weights.changed.connect(first.weights_changed)
         if probe_devices:
             find_devices(self._devices_found.emit)
-        panel.set_templates([s.describe() for s in list_templates()])
         self.compute = ComputeChoice(panel.compute, project, self)
         self.refresh()
         if self._waiting_cluster_runs():   # the project reopened: follow them again
@@ -152,6 +160,8 @@ class TrainingController(QObject):
             target = self.compute.target()
         except ClusterError as exc:
             self.panel.show_error(str(exc))
+            return
+        if not self.first_click.start_accepted(spec, overrides.get("pretrained")):
             return
         self._spawn(self._train(spec.name, spec.task, dict(overrides), device, gpus, target))
 
@@ -307,7 +317,8 @@ class TrainingController(QObject):
             else:
                 self.panel.append_log("$ " + " ".join(argv))
                 status = await follow_run(
-                    self.project, run_id, argv, runs.child_env(spare_cores=SPARE_CORES),
+                    self.project, run_id, argv,
+                    {**runs.child_env(spare_cores=SPARE_CORES), **self.first_click.policy().env()},
                     lock=lock, cancel_grace_s=self.cancel_grace_s, on_start=started, **callbacks)
         finally:
             self.process, self.run_id = None, None

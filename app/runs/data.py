@@ -35,7 +35,7 @@ def counts(project) -> dict:
     return {"images": len(items), "frames": frames, "boxes": sum(per_class.values()),
             "boxes_per_class": per_class, "negatives": status["empty"],
             "left_out": {"unlabelled": status["unlabelled"], "review": status["review"]},
-            "split_items": items}
+            "split_items": items, "images_per_tag": project.tags.counts()}
 
 
 def split_sizes(items: list[dict], val_fraction: float, seed: int = 0) -> tuple[int, int]:
@@ -68,14 +68,21 @@ def summary(base: dict, values: dict[str, str]) -> dict:
     train, val = split_sizes(items, number("val_fraction", 0.2), number("seed", 0, int))
     warnings = []
     left = base.get("left_out") or {}
+    per_name = base["boxes_per_class"]
+    if values.get("source") == "tags":   # an embedder learning image-level tags
+        per_name = dict(base.get("images_per_tag") or {})
+        if base["images"] and not per_name:
+            warnings.append("no tags: tag some images first (or learn from boxes: source=boxes)")
+        warnings += [f"tag “{name}” is on {n} image{'s' if n != 1 else ''} (an embedder "
+                     "needs two or more)" for name, n in per_name.items() if n < 2]
     if base["images"] == 0 and left.get("unlabelled"):
         warnings.append("no labelled images yet: draw boxes, or mark an image that shows "
                         "no objects with E")
     elif base["images"] == 0:
         warnings.append("no images in the project")
-    elif base["boxes"] == 0:
+    elif base["boxes"] == 0 and values.get("source") != "tags":
         warnings.append("no boxes: label some objects first")
-    for name, n in base["boxes_per_class"].items():
+    for name, n in (base["boxes_per_class"].items() if values.get("source") != "tags" else ()):
         if n < MIN_BOXES_PER_CLASS:
             warnings.append(f"class “{name}” has {n} box{'es' if n != 1 else ''} "
                             f"(fewer than {MIN_BOXES_PER_CLASS})")
@@ -85,6 +92,6 @@ def summary(base: dict, values: dict[str, str]) -> dict:
     if base["images"] and train < batch:
         warnings.append(f"fewer training images ({train}) than the batch size ({batch})")
     out = {**base, "train": train, "val": val, "warnings": warnings,
-           "split_text": split_text(items, train, val)}
+           "split_text": split_text(items, train, val), "boxes_per_class": per_name}
     out.pop("split_items", None)
     return out

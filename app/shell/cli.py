@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("train", help="train a model from a template (a child process; Ctrl-C saves)")
     s.add_argument("project")
-    s.add_argument("--template", help="template name (see `python -m training templates`)")
+    s.add_argument("--template", help="template name (see `python -m training templates`; "
+                   "default: the best one whose pretrained weights this machine has)")
     s.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="hyperparameter (repeatable)")
     s.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: the best there is)")
@@ -61,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
                    "cluster storage (a path every node sees, or s3://…) instead of sending them back")
     s.add_argument("--follow", type=int, metavar="RUN", help="follow a cluster run again "
                    "(after its window was closed)")
+    s.add_argument("--allow-download", action="store_true",
+                   help="download missing pretrained weights (also KESTREL_ALLOW_DOWNLOAD=1)")
+    s.add_argument("--weights-mirror", metavar="URL",
+                   help="base URL serving torchvision's weight files (also KESTREL_WEIGHTS_MIRROR)")
 
     s = sub.add_parser("runs", help="the project's training runs")
     s.add_argument("project")
@@ -185,7 +190,8 @@ def cmd_train(args) -> int:
     try:
         return train(args.project, args.template, args.sets, args.device, resume_run=args.resume,
                      quiet=args.quiet, gpus=args.gpus, compute=args.compute,
-                     workers=args.workers, storage=args.storage, follow=args.follow)
+                     workers=args.workers, storage=args.storage, follow=args.follow,
+                     allow_download=args.allow_download, mirror=args.weights_mirror)
     except TrainError as exc:
         raise UserError(str(exc)) from None
 

@@ -21,7 +21,8 @@ MENUS: list[tuple[str, list[str | None]]] = [
     ("&View", ["fit", "zoom_in", "zoom_out", "labels", None, "docks"]),
     ("&Go", ["prev", "next", "first", "last", "unlabelled"]),
     ("Vi&deo", ["outside", "track_forward", "interpolate", "sampling", None, "new_track_option"]),
-    ("&Model", ["import_checkpoint", None, "predict_all", "accept_shown", "review", "metrics"]),
+    ("&Model", ["import_checkpoint", "weights", None, "predict_all", "accept_shown", "review",
+                "metrics"]),
     ("&Help", ["shortcuts"]),
 ]
 

@@ -15,6 +15,7 @@ from app.labels.document import Document
 from app.labels.panels import PanelsController
 from app.review.controller import ReviewController
 from app.runs.controller import TrainingController
+from app.runs.weights import WeightsController
 from app.search.controller import SearchController
 from app.shell.menus import build_menus
 from app.store.project import Project
@@ -66,7 +67,8 @@ class MainWindow(QMainWindow):
         self.annotator = AnnotationController(self.doc, self.canvas, self)
         self.video = VideoController(project, self.doc, self.annotator, self.timeline, self)
         self.panels = PanelsController(self.doc, self.annotator, self)
-        self.training = TrainingController(self, project)
+        self.weights = WeightsController(self, settings)
+        self.training = TrainingController(self, project, weights=self.weights)
         self.review = ReviewController(project, self.doc, self.canvas, self.annotator, self.video,
                                        self.browsing, self)
         self.search = SearchController(project, self.doc, self.annotator, self.canvas,
@@ -84,9 +86,10 @@ class MainWindow(QMainWindow):
         self._arrange_docks()
 
         # -- wiring -----------------------------------------------------------------------
-        for c in (self.browsing, self.video, self.review, self.datasets, self.annotator):
+        for c in (self.browsing, self.video, self.review, self.datasets, self.annotator,
+                  self.weights):
             c.message.connect(self.show_message)
-        for c in (self.video, self.panels, self.review):
+        for c in (self.video, self.panels, self.review, self.weights):
             c.problem.connect(lambda title, text: self.inform(title, text, warning=True))
         self.browsing.open_requested.connect(self.open_media)
         self.search.open_requested.connect(self.open_media)
@@ -114,7 +117,7 @@ class MainWindow(QMainWindow):
             **self.shell_actions(), **self.datasets.actions(),
             **self.annotator.actions(self, self.browsing.previous_id),
             **self.browsing.actions(self), **self.video.actions(self),
-            **self.review.menu_actions(self)})
+            **self.review.menu_actions(self), **self.weights.actions(self)})
 
     # -- shell -----------------------------------------------------------------------------
     def shell_actions(self) -> dict:
@@ -236,7 +239,7 @@ class MainWindow(QMainWindow):
         if not self.training.confirm_close():
             event.ignore()
             return
-        for controller in (self.video, self.review, self.search, self.datasets):
+        for controller in (self.video, self.review, self.search, self.datasets, self.weights):
             controller.shutdown()      # none of them waits on a thread
         self.guard.close()             # last backup (off this thread), window lock released
         if self.settings is not None:

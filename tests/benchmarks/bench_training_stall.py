@@ -27,7 +27,7 @@ SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
 PROBE_MS = 5
 PAGE_MS = 60  # a user holding the "next image" key
 TEMPLATE = "ssdlite320_mobilenet_v3_large"
-SETTINGS = {"epochs": 1000, "batch_size": 2, "min_size": 96, "max_size": 96, "pretrained": "none",
+SETTINGS = {"epochs": 1000, "time_budget": 0, "batch_size": 2, "min_size": 96, "max_size": 96, "pretrained": "none",
             "workers": 0, "warmup_iters": 2, "val_fraction": 0.2}
 
 

@@ -128,7 +128,14 @@ def test_missing_pretrained_weights_fall_back_with_a_notice(small_coco, tmp_path
                             ["pretrained=imagenet"])
     assert rc == 0 and events[-1]["event"] == "finished"
     err = capsys.readouterr().err
-    assert "notice:" in err and "weights import" in err and "starting without them" in err
+    assert "notice:" in err and "weights import" in err and "starting from random weights" in err
+    # the run says so in its events too: what was missing, and what it started from
+    weights = [e for e in events if e["event"] == "weights"]
+    assert [w["state"] for w in weights] == ["missing", "start"]
+    assert weights[0]["file"] == "mobilenet_v2-b0353104.pth" and weights[0]["warning"]
+    assert weights[1]["start"] == "none" and weights[1]["warning"]
+    started = next(e for e in events if e["event"] == "started")
+    assert started["start"] == "none" and started["time_budget_s"] is None
 
 
 def test_untrusted_pickle_checkpoint_is_refused(tmp_path):

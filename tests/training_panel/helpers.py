@@ -6,7 +6,7 @@ import asyncio
 
 # Small, fast settings for ssdlite320 (the fastest template at tiny sizes on CPU).
 TEMPLATE = "ssdlite320_mobilenet_v3_large"
-TINY = {"epochs": 2, "batch_size": 2, "min_size": 64, "max_size": 96, "pretrained": "none",
+TINY = {"epochs": 2, "time_budget": 0, "batch_size": 2, "min_size": 64, "max_size": 96, "pretrained": "none",
         "workers": 0, "warmup_iters": 2, "val_fraction": 0.25}
 
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-SETTINGS = {"epochs": 20, "batch_size": 2, "min_size": 128, "max_size": 128, "pretrained": "none",
+SETTINGS = {"epochs": 20, "time_budget": 0, "batch_size": 2, "min_size": 128, "max_size": 128, "pretrained": "none",
             "workers": 0, "warmup_iters": 10, "val_fraction": 0.25, "lr": "0.02"}
 
 

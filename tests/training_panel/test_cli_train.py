@@ -33,12 +33,26 @@ def test_train_then_list_runs(project, trainer_env, capsys):
     (["--template", TEMPLATE, "--set", "epochs=0"], "outside the range"),
     (["--template", TEMPLATE, "--set", "bogus"], "expected key=value"),
     (["--resume", "7"], "no run with id 7"),
-    ([], "--template"),
 ])
 def test_user_errors_exit_2_before_any_run(project, capsys, argv, message):
     assert main(["train", str(project.root), *argv]) == 2
     assert message in capsys.readouterr().err
     assert project.runs.all() == []
+
+
+def test_no_template_uses_the_panels_default_and_says_which(project, capsys, monkeypatch,
+                                                            tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
+    monkeypatch.delenv("KESTREL_ALLOW_DOWNLOAD", raising=False)
+    # a bad --set stops it before any run, after it said what it would train
+    assert main(["train", str(project.root), "--device", "cpu", "--set", "epochs=0"]) == 2
+    err = capsys.readouterr().err
+    assert "no --template: using fasterrcnn_mobilenet_v3_large_fpn" in err
+    assert "no pretrained weights on this machine" in err and "--set time_budget=10" in err
+    assert "outside the range" in err and project.runs.all() == []
+    assert main(["train", str(project.root), "--device", "cpu", "--allow-download",
+                 "--set", "epochs=0"]) == 2
+    assert "will be downloaded" in capsys.readouterr().err
 
 
 def test_trainer_argv_matches_the_training_cli(tmp_path):

@@ -31,46 +31,53 @@ SSDLiteHParams = derive(
      "min_size": {"help": "Square input size (pixels); max_size is not used."}},
     min_size=320, max_size=320, epochs=60, batch_size=16, lr=0.02, weight_decay=4e-5,
     trainable_backbone_layers=6, scale_jitter=0.3, photometric=True)
-FasterRCNNMobileNetV2HParams = derive(
-    DetectorHParams, "FasterRCNNMobileNetV2HParams",
-    {"trainable_backbone_layers": _MOBILE_LAYERS,
-     "pretrained": {"choices": ("none", "imagenet"),
-                    "help": "Starting weights: none (random), imagenet (backbone, "
-                            "available offline) or a .pt/.pth file."}},
-    pretrained="imagenet", min_size=416, max_size=640, lr=0.01, trainable_backbone_layers=4)
 
 
-def _tv_detector(fn_name: str, coco_weights: str, backbone_weights: str, head: str,
-                 num_classes: int, hp: Any, max_layers: int, sized: bool = True):
+# Pretrained starts of each torchvision detector (training.weights_catalog).
+_MNV3_IMAGENET = "MobileNet_V3_Large_Weights.IMAGENET1K_V1"
+_R50_IMAGENET = "ResNet50_Weights.IMAGENET1K_V1"
+STARTS = {
+    "fasterrcnn_mobilenet_v3_large_fpn": {
+        "coco": "FasterRCNN_MobileNet_V3_Large_FPN_Weights.COCO_V1", "imagenet": _MNV3_IMAGENET},
+    "fasterrcnn_mobilenet_v3_large_320_fpn": {
+        "coco": "FasterRCNN_MobileNet_V3_Large_320_FPN_Weights.COCO_V1",
+        "imagenet": _MNV3_IMAGENET},
+    "fasterrcnn_resnet50_fpn_v2": {
+        "coco": "FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1", "imagenet": _R50_IMAGENET},
+    "retinanet_resnet50_fpn_v2": {
+        "coco": "RetinaNet_ResNet50_FPN_V2_Weights.COCO_V1", "imagenet": _R50_IMAGENET},
+    "fcos_resnet50_fpn": {"coco": "FCOS_ResNet50_FPN_Weights.COCO_V1", "imagenet": _R50_IMAGENET},
+    "ssdlite320_mobilenet_v3_large": {
+        "coco": "SSDLite320_MobileNet_V3_Large_Weights.COCO_V1", "imagenet": _MNV3_IMAGENET},
+}
+
+
+def _tv_detector(fn_name: str, head: str, num_classes: int, hp: Any, max_layers: int,
+                 sized: bool = True):
     """A torchvision detector with a start chosen by ``hp.pretrained``; with COCO
-    weights the class-dependent head is replaced for ``num_classes``."""
-    import torchvision.models as tvm
+    weights the class-dependent head is replaced for ``num_classes``. A start whose
+    weights this machine lacks (and cannot fetch) falls back one step (COCO ->
+    ImageNet backbone -> random), with a notice in the run's log."""
     import torchvision.models.detection as D
 
-    from training.weights import cached_or_none, load_weights_file
+    from training.weights import load_weights_file, obtain_start
 
     builder = getattr(D, fn_name)
     kwargs: dict[str, Any] = {"min_size": hp.min_size, "max_size": hp.max_size} if sized else {}
     layers = min(hp.trainable_backbone_layers, max_layers)
-    # A start whose weights are not on this machine falls back one step (COCO → ImageNet
-    # backbone → random), with a notice in the run's log.
-    start = hp.pretrained
+    is_file = hp.pretrained not in ("none", "imagenet", "coco")
+    start, weights = (("none", None) if is_file or hp.pretrained == "none"
+                      else obtain_start(STARTS[fn_name], hp.pretrained))
     if start == "coco":
-        weights = cached_or_none(getattr(D, coco_weights).COCO_V1)
-        if weights is not None:
-            model = builder(weights=weights, weights_backbone=None,
-                            trainable_backbone_layers=layers, **kwargs)
-            _replace_head(model, head, num_classes)
-        else:
-            start = "imagenet"
-    if start == "imagenet":
-        backbone_enum, member = backbone_weights.split(".")
-        weights = cached_or_none(getattr(getattr(tvm, backbone_enum), member))
+        model = builder(weights=weights, weights_backbone=None,
+                        trainable_backbone_layers=layers, **kwargs)
+        _replace_head(model, head, num_classes)
+    elif start == "imagenet":
         model = builder(weights=None, weights_backbone=weights, num_classes=num_classes,
-                        trainable_backbone_layers=layers if weights is not None else None, **kwargs)
-    elif start != "coco":
+                        trainable_backbone_layers=layers, **kwargs)
+    else:
         model = builder(weights=None, weights_backbone=None, num_classes=num_classes, **kwargs)
-        if hp.pretrained != "none":
+        if is_file:
             load_weights_file(model, hp.pretrained)
     if not sized:  # SSD's size is fixed by its builder; its anchors are relative
         s = hp.min_size
@@ -113,103 +120,60 @@ def _replace_head(model: Any, head: str, num_classes: int) -> None:
 @register_template("fasterrcnn_mobilenet_v3_large_fpn", task="detector",
                    description="Faster R-CNN, MobileNetV3-Large FPN backbone.",
                    hint="fast; good on CPU at moderate image sizes",
-                   hparams=FasterRCNNMobileHParams)
+                   hparams=FasterRCNNMobileHParams,
+                   starts=STARTS["fasterrcnn_mobilenet_v3_large_fpn"])
 def fasterrcnn_mobilenet_v3_large_fpn(*, num_classes: int, hparams: Any):
-    return _tv_detector("fasterrcnn_mobilenet_v3_large_fpn",
-                        "FasterRCNN_MobileNet_V3_Large_FPN_Weights",
-                        "MobileNet_V3_Large_Weights.IMAGENET1K_V1", "fasterrcnn",
-                        num_classes, hparams, 6)
+    return _tv_detector("fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn", num_classes,
+                        hparams, 6)
 
 
 @register_template("fasterrcnn_mobilenet_v3_large_320_fpn", task="detector",
                    description="Faster R-CNN, MobileNetV3-Large FPN, low resolution.",
                    hint="fastest Faster R-CNN; lower accuracy on small objects",
-                   hparams=FasterRCNNMobile320HParams)
+                   hparams=FasterRCNNMobile320HParams,
+                   starts=STARTS["fasterrcnn_mobilenet_v3_large_320_fpn"])
 def fasterrcnn_mobilenet_v3_large_320_fpn(*, num_classes: int, hparams: Any):
-    return _tv_detector("fasterrcnn_mobilenet_v3_large_320_fpn",
-                        "FasterRCNN_MobileNet_V3_Large_320_FPN_Weights",
-                        "MobileNet_V3_Large_Weights.IMAGENET1K_V1", "fasterrcnn",
-                        num_classes, hparams, 6)
+    return _tv_detector("fasterrcnn_mobilenet_v3_large_320_fpn", "fasterrcnn", num_classes,
+                        hparams, 6)
 
 
 @register_template("fasterrcnn_resnet50_fpn_v2", task="detector",
                    description="Faster R-CNN v2, ResNet-50 FPN backbone.",
                    hint="most accurate; slow, GPU recommended",
-                   hparams=FasterRCNNResNetHParams)
+                   hparams=FasterRCNNResNetHParams,
+                   starts=STARTS["fasterrcnn_resnet50_fpn_v2"])
 def fasterrcnn_resnet50_fpn_v2(*, num_classes: int, hparams: Any):
-    return _tv_detector("fasterrcnn_resnet50_fpn_v2", "FasterRCNN_ResNet50_FPN_V2_Weights",
-                        "ResNet50_Weights.IMAGENET1K_V1", "fasterrcnn", num_classes, hparams, 5)
+    return _tv_detector("fasterrcnn_resnet50_fpn_v2", "fasterrcnn", num_classes, hparams, 5)
 
 
 @register_template("retinanet_resnet50_fpn_v2", task="detector",
                    description="RetinaNet v2 (one stage), ResNet-50 FPN backbone.",
                    hint="accurate; slow, GPU recommended",
-                   hparams=RetinaNetHParams)
+                   hparams=RetinaNetHParams,
+                   starts=STARTS["retinanet_resnet50_fpn_v2"])
 def retinanet_resnet50_fpn_v2(*, num_classes: int, hparams: Any):
-    return _tv_detector("retinanet_resnet50_fpn_v2", "RetinaNet_ResNet50_FPN_V2_Weights",
-                        "ResNet50_Weights.IMAGENET1K_V1", "retinanet", num_classes, hparams, 5)
+    return _tv_detector("retinanet_resnet50_fpn_v2", "retinanet", num_classes, hparams, 5)
 
 
 @register_template("fcos_resnet50_fpn", task="detector",
                    description="FCOS (anchor-free, one stage), ResNet-50 FPN backbone.",
                    hint="accurate; slow, GPU recommended",
-                   hparams=FCOSHParams)
+                   hparams=FCOSHParams,
+                   starts=STARTS["fcos_resnet50_fpn"])
 def fcos_resnet50_fpn(*, num_classes: int, hparams: Any):
-    return _tv_detector("fcos_resnet50_fpn", "FCOS_ResNet50_FPN_Weights",
-                        "ResNet50_Weights.IMAGENET1K_V1", "fcos", num_classes, hparams, 5)
+    return _tv_detector("fcos_resnet50_fpn", "fcos", num_classes, hparams, 5)
 
 
 @register_template("ssdlite320_mobilenet_v3_large", task="detector",
                    description="SSDlite, MobileNetV3-Large, fixed square input.",
                    hint="fastest inference; needs many epochs, weaker on small objects",
-                   hparams=SSDLiteHParams, input_shape="square")
+                   hparams=SSDLiteHParams, input_shape="square",
+                   starts=STARTS["ssdlite320_mobilenet_v3_large"])
 def ssdlite320_mobilenet_v3_large(*, num_classes: int, hparams: Any):
-    return _tv_detector("ssdlite320_mobilenet_v3_large",
-                        "SSDLite320_MobileNet_V3_Large_Weights",
-                        "MobileNet_V3_Large_Weights.IMAGENET1K_V1", "ssdlite",
-                        num_classes, hparams, 6, sized=False)
+    return _tv_detector("ssdlite320_mobilenet_v3_large", "ssdlite", num_classes, hparams, 6,
+                        sized=False)
 
 
-# MobileNetV2 ``features`` indices where a new stride (a "stage") begins.
-_MNV2_STAGES = (0, 2, 4, 7, 14, 18)
-
-
-@register_template("fasterrcnn_mobilenet_v2", task="detector",
-                   description="Faster R-CNN on a MobileNetV2 backbone (single feature map).",
-                   hint="CPU-friendly; ImageNet start works offline",
-                   hparams=FasterRCNNMobileNetV2HParams)
-def fasterrcnn_mobilenet_v2(*, num_classes: int, hparams: Any):
-    from torch import nn
-    from torchvision.models import MobileNet_V2_Weights, mobilenet_v2
-    from torchvision.models.detection import FasterRCNN
-    from torchvision.models.detection.anchor_utils import AnchorGenerator
-    from torchvision.ops import FrozenBatchNorm2d, MultiScaleRoIAlign
-
-    from training.weights import cached_or_none, load_weights_file
-
-    weights = (cached_or_none(MobileNet_V2_Weights.IMAGENET1K_V1)
-               if hparams.pretrained == "imagenet" else None)
-    pretrained = weights is not None
-    # Frozen BN with a pretrained start: detection batches are too small for BN statistics.
-    features = mobilenet_v2(weights=weights,
-                            norm_layer=FrozenBatchNorm2d if pretrained else nn.BatchNorm2d).features
-    if pretrained:
-        k = hparams.trainable_backbone_layers
-        first = len(features) if k == 0 else _MNV2_STAGES[len(_MNV2_STAGES) - k]
-        for i, block in enumerate(features):
-            block.requires_grad_(i >= first)
-    # A 1x1 neck to 128 channels keeps the box head (7*7*C inputs) small on CPU:
-    # with 1280 channels its first layer alone would be 64M weights.
-    backbone = nn.Sequential(features, nn.Conv2d(1280, 128, 1), nn.ReLU(inplace=True))
-    backbone.out_channels = 128
-    anchors = AnchorGenerator(sizes=((32, 64, 128, 256, 512),), aspect_ratios=((0.5, 1.0, 2.0),))
-    model = FasterRCNN(
-        backbone, num_classes=num_classes, rpn_anchor_generator=anchors,
-        box_roi_pool=MultiScaleRoIAlign(["0"], output_size=7, sampling_ratio=2),
-        min_size=hparams.min_size, max_size=hparams.max_size,
-        rpn_pre_nms_top_n_train=1000, rpn_post_nms_top_n_train=1000,
-        rpn_pre_nms_top_n_test=500, rpn_post_nms_top_n_test=300,
-        box_batch_size_per_image=128)
-    if hparams.pretrained not in ("none", "imagenet"):
-        load_weights_file(model, hparams.pretrained)
-    return model
+# The MobileNetV2 detector lives in its own module; importing it here keeps the
+# templates in this order.
+from training.detection import mobilenet_v2  # noqa: E402,F401

@@ -27,6 +27,7 @@ class Example:
     file_name: str
     label: int                                          # 0..K-1 over the kept classes
     box: tuple[float, float, float, float] | None = None  # xyxy in image pixels
+    split: str | None = None          # the dataset's own split mark of its image
 
 
 @dataclass
@@ -38,14 +39,16 @@ class EmbeddingData:
 
 
 def load_examples(coco_path: str | Path, image_root: str | Path, source: str) -> EmbeddingData:
-    coco = load_coco(coco_path, image_root)
-    raw: list[tuple[str, str, Any]] = []            # (file_name, class name, box)
+    # tags need no box classes: a project of tagged images exports no categories
+    coco = load_coco(coco_path, image_root, need_categories=source == "boxes")
+    raw: list[tuple[str, str, Any, Any]] = []   # (file_name, class name, box, split)
     multi = 0
     if source == "boxes":
         for img in coco.images:
             for box, label in coco.boxes[img["id"]]:
                 if box[2] - box[0] >= 1 and box[3] - box[1] >= 1:
-                    raw.append((img["file_name"], coco.class_names[label - 1], tuple(box)))
+                    raw.append((img["file_name"], coco.class_names[label - 1], tuple(box),
+                                img.get("kestrel_split")))
         names = list(coco.class_names)
     elif source == "tags":
         doc = json.loads(Path(coco_path).read_text(encoding="utf-8"))
@@ -54,12 +57,12 @@ def load_examples(coco_path: str | Path, image_root: str | Path, source: str) ->
         for img in doc["images"]:
             tags = [vocab[t] for t in img.get("kestrel_tags", []) if t in vocab]
             if len(tags) == 1:
-                raw.append((img["file_name"], tags[0], None))
+                raw.append((img["file_name"], tags[0], None, img.get("kestrel_split")))
             multi += len(tags) > 1
     else:
         raise ValueError(f"unknown source {source!r}")
     counts: dict[str, int] = defaultdict(int)
-    for _, name, _ in raw:
+    for _, name, _, _ in raw:
         counts[name] += 1
     kept = [n for n in names if counts[n] >= 2]
     excluded = {n: counts[n] for n in names if 0 < counts[n] < 2}
@@ -68,15 +71,23 @@ def load_examples(coco_path: str | Path, image_root: str | Path, source: str) ->
         raise DatasetError(f"an embedder needs at least two classes with two or more "
                            f"{what} each; this dataset has {dict(counts) or 'none'}")
     index = {n: i for i, n in enumerate(kept)}
-    examples = [Example(f, index[n], b) for f, n, b in raw if n in index]
+    examples = [Example(f, index[n], b, sp) for f, n, b, sp in raw if n in index]
     return EmbeddingData(examples, kept, excluded, multi)
 
 
-def split_examples(labels: list[int], val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
-    """Stratified, seeded split; every class keeps at least one training example."""
+def split_examples(labels: list[int], val_fraction: float, seed: int,
+                   marks: list[str | None] | None = None) -> tuple[list[int], list[int]]:
+    """The dataset's own split when it marks validation examples (a class-per-folder
+    set's ``val/`` folder), else a stratified, seeded split in which every class keeps
+    at least one training example. Examples marked "test" are held out of both."""
+    marks = marks or [None] * len(labels)
+    if "val" in marks:
+        return ([i for i, m in enumerate(marks) if m not in ("val", "test")],
+                [i for i, m in enumerate(marks) if m == "val"])
     by_class: dict[int, list[int]] = defaultdict(list)
-    for i, y in enumerate(labels):
-        by_class[y].append(i)
+    for i, (y, m) in enumerate(zip(labels, marks)):
+        if m != "test":
+            by_class[y].append(i)
     rng = np.random.default_rng(seed)
     train, val = [], []
     for y in sorted(by_class):

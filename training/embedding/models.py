@@ -46,7 +46,7 @@ def _strip_classifier(arch: str, net: nn.Module) -> tuple[nn.Module, int, list[n
 def _backbone(arch: str, weights: str, hp: Any) -> tuple[nn.Module, int, list[nn.Module]]:
     import torchvision.models as tvm
 
-    from training.weights import ensure_cached
+    from training.weights import obtain_start
 
     kwargs: dict[str, Any] = {}
     if arch.startswith("vit"):
@@ -54,9 +54,8 @@ def _backbone(arch: str, weights: str, hp: Any) -> tuple[nn.Module, int, list[nn
             raise ValueError("ViT-B/16 ImageNet weights need image_size=224")
         kwargs["image_size"] = hp.image_size
     w = None
-    if hp.pretrained == "imagenet":
-        enum, member = weights.split(".")
-        w = ensure_cached(getattr(getattr(tvm, enum), member))
+    if hp.pretrained == "imagenet":   # missing weights: a random start, with a notice
+        _start, w = obtain_start({"imagenet": weights}, "imagenet")
     return _strip_classifier(arch, getattr(tvm, arch)(weights=w, **kwargs))
 
 

@@ -32,7 +32,8 @@ class EmbeddingRecipe(TaskRecipe):
             print("left out of training (a single example each): "
                   + ", ".join(f"{n} ({c})" for n, c in data.excluded.items()), file=sys.stderr)
         labels = [e.label for e in data.examples]
-        train_idx, val_idx = split_examples(labels, hp.val_fraction, hp.seed)
+        train_idx, val_idx = split_examples(labels, hp.val_fraction, hp.seed,
+                                            [e.split for e in data.examples])
         train = EmbeddingDataset(data, cfg.images, train_idx, make_transform(hp, True),
                                  hp.crop_padding)
         return RunData(data, data.class_names, train, train_idx, val_idx)

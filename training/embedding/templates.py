@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from training.hparams import derive, hp
+from training.hparams import TIME_BUDGET_HELP, derive, hp
 from training.templates import register_template
 
 
@@ -34,14 +34,15 @@ class EmbedderHParams:
     scale: float = hp(64.0, "Logit scale (ArcFace); ProxyAnchor alpha = scale / 2, "
                       "supervised contrastive temperature = 6.4 / scale.", range=(1.0, 256.0))
     epochs: int = hp(20, "Passes over the training examples.", range=(1, 1000))
+    time_budget: float = hp(0.0, TIME_BUDGET_HELP, range=(0.0, 10080.0))
     batch_size: int = hp(32, "Examples per step on each device.", range=(2, 1024))
     samples_per_class: int = hp(4, "Examples of one class in a batch (m-per-class "
                                 "sampling; a class with fewer is repeated).", range=(1, 256))
-    lr: float = hp(1e-4, "Learning rate of the backbone (AdamW).", range=(1e-7, 1.0))
+    lr: float = hp(3e-4, "Learning rate of the backbone (AdamW).", range=(1e-7, 1.0))
     head_lr_factor: float = hp(10.0, "Head and loss learn this many times faster than "
                                "the backbone.", range=(1.0, 1000.0))
     weight_decay: float = hp(1e-4, "AdamW weight decay.", range=(0.0, 1.0))
-    warmup_iters: int = hp(50, "Steps of linear learning-rate warm-up.", range=(0, 100000))
+    warmup_iters: int = hp(20, "Steps of linear learning-rate warm-up.", range=(0, 100000))
     warmup_factor: float = hp(0.01, "Learning-rate factor at the first warm-up step.",
                               range=(0.0, 1.0))
     schedule: str = hp("cosine", "Learning-rate schedule after warm-up.",
@@ -98,7 +99,7 @@ def _register(name: str, arch: str, weights: str, description: str, hint: str,
         return build_embedder(arch, weights, num_classes=num_classes, hp=hparams)
 
     register_template(name, task="embedder", description=description, hint=hint,
-                      hparams=hparams)(builder)
+                      hparams=hparams, starts={"imagenet": weights})(builder)
 
 
 for _name, (_arch, _weights, _desc, _hint, _defaults) in BACKBONES.items():

@@ -251,11 +251,12 @@ class HParamForm(QWidget):
         out = {}
         for f in self.fields:
             raw = self._raw(f)
-            if not self._same(f, raw, f["default"]):
+            if not self.same_as(f, raw, f["default"]):
                 out[f["name"]] = raw
         return out
 
-    def _same(self, f: dict, raw: str, default) -> bool:
+    def same_as(self, f: dict, raw: str, default) -> bool:
+        """Whether the text ``raw`` means ``default`` for field ``f``."""
         try:
             if f["type"] == "floats":
                 parts = [float(p) for p in raw.split(",") if p.strip()]

@@ -13,40 +13,15 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
                                QPlainTextEdit, QProgressBar, QPushButton, QScrollArea,
                                QTabWidget, QVBoxLayout, QWidget)
 
+from widgets.training_panel import choices
 from widgets.training_panel.charts import METRIC_LABELS, RunCharts
 from widgets.training_panel.compute import ComputeBox
 from widgets.training_panel.form import HParamForm
 from widgets.training_panel.history import RunHistory, fmt_duration
+from widgets.training_panel.log_lines import summarise_event  # noqa: F401 (re-exported)
 
 LOG_LINES = 5000
 NOTE_COLOUR = "#4e9ad6"
-
-
-def summarise_event(e: dict) -> str | None:
-    """One log line for an event (progress events are shown by the bar instead)."""
-    k = e.get("event")
-    if k == "started":
-        resumed = f", resumed at epoch {e.get('start_epoch', 0) + 1}" if e.get("resumed_from") else ""
-        return (f"started on {e['device']}: {e.get('train_images', '?')} train / "
-                f"{e.get('val_images', '?')} val images, {e['epochs']} epochs × "
-                f"{e['steps_per_epoch']} steps{resumed}")
-    if k == "metrics":
-        parts = [f"{METRIC_LABELS[m]} {e[m]:.3f}" for m in METRIC_LABELS
-                 if isinstance(e.get(m), (int, float))]
-        return f"epoch {e['epoch'] + 1}: " + (", ".join(parts) or "no validation images")
-    if k == "checkpoint":
-        return f"saved {e['kind']} checkpoint after epoch {e['epoch']}"
-    if k == "finished":
-        best, name = e.get("best_map"), "mAP"
-        if not isinstance(best, (int, float)):   # embedders report retrieval precision
-            best, name = e.get("best_precision_at_1"), "precision@1"
-        return ("finished" + (f", best {name} {best:.3f}" if isinstance(best, (int, float)) else "")
-                + (" (stopped early)" if e.get("early_stopped") else ""))
-    if k == "cancelled":
-        return f"cancelled at epoch {e['epoch'] + 1}, step {e['step']}; checkpoint {e['checkpoint']}"
-    if k == "failed":
-        return f"failed: {e['message']}\n{e.get('traceback') or ''}".rstrip()
-    return None
 
 
 class TrainingPanel(QWidget):
@@ -56,13 +31,13 @@ class TrainingPanel(QWidget):
     open_run_requested = Signal(int)
     use_run_requested = Signal(int)
     template_changed = Signal(str)
+    device_changed = Signal(str)                   # the device a run would use
     values_changed = Signal(dict)                  # every hyperparameter as text
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.templates: list[dict] = []
-        self.running = False
-        self.busy = False
+        self.running = self.busy = False
         self.resumable_run: int | None = None
         self._steps = 1
         self._epochs: int | None = None
@@ -111,6 +86,10 @@ class TrainingPanel(QWidget):
         self.hint.setStyleSheet("font-style: italic;")
         self.device_box = QComboBox()
         self.task_box.currentIndexChanged.connect(self._fill_templates)
+        self.device_box.currentIndexChanged.connect(
+            lambda _i: self.device_changed.emit(self.current_device()[0]))
+        self._device_chosen = False      # by the user: a later device list keeps it
+        self.device_box.activated.connect(lambda _i: setattr(self, "_device_chosen", True))
         self.template_box.currentIndexChanged.connect(self._template_chosen)
         top = QFormLayout()
         top.addRow("Task", self.task_box)
@@ -126,7 +105,7 @@ class TrainingPanel(QWidget):
         self.form = HParamForm()
         self.form.changed.connect(self._form_changed)
         self.reset_button = QPushButton("Reset to defaults")
-        self.reset_button.clicked.connect(self.form.reset)
+        self.reset_button.clicked.connect(self._reset_form)
         hp_box = QGroupBox("Hyperparameters")
         hp_layout = QVBoxLayout(hp_box)
         hp_layout.addWidget(self.form)
@@ -177,13 +156,17 @@ class TrainingPanel(QWidget):
         self._fill_templates()
 
     def set_devices(self, devices: list[dict]) -> None:
-        """``[{"label", "device", "gpus"}]``; the first is the default."""
-        current = self.device_box.currentText()
+        """``[{"label", "device", "gpus"}]``; the first is the default (the best),
+        unless the user chose one."""
+        current = self.device_box.currentText() if self._device_chosen else ""
+        self.device_box.blockSignals(True)
         self.device_box.clear()
         for d in devices:
             self.device_box.addItem(d["label"], (d["device"], int(d.get("gpus", 1))))
         i = self.device_box.findText(current)
         self.device_box.setCurrentIndex(max(i, 0))
+        self.device_box.blockSignals(False)
+        self.device_changed.emit(self.current_device()[0])
 
     def set_summary(self, summary: dict) -> None:
         """``{"images", "boxes", "boxes_per_class", "train", "val", "warnings"}``, and
@@ -276,11 +259,16 @@ class TrainingPanel(QWidget):
             self._show_progress(event)
 
     def _show_progress(self, e: dict) -> None:
+        ips = e.get("images_per_s") or 0.0
+        eta = fmt_duration(e.get("eta_s")) if e.get("eta_s") is not None else "?"
+        if e.get("progress") is not None:   # a time budget: the share of it spent, time left
+            self.progress.setValue(int(e["progress"] * self.progress.maximum()))
+            self.progress.setFormat(f"epoch {e['epoch'] + 1} · step {e['step']}/{e['steps']} "
+                                    f"· {ips:.1f} img/s · {eta} left")
+            return
         epochs = self._epochs or e["epoch"] + 1
         done = (e["epoch"] * e["steps"] + e["step"]) / max(epochs * e["steps"], 1)
         self.progress.setValue(int(done * self.progress.maximum()))
-        ips = e.get("images_per_s") or 0.0
-        eta = fmt_duration(e.get("eta_s")) if e.get("eta_s") is not None else "?"
         self.progress.setFormat(f"epoch {e['epoch'] + 1}/{epochs} · step {e['step']}/{e['steps']} "
                                 f"· {ips:.1f} img/s · ETA {eta}")
 
@@ -342,9 +330,8 @@ class TrainingPanel(QWidget):
         self.template_box.clear()
         for t in self.templates:
             if t["task"] == task:
-                self.template_box.addItem(t["name"], t["name"])
-                self.template_box.setItemData(self.template_box.count() - 1,
-                                              f"{t['description']}\n{t['hint']}", Qt.ToolTipRole)
+                self.template_box.addItem("", t["name"])
+        choices.label_items(self.template_box, self.templates)
         self.template_box.blockSignals(False)
         self._template_chosen()
 
@@ -360,10 +347,32 @@ class TrainingPanel(QWidget):
     def _template_chosen(self) -> None:
         t = self.current_template()
         self.description.setText(t["description"] if t else "no templates for this task")
-        self.hint.setText(t["hint"] if t else "")
+        self.hint.setText(choices.hint_html(t))
         self.form.set_fields(t["hparams"] if t else [])
+        choices.apply_suggested(self.form, t)
         if t:
             self.template_changed.emit(t["name"])
+
+    def _reset_form(self) -> None:
+        self.form.reset()
+        choices.apply_suggested(self.form, self.current_template())
+
+    def set_suggested(self, suggested: dict[str, dict]) -> None:
+        """New suggested settings per template (the device changed): the form takes them
+        where the user left a value alone."""
+        t = self.current_template()
+        old = dict((t or {}).get("suggested") or {})
+        for tpl in self.templates:
+            tpl["suggested"] = dict(suggested.get(tpl["name"]) or {})
+        if t is not None:
+            choices.follow_suggestions(self.form, old, t["suggested"])
+
+    def set_marks(self, marks: dict[str, dict]) -> None:
+        """Where each template would start now (weights came or the setting changed)."""
+        for t in self.templates:
+            t.update(marks.get(t["name"], {}))
+        choices.label_items(self.template_box, self.templates)
+        self.hint.setText(choices.hint_html(self.current_template()))
 
     def _form_changed(self) -> None:
         bad = self.form.invalid()
