@@ -23,7 +23,14 @@ class ClassRow:
     name: str
     color: str  # "#rrggbb"
     hotkey: str | None
-    box_count: int
+    box_count: int          # every label box, interpolated ones included
+    interpolated: int = 0   # of which interpolated between video keyframes
+
+    @property
+    def count_text(self) -> str:
+        """Drawn boxes, and the interpolated ones apart: they are not the user's work."""
+        drawn = self.box_count - self.interpolated
+        return f"{drawn:,} +{self.interpolated:,} interp." if self.interpolated else f"{drawn:,}"
 
 
 def swatch(color: str, size: int = 14) -> QIcon:
@@ -87,6 +94,8 @@ class ClassesPanel(QWidget):
 
         self.tree = _ReorderTree(self)
         self.tree.setHeaderLabels(["Class", "Key", "Boxes"])
+        self.tree.headerItem().setToolTip(2, "Boxes drawn (+ boxes interpolated between video "
+                                             "keyframes)")
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SingleSelection)
@@ -134,13 +143,15 @@ class ClassesPanel(QWidget):
         self.tree.blockSignals(True)
         self.tree.clear()
         for r in rows:
-            item = QTreeWidgetItem([r.name, r.hotkey or "", str(r.box_count)])
+            item = QTreeWidgetItem([r.name, r.hotkey or "", r.count_text])
             item.setIcon(0, swatch(r.color))
             item.setData(0, IdRole, r.id)
             item.setTextAlignment(1, Qt.AlignCenter)
             item.setTextAlignment(2, Qt.AlignRight | Qt.AlignVCenter)
-            item.setToolTip(0, f"{r.name} — {r.box_count} boxes" +
-                            (f", hot key {r.hotkey}" if r.hotkey else ""))
+            boxes = (f"{r.box_count - r.interpolated} boxes drawn, {r.interpolated} interpolated "
+                     "between video keyframes" if r.interpolated else f"{r.box_count} boxes")
+            item.setToolTip(0, f"{r.name} — {boxes}" + (f", hot key {r.hotkey}" if r.hotkey else ""))
+            item.setToolTip(2, item.toolTip(0))
             item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
             self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)

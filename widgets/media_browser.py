@@ -7,18 +7,37 @@ Intents: ``current_changed(media_id)``, ``filter_changed(kind, value)``,
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QHBoxLayout, QListView,
                                QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
 
-from widgets.media_model import (THUMB, ListSource, MediaListModel, MediaRow, MediaRowRole,
-                                 MediaSource, ThumbnailLoader)
+from widgets.media_model import (STATUS_NAMES, THUMB, ListSource, MediaListModel, MediaRow,
+                                 MediaRowRole, MediaSource, ThumbnailLoader)
+from widgets.status import STATUS_COLORS
 
 __all__ = ["MediaBrowser", "MediaRow", "MediaSource", "ListSource", "FileDropFilter",
            "install_file_drop"]
 
 GRID_CELL = QSize(THUMB + 20, THUMB * 3 // 4 + 34)
 LIST_ROW_H = 40
+FILTERS = [("All", ("all", "")), ("Not labelled", ("unlabelled", "")),
+           ("Labelled", ("labelled", "")), ("No objects", ("empty", "")),
+           ("Needs review", ("review", "")), ("Untagged", ("untagged", ""))]
+ORDERS = [("as added", "added"), ("status: needs work first", "status"),
+          ("tag suggestion confidence", "suggestion")]
+
+
+def status_badge(row: MediaRow) -> tuple[str, QColor]:
+    """The corner badge: box count when labelled, ∅ for no objects, – when not labelled."""
+    name = STATUS_NAMES.get(row.label_status, "")
+    color = QColor(STATUS_COLORS.get(name, "#5a5e66"))
+    if row.label_status == "empty":
+        return "∅", color
+    if row.label_status == "review":
+        return f"{row.box_count} ?", color
+    if row.label_status == "unlabelled" and not row.box_count:
+        return "–", QColor("#5a5e66")
+    return str(row.box_count), QColor("#3cb44b") if row.box_count else QColor("#5a5e66")
 
 
 class FileDropFilter(QObject):
@@ -110,15 +129,19 @@ class _Delegate(QStyledItemDelegate):
         painter.restore()
 
     def _badges(self, painter, row: MediaRow, area: QRect, fm: QFontMetrics, grid: bool) -> None:
-        text = str(row.box_count)
+        text, color = status_badge(row)
         w = fm.horizontalAdvance(text) + 10
         badge = QRect(area.right() - w - 4, area.top() + 4 if grid else area.center().y() - 9, w, 18)
         painter.setPen(Qt.NoPen)
-        painter.setBrush(QColor("#3cb44b") if row.box_count else QColor("#5a5e66"))
+        painter.setBrush(color)
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.drawRoundedRect(badge, 9, 9)
         painter.setPen(QPen(QColor("#ffffff")))
         painter.drawText(badge, Qt.AlignCenter, text)
+        if grid and row.label_status:   # a status bar under the picture, readable at a glance
+            painter.fillRect(QRect(area.left(), area.bottom() - 2, area.width(), 3), color)
+        if grid:
+            self._chips(painter, row, area, fm)
         if row.kind == "video" and grid:
             tag = QRect(area.left() + 4, area.top() + 4, fm.horizontalAdvance("video") + 10, 18)
             painter.setPen(Qt.NoPen)
@@ -135,6 +158,38 @@ class _Delegate(QStyledItemDelegate):
             painter.drawText(warn, Qt.AlignCenter, "!")
 
 
+    def _chips(self, painter, row: MediaRow, area: QRect, fm: QFontMetrics) -> None:
+        """Tag chips along the bottom of the picture (a suggested tag dashed, with a
+        question mark), as many as fit, then "+N" for the rest."""
+        chips = [(t, False) for t in row.tags] + ([(row.suggestion + "?", True)]
+                                                  if row.suggestion else [])
+        x = area.left() + (26 if row.status else 3)   # room for the review "!" badge
+        y, right = area.bottom() - 19, area.right() - 3
+        for n, (text, suggested) in enumerate(chips):
+            label = fm.elidedText(text, Qt.ElideRight, 70)
+            more = f"+{len(chips) - n}"
+            w = fm.horizontalAdvance(label) + 8
+            room = 0 if n == len(chips) - 1 else fm.horizontalAdvance(more) + 11
+            if x + w + room > right:     # keep room for "+N" unless this is the last chip
+                _chip(painter, QRect(x, y, fm.horizontalAdvance(more) + 8, 15), more, False)
+                return
+            _chip(painter, QRect(x, y, w, 15), label, suggested)
+            x += w + 3
+
+
+def _chip(painter: QPainter, rect: QRect, text: str, suggested: bool) -> None:
+    painter.setPen(QPen(QColor("#d9dbe0"), 1, Qt.DashLine if suggested else Qt.SolidLine))
+    painter.setBrush(QColor(20, 22, 26, 200))
+    painter.drawRoundedRect(rect, 4, 4)
+    font = painter.font()
+    italic = QFont(font)
+    italic.setItalic(suggested)
+    painter.setFont(italic)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(rect, Qt.AlignCenter, text)
+    painter.setFont(font)
+
+
 class _MediaListView(QListView):
     def keyboardSearch(self, search: str) -> None:
         # Qt's type-ahead search walks the model row by row (model.match) and would read
@@ -144,19 +199,31 @@ class _MediaListView(QListView):
 
 class MediaBrowser(QWidget):
     current_changed = Signal(int)  # media id
-    filter_changed = Signal(str, str)  # kind ("all"|"unlabelled"|"labelled"|"class"|"tag"), value
+    # kind ("all"|"unlabelled"|"labelled"|"empty"|"review"|"untagged"|"class"|"tag"), value
+    filter_changed = Signal(str, str)
+    order_changed = Signal(str)    # "added" | "status" | "suggestion"
     files_dropped = Signal(list)  # local paths of dropped files and folders
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._mode = "grid"
+        self._quiet = False          # set_current(emit=False) in progress
         self._model = MediaListModel(self)
         self._thumbs = ThumbnailLoader(self)
         self._thumbs.ready.connect(self._thumb_ready)
 
         self.filter_combo = QComboBox(self)
-        self.filter_combo.setMinimumContentsLength(12)
+        self.filter_combo.setMinimumContentsLength(8)
+        self.filter_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.filter_combo.currentIndexChanged.connect(self._filter_picked)
+        self.order_combo = QComboBox(self)
+        self.order_combo.setToolTip("Order of the media")
+        self.order_combo.setMinimumContentsLength(12)   # a column of thumbnails wide
+        self.order_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        for text, key in ORDERS:
+            self.order_combo.addItem(f"Order: {text}", key)
+        self.order_combo.currentIndexChanged.connect(
+            lambda i: self.order_changed.emit(self.order_combo.itemData(i)))
         self.grid_button = QToolButton(self, text="▦", checkable=True, checked=True,
                                        toolTip="Grid of thumbnails")
         self.list_button = QToolButton(self, text="☰", checkable=True, toolTip="List")
@@ -186,6 +253,7 @@ class MediaBrowser(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(top)
+        lay.addWidget(self.order_combo)
         lay.addWidget(self.view, 1)
 
         self._drop = install_file_drop(self)
@@ -229,18 +297,20 @@ class MediaBrowser(QWidget):
         if i is None:
             return False
         ix = self._model.index(i)
-        if not emit:
-            self.view.selectionModel().blockSignals(True)
+        # Not by blocking the selection model's signals: the view repaints the cells
+        # whose selection changed from them, and without them the old cell stayed
+        # highlighted (several at once after Home, or a click then A/D).
+        self._quiet = not emit
         try:
             self.view.setCurrentIndex(ix)
         finally:
-            self.view.selectionModel().blockSignals(False)
+            self._quiet = False
         self.view.scrollTo(ix)
         return True
 
     def _current(self, current, _previous) -> None:
         row = current.data(MediaRowRole)
-        if row is not None:
+        if row is not None and not self._quiet:
             self.current_changed.emit(row.id)
 
     # -- view mode ------------------------------------------------------------------------
@@ -273,8 +343,7 @@ class MediaBrowser(QWidget):
         combo = self.filter_combo
         combo.blockSignals(True)
         combo.clear()
-        for text, data in [("All", ("all", "")), ("Unlabelled", ("unlabelled", "")),
-                           ("Labelled", ("labelled", ""))]:
+        for text, data in FILTERS:
             combo.addItem(text, data)
         for c in classes:
             combo.addItem(f"Class: {c}", ("class", c))
@@ -296,6 +365,16 @@ class MediaBrowser(QWidget):
                 self.filter_combo.setCurrentIndex(i)
                 return True
         return False
+
+    def current_order(self) -> str:
+        return self.order_combo.currentData()
+
+    def set_order(self, order: str, emit: bool = True) -> None:
+        i = self.order_combo.findData(order)
+        if i >= 0:
+            self.order_combo.blockSignals(not emit)
+            self.order_combo.setCurrentIndex(i)
+            self.order_combo.blockSignals(False)
 
     def _filter_picked(self, i: int) -> None:
         data = self.filter_combo.itemData(i)

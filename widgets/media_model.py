@@ -17,6 +17,8 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from widgets.imaging import ImageLoadError, load_image
 
 THUMB = 128
+STATUS_NAMES = {"unlabelled": "not labelled", "labelled": "labelled", "empty": "no objects",
+                "review": "needs review"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class MediaRow:
     box_count: int
     tags: tuple[str, ...] = ()
     status: str = ""  # empty when fine; else why the file cannot be used ("corrupt", ...)
+    label_status: str = ""  # "unlabelled" | "labelled" | "empty" (no objects) | "review"
+    suggestion: str = ""    # a suggested tag with its confidence ("night 0.92"), if any
 
 
 @runtime_checkable
@@ -110,8 +114,12 @@ class MediaListModel(QAbstractListModel):
             if row is None:
                 return None
             tip = f"{row.name}\n{row.path}\n{row.box_count} boxes"
+            if row.label_status:
+                tip += f"\n{STATUS_NAMES.get(row.label_status, row.label_status)}"
             if row.tags:
                 tip += "\ntags: " + ", ".join(row.tags)
+            if row.suggestion:
+                tip += f"\nsuggested tag: {row.suggestion}"
             return tip + (f"\n⚠ {row.status}" if row.status else "")
         return None
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Iterable
 
-SOURCES = ("manual", "predicted", "interpolated")
+#: "ghost": a video track's last box, shown faintly on later frames until it is marked
+#: outside (so the track can be extended); its id is minus the track id.
+SOURCES = ("manual", "predicted", "interpolated", "ghost")
 
 #: Handles in drawing order. Each name says which edges the handle moves.
 HANDLES = ("nw", "n", "ne", "e", "se", "s", "sw", "w")
@@ -29,7 +31,7 @@ class BoxShape:
     class_id: int
     label: str
     color: str  # "#rrggbb"
-    source: str = "manual"  # "manual" | "predicted" | "interpolated"
+    source: str = "manual"  # "manual" | "predicted" | "interpolated" | "ghost"
     score: float | None = None
     track_id: int | None = None
 
@@ -57,6 +59,8 @@ class BoxShape:
             parts.append(f"#{self.track_id}")
         if self.source == "predicted" and self.score is not None:
             parts.append(f"{self.score:.2f}")
+        if self.source == "ghost":
+            parts.append("· last box")
         return " ".join(parts)
 
 

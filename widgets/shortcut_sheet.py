@@ -10,7 +10,7 @@ class ShortcutSheet(QDialog):
     def __init__(self, shortcuts: list[tuple[str, str]] = (), parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(460, 520)
+        self.resize(640, 640)
         self.search = QLineEdit(self, placeholderText="Filter…", clearButtonEnabled=True)
         self.search.textChanged.connect(self._filter)
         self.table = QTableWidget(0, 2, self)
@@ -23,6 +23,8 @@ class ShortcutSheet(QDialog):
         h = self.table.horizontalHeader()
         h.setSectionResizeMode(0, QHeaderView.ResizeToContents)
         h.setStretchLastSection(True)
+        self.table.setWordWrap(True)         # long actions wrap: nothing is cut off
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         close = QDialogButtonBox(QDialogButtonBox.Close, self)
         close.rejected.connect(self.reject)
         lay = QVBoxLayout(self)

@@ -1,7 +1,13 @@
-"""Status-bar widget: zoom %, cursor position in image pixels, image size, box count."""
+"""Status-bar widget: zoom %, cursor position in image pixels, image size, box count and
+the picture's labelling status."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+
+#: The colours every view uses for a labelling status (thumbnails, status bar).
+STATUS_COLORS = {"not labelled": "#9aa0a6", "labelled": "#3cb44b", "no objects": "#4e9ad6",
+                 "needs review": "#f0a030"}
 
 
 class CanvasStatus(QWidget):
@@ -11,10 +17,12 @@ class CanvasStatus(QWidget):
         self.cursor_label = QLabel(self)
         self.size_label = QLabel(self)
         self.boxes_label = QLabel(self)
+        self.label_status = QLabel(self)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
         lay.setSpacing(16)
-        for w in (self.cursor_label, self.size_label, self.boxes_label, self.zoom_label):
+        for w in (self.cursor_label, self.size_label, self.boxes_label, self.label_status,
+                  self.zoom_label):
             lay.addWidget(w)
         self.set_zoom(1.0)
         self.clear_cursor()
@@ -35,6 +43,11 @@ class CanvasStatus(QWidget):
 
     def set_box_count(self, n: int) -> None:
         self.boxes_label.setText("1 box" if n == 1 else f"{n} boxes")
+
+    def set_label_status(self, text: str) -> None:
+        """"not labelled", "labelled", "no objects" or "needs review"."""
+        color = STATUS_COLORS.get(text, "#9aa0a6")
+        self.label_status.setText(f"<span style='color:{color}'>● {text}</span>" if text else "")
 
     def connect_canvas(self, canvas) -> None:
         """Follow a BoxCanvas: its zoom and cursor signals."""

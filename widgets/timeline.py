@@ -122,11 +122,14 @@ class Timeline(QWidget):
         self.jump.valueChanged.connect(self._jump)  # arrows, or Enter (no keyboard tracking)
         self.readout = QLabel(self)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info = QLabel(self)      # e.g. the model's rate while the video plays
+        self.info.setStyleSheet("color: #9aa0a6;")
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         for w in (self.back_button, self.play_button, self.forward_button, self.jump):
             row.addWidget(w)
         row.addWidget(self.readout, 1)
+        row.addWidget(self.info)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(2)
@@ -174,6 +177,10 @@ class Timeline(QWidget):
         self.bar.box_frames = sorted(box_frames)
         self.bar.keyframes = sorted(keyframes)
         self.bar.update()
+
+    def set_info(self, text: str) -> None:
+        """A short note at the right end of the transport row (empty: none)."""
+        self.info.setText(text)
 
     def set_playing(self, playing: bool) -> None:
         self.playing = bool(playing)

@@ -1,9 +1,12 @@
-"""The media browser: which media are listed (filter, marks laid over by review),
-which one is current, and moving through them (A/D, Home/End, U).
+"""The media browser: which media are listed (filter, order, marks laid over by
+review), which one is current, and moving through them (A/D, Home/End, U).
 
 It asks for a media item to be opened with ``open_requested``; whoever opens it
 (the window) calls ``set_current`` back. Other features change the list only
-through ``set_marks`` / ``update_marks`` and ``rows_changed``.
+through ``set_marks`` / ``update_marks``, ``rows_changed`` and ``set_suggestions``
+(the tag classifier's, asked for with ``suggestions_wanted`` when the user orders
+by suggestion confidence). Video thumbnails show a real frame, decoded off the GUI
+thread (app/browser/thumbnails.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from app.browser.source import Marks, StoreMediaSource
+from app.browser.thumbnails import thumbnail
 from app.store import browse
 from widgets.actions import make_action
 from widgets.media_browser import MediaBrowser
@@ -19,6 +23,7 @@ from widgets.media_browser import MediaBrowser
 class BrowserController(QObject):
     open_requested = Signal(int)      # media id the user moved to
     filter_changed = Signal(str, str)
+    suggestions_wanted = Signal()     # order by tag suggestions: someone should answer
     message = Signal(str)
 
     def __init__(self, project, view: MediaBrowser, parent: QObject | None = None):
@@ -27,10 +32,14 @@ class BrowserController(QObject):
         self.view = view
         self.current: int | None = None
         self.marks: Marks | None = None
+        self.order = "added"
+        self.ranking: dict[int, tuple[float, str]] = {}
         self.source = StoreMediaSource(project)
+        view.set_thumbnail_provider(thumbnail)
         view.set_source(self.source)
         view.current_changed.connect(self.open_requested)
         view.filter_changed.connect(self.set_filter)
+        view.order_changed.connect(self.set_order)
         self.refresh_filter_options()
 
     # -- the list ------------------------------------------------------------------------
@@ -41,6 +50,24 @@ class BrowserController(QObject):
     def set_filter(self, kind: str, value: str = "") -> None:
         self._rebuild(kind, value)
         self.filter_changed.emit(kind, value)
+
+    def set_order(self, order: str) -> None:
+        """"added", "status" (needs work first) or "suggestion" (the tag classifier's
+        most confident suggestions first, once they arrive)."""
+        self.order = order
+        self.view.set_order(order, emit=False)
+        if order == "suggestion":
+            self.message.emit("asking the tag classifier for suggestions…")
+            self.suggestions_wanted.emit()
+        self._rebuild(*self.source.filter)
+
+    def set_suggestions(self, ranking: dict | None, note: str = "") -> None:
+        """media id → (confidence, "tag 0.92") for untagged media; None: none to be had."""
+        self.ranking = dict(ranking or {})
+        if note:
+            self.message.emit(note)
+        if self.order == "suggestion":
+            self._rebuild(*self.source.filter)
 
     def set_marks(self, marks: Marks | None) -> None:
         """Lay marks over the list (None takes them off); keeps the filter."""
@@ -62,7 +89,8 @@ class BrowserController(QObject):
         self.rows_changed(media_ids)
 
     def _rebuild(self, kind: str, value: str) -> None:
-        self.source = StoreMediaSource(self.project, kind, value, self.marks)
+        self.source = StoreMediaSource(self.project, kind, value, self.marks, self.order,
+                                       self.ranking)
         self.view.set_source(self.source)
         if self.current is not None:
             self.view.set_current(self.current, emit=False)
@@ -109,7 +137,7 @@ class BrowserController(QObject):
     def next_unlabelled(self) -> None:
         target = browse.next_unlabelled(self.project, self.current or 0)
         if target is None:
-            self.message.emit("every media item has labels")
+            self.message.emit("every media item is labelled")
         else:
             self.open_requested.emit(target)
 
@@ -119,5 +147,5 @@ class BrowserController(QObject):
             "next": make_action(parent, "&Next media", lambda: self.step(1), "D"),
             "first": make_action(parent, "&First media", self.first, "Home"),
             "last": make_action(parent, "&Last media", self.last, "End"),
-            "unlabelled": make_action(parent, "Next &unlabelled", self.next_unlabelled, "U"),
+            "unlabelled": make_action(parent, "Next &not labelled", self.next_unlabelled, "U"),
         }

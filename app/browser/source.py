@@ -5,7 +5,9 @@ them and kept in a small cache, so 100,000 media cost one id query up front.
 Another feature may lay ``Marks`` over the list (review: TP/FP/FN per media): a
 marked row carries its text in ``status`` (the browser draws it red with a "!"
 badge and shows the text as a tooltip), and the list can be ordered by weight,
-heaviest first, or cut down to marked rows.
+heaviest first, or cut down to marked rows. The list can also be ordered by labelling
+status, or by the tag classifier's suggestions (``ranking``: media id → (confidence,
+"tag 0.92"); suggested media first, the most confident first, the text on the row).
 """
 
 from __future__ import annotations
@@ -30,11 +32,16 @@ class Marks:
 
 
 class StoreMediaSource:
-    def __init__(self, project, kind: str = "all", value: str = "", marks: Marks | None = None):
+    def __init__(self, project, kind: str = "all", value: str = "", marks: Marks | None = None,
+                 order: str = "added", ranking: dict[int, tuple[float, str]] | None = None):
         self.project = project
         self.filter = (kind, value)
         self.marks = marks
-        ids = browse.filtered_ids(project, kind, value)
+        self.order = order
+        self.ranking = ranking or {}
+        ids = browse.filtered_ids(project, kind, value, "status" if order == "status" else "added")
+        if order == "suggestion" and self.ranking:   # stable: the rest keep their order
+            ids = sorted(ids, key=lambda i: -self.ranking.get(i, (-1.0, ""))[0])
         if marks is not None and marks.marked_only:
             ids = [i for i in ids if marks.weight.get(i)]
         if marks is not None and marks.heaviest_first:  # stable: equal weights keep the order
@@ -61,6 +68,8 @@ class StoreMediaSource:
         status = self.marks.status.get(row.id) if self.marks is not None else None
         if status and not row.status:
             row = dataclasses.replace(row, status=status)
+        if self.order == "suggestion" and row.id in self.ranking:
+            row = dataclasses.replace(row, suggestion=self.ranking[row.id][1])
         return row
 
     def index_of(self, media_id: int) -> int:
@@ -76,4 +85,4 @@ class StoreMediaSource:
 
 def _to_row(r: browse.BrowseRow) -> MediaRow:
     return MediaRow(id=r.id, name=r.name, kind=r.kind, path=r.path, box_count=r.box_count,
-                    tags=r.tags)
+                    tags=r.tags, label_status=r.label_status)

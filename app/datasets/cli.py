@@ -36,7 +36,9 @@ def add_dataset_parsers(sub) -> None:
     s.add_argument("--format", required=True, choices=["coco", "voc", "yolo"])
     s.add_argument("--overwrite", action="store_true",
                    help="replace OUT if it is a previous Kestrel export")
-    s.add_argument("--labelled-only", action="store_true", help="leave out images with no boxes")
+    s.add_argument("--include-unlabelled", action="store_true",
+                   help="also write images not labelled yet (by default only labelled ones go "
+                   "out; an image marked 'no objects' is written without boxes)")
 
 
 def cmd_import(args) -> int:
@@ -68,7 +70,7 @@ def cmd_export(args) -> None:
     with Project.open(args.project) as project:
         try:
             counts = export_project(project, args.out, args.format, overwrite=args.overwrite,
-                                    include_unlabelled=not args.labelled_only, per_split=True)
+                                    include_unlabelled=args.include_unlabelled, per_split=True)
         except ExportError as exc:
             raise DatasetError(str(exc)) from None
         except OSError as exc:            # a full disk, a read-only folder: nothing is left
@@ -76,7 +78,21 @@ def cmd_export(args) -> None:
 
             raise DatasetError(f"cannot export to {args.out}: {describe(exc)}; "
                                "nothing was written") from None
-    print(f"exported {counts['images']} images, {counts['boxes']} boxes as {args.format} to {counts['path']}")
+    print(f"exported {counts['images']} images, {counts['boxes']} boxes as {args.format} to "
+          f"{counts['path']}" + export_note(counts))
+
+
+def export_note(counts: dict) -> str:
+    """What an export says about status: negatives, images left out or included."""
+    parts = []
+    if counts.get("negatives"):
+        parts.append(f"{counts['negatives']} with no objects")
+    if counts.get("unlabelled"):
+        parts.append(f"{counts['unlabelled']} not labelled")
+    if counts.get("left_out"):
+        parts.append(f"{counts['left_out']} not labelled left out (--include-unlabelled "
+                     "writes them)")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 DATASET_COMMANDS = {"import": cmd_import, "export": cmd_export}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
 from app.datasets.jobs import Job
 from app.store.probe import MEDIA_EXTS
@@ -153,17 +153,23 @@ class DatasetsController(QObject):
 
     # -- export ------------------------------------------------------------------------
     def choose_export(self) -> None:
+        from widgets.export_dialog import ExportDialog
+
         if self.busy():
             return
-        fmt, ok = QInputDialog.getItem(self.parent_widget, "Export dataset", "Format:",
-                                       EXPORT_FORMATS, 0, False)
-        if not ok:
+        counts = self.project.status.image_counts()
+        labelled = counts["labelled"] + counts["empty"] + counts["review"]
+        dialog = ExportDialog(EXPORT_FORMATS, labelled, counts["unlabelled"], self.parent_widget)
+        if dialog.exec() != ExportDialog.Accepted:
             return
+        fmt, include = dialog.choice()
         folder = QFileDialog.getExistingDirectory(self.parent_widget, "Export into (a new or empty folder)")
         if folder:
-            self.export(folder, fmt)
+            self.export(folder, fmt, include_unlabelled=include)
 
-    def export(self, folder: str, fmt: str, overwrite: bool | None = None) -> None:
+    def export(self, folder: str, fmt: str, overwrite: bool | None = None,
+               include_unlabelled: bool = False) -> None:
+        """Export labelled pictures (and, with ``include_unlabelled``, the rest)."""
         from app.store.exporter import EXPORT_MARKER, export_project
 
         out = Path(folder)
@@ -183,13 +189,16 @@ class DatasetsController(QObject):
         def work(project, job):
             job.report("exporting", 0, 0)
             return export_project(project, out, fmt, overwrite=overwrite, per_split=True,
-                                  check=job.check)
+                                  include_unlabelled=include_unlabelled, check=job.check)
 
         self._start(work, f"Exporting as {fmt}…", self._exported)
 
     @Slot(object)
     def _exported(self, c: dict) -> None:
-        self.message.emit(f"exported {c['images']} images, {c['boxes']} boxes to {c['path']}")
+        from app.datasets.cli import export_note
+
+        self.message.emit(f"exported {c['images']} images, {c['boxes']} boxes to {c['path']}"
+                          + export_note(c))
 
     # -- jobs ----------------------------------------------------------------------------
     def _start(self, work, text: str, on_done, show: bool = True) -> Job:

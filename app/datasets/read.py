@@ -69,7 +69,7 @@ def _coco(src: Source, inv, resolver, res: SourceResult, images_opt) -> None:
         if found is not None:
             res.images.append(ImportItem(found, im.split, im.boxes,
                                            size=(im.width, im.height) if im.width else None,
-                                           tags=im.tags, label_file=path))
+                                           tags=im.tags, label_file=path, status=im.status))
 
 
 def _mirrors(xml_dir: Path) -> list[Path]:
@@ -157,7 +157,9 @@ def _yolo(src: Source, inv: Inventory, resolver, res: SourceResult, images_opt) 
         if label.is_file():
             used.add(label)
             rows = parse_label_file(label, None if names is None else len(names), ls)
-        res.images.append(ImportItem(img, rows=rows or [], label_file=label if rows is not None else None))
+        # no label file: nobody labelled the image (an empty file says "no objects")
+        res.images.append(ImportItem(img, rows=rows or [], label_file=label if rows is not None else None,
+                                     status=None if rows is not None else "unlabelled"))
     # rows name their class: ids without a names list name themselves ("0", "1", …)
     top = max((r[0] for im in res.images for r in im.rows), default=-1)
     while len(ls.categories) <= top:
@@ -195,5 +197,6 @@ def _folders(src: Source, inv: Inventory, resolver, res: SourceResult, images_op
     res.labels.tags = sorted(set(classes.values()))
     for img in inv.images:
         if img.parent in classes:
-            res.images.append(ImportItem(img, tags=[classes[img.parent]]))
+            # a tag per folder says nothing about boxes: tagged, not labelled for boxes
+            res.images.append(ImportItem(img, tags=[classes[img.parent]], status="unlabelled"))
 

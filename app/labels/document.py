@@ -161,7 +161,7 @@ class Document(QObject):
     def _notify(self, changes: Changes, media_ids: set[int] = frozenset()) -> None:
         if "classes" in changes:
             self.classes_changed.emit()
-        boxes = changes.media("boxes", "track_events") | set(media_ids)
+        boxes = changes.media("boxes", "track_events", "label_marks") | set(media_ids)
         if boxes:
             self.boxes_changed.emit(boxes)
         if "tags" in changes:
@@ -197,7 +197,13 @@ class Document(QObject):
         if not rows:
             return []
         text = text if len(rows) == 1 else f"{text} ×{len(rows)}"
-        return self.edit(text, lambda p: p.boxes.add(rows), {r["media_id"] for r in rows}) or []
+        pictures = {(r["media_id"], r.get("frame", 0)) for r in rows}
+
+        def fn(p):
+            p.status.clear_empty(pictures)    # a box drawn: no longer "no objects"
+            return p.boxes.add(rows)
+
+        return self.edit(text, fn, {r["media_id"] for r in rows}) or []
 
     def paste_boxes(self, media_id: int, frame: int, boxes: list[dict],
                     text: str = "Paste box") -> list[int]:
@@ -235,6 +241,23 @@ class Document(QObject):
             media = {self.project.boxes.get(i).media_id for i in ids}
             self.edit("Delete box" if len(ids) == 1 else f"Delete box ×{len(ids)}",
                       lambda p: p.boxes.delete(ids), media)
+
+    # -- labelling status --------------------------------------------------------------
+    def set_no_objects(self, media_id: int, frame: int = 0, on: bool = True) -> None:
+        """Mark a picture without boxes as labelled with no objects (a negative), or
+        take the mark off (not labelled again). Refused on a picture with boxes."""
+        if on:
+            n = len(self.project.boxes.labels(media_id, frame))
+            if n:
+                raise ValueError(f"this picture has {n} box{'es' if n != 1 else ''}: "
+                                 "delete them to mark it as having no objects")
+        self.edit("Mark no objects" if on else "Unmark no objects",
+                  lambda p: p.status.set_mark(media_id, frame, "empty", on), {media_id})
+
+    def set_needs_review(self, media_id: int, frame: int = 0, on: bool = True) -> None:
+        """Flag a picture's labels for another look (left out of training meanwhile)."""
+        self.edit("Mark needs review" if on else "Reviewed",
+                  lambda p: p.status.set_mark(media_id, frame, "review", on), {media_id})
 
     # -- classes ---------------------------------------------------------------------
     def add_class(self, name: str, color: str | None = None) -> int:

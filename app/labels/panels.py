@@ -62,8 +62,10 @@ class PanelsController(QObject):
 
     def refresh_classes(self) -> None:
         counts = self.project.classes.box_counts()
+        interpolated = self.project.classes.interpolated_counts()
         self.classes_panel.set_classes([
-            ClassRow(c.id, c.name, c.color, c.hotkey, counts.get(c.id, 0))
+            ClassRow(c.id, c.name, c.color, c.hotkey, counts.get(c.id, 0),
+                     interpolated.get(c.id, 0))
             for c in self.project.classes.all()])
         if self.annotator.current_class is not None:
             self.classes_panel.set_current(self.annotator.current_class)

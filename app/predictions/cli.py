@@ -2,7 +2,7 @@
 
 Stores the run's predictions in the project (the same cache the window uses, so the
 window shows them at once) and can write them as a COCO results JSON whose image and
-category ids are those of ``kestrel export --format coco``.
+category ids are those of ``kestrel export --format coco --include-unlabelled``.
 """
 
 from __future__ import annotations

@@ -133,12 +133,14 @@ def import_checkpoint(project, file: str | Path) -> int:
 
 def coco_results(project, run_id: int, items: Iterable[Item] | None = None) -> list[dict]:
     """Stored predictions as a COCO results list. Image and category ids are those of
-    ``kestrel export --format coco`` of the same project (export order, classes 1..C);
+    ``kestrel export --format coco --include-unlabelled`` of the same project (export
+    order, classes 1..C; images not labelled yet have predictions too);
     video frames outside the dataset frames have no image there and are left out."""
     from app.store.dataset_io import export_labelset
     from app.store.sampling import dataset_frames
 
-    _labelset, export_items = export_labelset(project, frames=dataset_frames(project))
+    _labelset, export_items = export_labelset(project, include_unlabelled=True,
+                                              frames=dataset_frames(project))
     image_id = {(it.media_id, it.frame or 0): n for n, it in enumerate(export_items, 1)}
     cat_id = {c.id: n for n, c in enumerate(project.classes.all(), 1)}
     wanted = set(items) if items is not None else None

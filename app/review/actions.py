@@ -144,6 +144,7 @@ class ReviewActions(QObject):
 
     def _batch_done(self, done: int, cancelled: bool) -> None:
         self.review.panel.set_idle()
+        self.update_coverage()
         word = "cancelled after" if cancelled else "predicted"
         self.review.message.emit(f"Predict all: {word} {done} frame(s)")
         self.review.live.refresh()
@@ -189,12 +190,36 @@ class ReviewActions(QObject):
     def resort(self) -> None:
         """Lay review counts (and the mistakes order) over the browser, or take them off;
         counted on the background worker, the newest request wins."""
+        self.update_coverage()
         if not self.review_on():
             self.review.browser.set_marks(None)
             return
         args = (self.review.live.run_id, self.review.panel.threshold(), self.review.iou)
         self.review.background.submit(lambda p, *a: split.media_counts(p, *a), *args,
                                       done=self._counted, key="counts")
+
+    def update_coverage(self) -> None:
+        """Say in the panel how many labelled pictures the model has predicted: review
+        counts and "most mistakes" know only those until Predict all has run."""
+        run_id = self.review.live.run_id
+        if run_id is None:
+            self.review.panel.set_hint("")
+            return
+        self.review.background.submit(lambda p, r: split.coverage(p, r), run_id,
+                                      done=self._covered, key="coverage")
+
+    def _covered(self, numbers: tuple[int, int]) -> None:
+        done, labelled = numbers
+        if self.review.live.run_id is None:
+            return
+        if labelled and done < labelled:
+            self.review.panel.set_hint(
+                f"The model has predicted {done} of {labelled} labelled pictures: it predicts "
+                "what you open, Predict all does the rest. Review counts and “most mistakes” "
+                "cover predicted labelled pictures only.")
+        else:
+            self.review.panel.set_hint(f"Predicted: all {labelled} labelled picture(s)." if labelled
+                                       else "No labelled pictures yet: predictions are proposals.")
 
     def _counted(self, counts: dict) -> None:
         if not self.review_on():
@@ -203,6 +228,8 @@ class ReviewActions(QObject):
         self.review.browser.set_marks(Marks(status, weight, *self.sort))
 
     def counts_changed(self, media_ids) -> None:
+        if media_ids:
+            self.update_coverage()          # a picture may have become labelled
         if not self.review_on() or not media_ids:
             return
         ids = list(media_ids)
@@ -237,7 +264,7 @@ class ReviewActions(QObject):
         from widgets.review.metrics import MetricsDialog
 
         dialog = self.dialog = self.dialog or MetricsDialog(self.review.host)
-        dialog.set_scope(f"{name}: review numbers on the {scope} ({n} predicted frames, "
+        dialog.set_scope(f"{name}: review numbers on {scope} ({n} predicted frames, "
                          f"IoU ≥ {iou:.2f}; confusion at score ≥ {thr:.2f}). AP@[.5:.95] is "
                          "the trainer's, on its validation split.")
         dialog.set_ap([(c.name, trainer.get(c.name), ev.curves[c.id].ap) for c in classes])

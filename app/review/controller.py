@@ -69,6 +69,7 @@ class ReviewController(QObject):
         p = self.panel
         self.annotator.media_loaded.connect(self._media_loaded)
         self.video.player.frame_ready.connect(self._video_frame)
+        self.video.player.playing_changed.connect(self._playing)
         self.doc.boxes_changed.connect(self._labels_changed)
         self.doc.classes_changed.connect(self.refresh_classes)
         self.live.shown.connect(self._draw)
@@ -96,12 +97,16 @@ class ReviewController(QObject):
 
     # -- model ---------------------------------------------------------------------
     def refresh_runs(self, *_args) -> None:
-        runs = [(r.id, r.name) for r in self.project.runs.all()
-                if r.task == "detector" and model_path(self.project, r.id) is not None]
+        """The detector runs with a model; with none active, the newest finished one is
+        chosen (a finished run exists: the box should not say "none")."""
+        all_runs = [r for r in self.project.runs.all()
+                    if r.task == "detector" and model_path(self.project, r.id) is not None]
+        runs = [(r.id, r.name) for r in all_runs]
         active = self.project.settings.get(ACTIVE_RUN)
         active = int(active) if active and active.isdigit() else None
         if active not in {r for r, _ in runs}:
-            active = None
+            finished = [r.id for r in all_runs if r.status == "finished"]
+            active = max(finished) if finished else None
         self.panel.set_runs(runs, active)
         if active != self.live.run_id:
             self.set_run(active)
@@ -121,7 +126,7 @@ class ReviewController(QObject):
                                  for i in range(1, self.panel.runs.count())], run_id)
         self._update_enabled()
         self.panel.set_stats("no model" if run_id is None else "model loads on first use")
-        self.overlay.set_hud("")
+        self.video.timeline.set_info("")
         self.overlay.set_boxes([])
         self.actions.resort()
         self._show_current()
@@ -134,6 +139,7 @@ class ReviewController(QObject):
         self._update_enabled()
         w, h = self.canvas.image_size()
         self.overlay.set_size(w, h)
+        self.actions.update_coverage()
         if self.video.media_id == media_id:
             return   # frames come through _video_frame
         self.live.show(media_id, 0, str(self.project.media.path(media_id)))
@@ -158,7 +164,10 @@ class ReviewController(QObject):
         self._shown = (media_id, frame)
         classes = {c.id: c for c in self.project.classes.all()}
         out = []
-        if self.panel.review.isChecked():
+        if self.panel.review.isChecked() and not self.project.status.is_labelled(media_id, frame):
+            # not labelled yet (or needing review): nothing to judge the model against
+            out = [_overlay_box(b, classes, "proposal") for b in boxes]
+        elif self.panel.review.isChecked():
             thr = self.panel.threshold()
             preds = [b for b in boxes if (b.score or 0) >= thr]
             labels = self.project.boxes.labels(media_id, frame)
@@ -174,8 +183,14 @@ class ReviewController(QObject):
         self.overlay.set_boxes(out, stale)
 
     def _stats(self, text: str) -> None:
+        """The model's rate and latency: in the panel, and beside the timeline while a
+        video plays (on a still picture a frame rate means nothing)."""
         self.panel.set_stats(text)
-        self.overlay.set_hud(text)
+        self.video.timeline.set_info(text if self.video.player.playing else "")
+
+    def _playing(self, on: bool) -> None:
+        if not on:
+            self.video.timeline.set_info("")
 
     def _labels_changed(self, media_ids) -> None:
         if self._shown and self._shown[0] in media_ids:

@@ -6,6 +6,9 @@ and ``seed`` hyperparameters); that module is
 torch-free, so the same function recomputes the split here. COCO images map back to media by export name: images by
 their name, video frames as ``<video stem>/frame_NNNNNN.jpg``. A run without a
 dataset (an imported checkpoint) has no split: review then uses every labelled image.
+
+Only labelled pictures are judged (``project.status``): on a picture not labelled yet
+a prediction is a proposal, neither right nor wrong, and counts nowhere.
 """
 
 from __future__ import annotations
@@ -56,7 +59,8 @@ def val_items(project, run) -> list[tuple[int, int]] | None:
 
 
 def labelled_items(project) -> list[tuple[int, int]]:
-    return project.boxes.labelled_items()
+    """(media id, frame) of every labelled picture (boxes, or no objects), sorted."""
+    return sorted(project.status.labelled_pictures())
 
 
 def frame_arrays(project, run_id: int, media_id: int, frame: int, min_score: float = 0.0):
@@ -75,11 +79,15 @@ def frame_match(project, run_id: int, media_id: int, frame: int, min_score: floa
 
 def media_counts(project, run_id: int, min_score: float, iou: float = 0.5,
                  media_ids=None) -> dict[int, tuple]:
-    """media id → (TP, FP, FN) summed over its predicted frames (of ``media_ids``: all)."""
+    """media id → (TP, FP, FN) summed over its predicted labelled frames (of
+    ``media_ids``: all)."""
     out: dict[int, list[int]] = {}
     frames = (project.predictions.frames(run_id) if media_ids is None else
               [mf for m in media_ids for mf in project.predictions.frames(run_id, m)])
+    labelled = project.status.labelled_pictures()
     for media_id, frame in frames:
+        if (media_id, frame) not in labelled:
+            continue
         m = frame_match(project, run_id, media_id, frame, min_score, iou)
         c = out.setdefault(media_id, [0, 0, 0])
         c[0] += m.tp
@@ -88,14 +96,20 @@ def media_counts(project, run_id: int, min_score: float, iou: float = 0.5,
     return {k: tuple(v) for k, v in out.items()}
 
 
+def coverage(project, run_id: int) -> tuple[int, int]:
+    """(labelled pictures the run has predicted, labelled pictures)."""
+    labelled = project.status.labelled_pictures()
+    return len(labelled & set(project.predictions.frames(run_id))), len(labelled)
+
+
 def evaluate_run(project, run, iou: float = 0.5, confusion_score: float = 0.5):
     """PR curves and confusion matrix on the run's validation split (or, without one,
     every labelled frame); only frames the run has predicted count. Returns
     (Evaluation, description of the frames used, how many)."""
     split = val_items(project, run)
-    scope = "validation split" if split is not None else "all labelled frames"
+    scope = "the validation split" if split is not None else "all labelled frames"
     items = split if split is not None else labelled_items(project)
-    seen = set(project.predictions.frames(run.id))
+    seen = set(project.predictions.frames(run.id)) & project.status.labelled_pictures()
     items = [i for i in items if i in seen]
     ev = rm.evaluate((frame_arrays(project, run.id, m, f) for m, f in items),
                      [c.id for c in project.classes.all()], iou, confusion_score)

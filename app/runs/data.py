@@ -1,5 +1,6 @@
 """What the Training panel shows about the data before a run: images and boxes per
-class as the trainer will see them (images plus labelled video frames), the
+class as the trainer will see them (labelled images plus labelled video frames), how
+many pictures are left out as not labelled yet or needing review, the
 train/validation split the trainer will make (the dataset's own when it has
 validation images), and warnings worth reading first."""
 
@@ -9,23 +10,32 @@ MIN_BOXES_PER_CLASS = 5
 
 
 def labelled_frames(project) -> dict[int, list[int]]:
-    """Video frames that carry boxes (keyframes and stored interpolations): the
-    frames a run exports as images."""
-    return project.frames.labelled_video_frames()
+    """Labelled video frames (boxes, keyframes or stored interpolations, or marked "no
+    objects"; none needing review): the frames a run exports as images."""
+    videos = set(project.media.ids_of_kind("video"))
+    out: dict[int, list[int]] = {}
+    for media_id, frame in sorted(project.status.labelled_pictures()):
+        if media_id in videos:
+            out.setdefault(media_id, []).append(frame)
+    return out
 
 
 def counts(project) -> dict:
-    """Images (with labelled frames) and boxes per class in what a run exports, and
-    each exported image's split marks, as the trainer will read them."""
-    by_video = project.frames.labelled_video_frames()
+    """Images (with labelled frames) and boxes per class in what a run exports, how
+    many images it leaves out, and each exported image's split marks, as the trainer
+    will read them."""
+    by_video = labelled_frames(project)
     splits = project.media.splits()
-    items = [{"kestrel_split": splits.get(m.id)} for m in project.media.list("image")]
+    items = [{"kestrel_split": splits.get(m)} for m in project.status.labelled_images()]
     items += [{"kestrel_split": splits.get(v), "kestrel_group": v}
               for v, frames in by_video.items() for _ in frames]
     frames = sum(len(f) for f in by_video.values())
-    per_class = project.classes.box_counts_by_name()
+    per_class = project.status.box_counts_by_name()
+    status = project.status.image_counts()
     return {"images": len(items), "frames": frames, "boxes": sum(per_class.values()),
-            "boxes_per_class": per_class, "split_items": items}
+            "boxes_per_class": per_class, "negatives": status["empty"],
+            "left_out": {"unlabelled": status["unlabelled"], "review": status["review"]},
+            "split_items": items}
 
 
 def split_sizes(items: list[dict], val_fraction: float, seed: int = 0) -> tuple[int, int]:
@@ -57,7 +67,11 @@ def summary(base: dict, values: dict[str, str]) -> dict:
     items = base.get("split_items") or [{} for _ in range(base["images"])]
     train, val = split_sizes(items, number("val_fraction", 0.2), number("seed", 0, int))
     warnings = []
-    if base["images"] == 0:
+    left = base.get("left_out") or {}
+    if base["images"] == 0 and left.get("unlabelled"):
+        warnings.append("no labelled images yet: draw boxes, or mark an image that shows "
+                        "no objects with E")
+    elif base["images"] == 0:
         warnings.append("no images in the project")
     elif base["boxes"] == 0:
         warnings.append("no boxes: label some objects first")

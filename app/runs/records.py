@@ -49,8 +49,11 @@ def prepare_run(project, template: str, overrides: dict[str, str] | None = None,
                 frames: dict[int, list[int]] | None = None) -> RunLaunch:
     """Record a new run, export the dataset into its folder, build the trainer's argv.
 
-    ``frames`` defaults to every labelled video frame. Safe to call from a worker
-    thread with a Project opened there (SQLite connections stay in their thread).
+    The dataset holds labelled pictures only: ones with boxes and ones marked "no
+    objects" (the negatives); pictures not labelled yet or needing review are left out
+    (an embedder also gets every tagged image: it learns from tags). ``frames``
+    defaults to every labelled video frame. Safe to call from a worker thread with a
+    Project opened there (SQLite connections stay in their thread).
     """
     from app.runs.data import labelled_frames
 
@@ -67,7 +70,7 @@ def prepare_run(project, template: str, overrides: dict[str, str] | None = None,
     try:
         project.runs.update(run_id, run_dir=project.stored_path(run_dir), name=name)
         counts = export_project(project, run_dir / DATASET_DIR, "coco", frames=frames,
-                                link_images=True)
+                                link_images=True, training=True, tagged=task == "embedder")
     except BaseException as exc:
         project.runs.update(run_id, status="failed", message=f"export failed: {exc}")
         lock.release()

@@ -105,6 +105,7 @@ class SearchController(QObject):
     _embedded = Signal(dict)
     _results = Signal(int, object, str, list)     # request, query image, text, neighbours
     _suggested = Signal(int, list)                # media id, [(tag id, confidence)]
+    untagged_suggested = Signal(object, str)      # {media id: (confidence, "tag 0.92")}, note
     _failed = Signal(str)
 
     def __init__(self, project, doc, annotator, canvas, tags_panel, parent: QObject | None = None):
@@ -203,7 +204,7 @@ class SearchController(QObject):
         self._search(("media", media_id), self.annotator.frame or 0)
 
     def search_box(self) -> None:
-        ids = self.canvas.selected_ids()
+        ids = [i for i in self.canvas.selected_ids() if i >= 0]   # not a video track's ghost
         if not ids:
             self.panel.set_status("Select a box on the canvas first.")
             return
@@ -275,6 +276,29 @@ class SearchController(QObject):
     def _on_suggested(self, media_id: int, suggestions: list) -> None:
         if media_id == self.annotator.media_id:
             self.tags_panel.set_suggestions(suggestions)
+
+    def suggest_untagged(self) -> None:
+        """The classifier's best tag for every untagged image, for the browser's order
+        by suggestion confidence (answered with ``untagged_suggested``)."""
+        run_id = self.panel.current_run()
+        if run_id is None:
+            self.untagged_suggested.emit(None, "tag suggestions need an embedder run: train "
+                                         "one (Training tab), then Embed project (Search tab)")
+            return
+        self._submit(self._suggest_untagged_job, run_id)
+
+    def _suggest_untagged_job(self, run_id: int) -> None:
+        from app.search.index import classify_untagged
+
+        project = self._worker.open()
+        clf, out = classify_untagged(project, run_id, threshold=0.0)
+        names = {t.id: t.name for t in project.tags.all()}
+        ranking = {m: (s[0][1], f"{names[s[0][0]]} {s[0][1]:.2f}") for m, s in out.items() if s}
+        note = (f"{len(ranking)} untagged images ordered by the classifier's confidence" if ranking
+                else "no suggestions: the classifier needs tagged images of two tags or more, "
+                "embedded with this run (Search tab)" if not clf.models
+                else "no suggestions: no untagged image is embedded with this run yet")
+        self.untagged_suggested.emit(ranking, note)
 
     def _accept(self, tag_id: int) -> None:
         media_id = self.annotator.media_id

@@ -1,8 +1,10 @@
 """Generated demo data: coloured shapes of three classes on textured backgrounds.
 
 ``make_demo(folder)`` writes about 60 images and a short clip into a new project and
-labels them (boxes, image-level tags, video keyframes with track ids), so every part
-of Kestrel can be tried without any data of one's own. Deterministic for a seed.
+labels them (boxes, image-level tags, video keyframes with track ids, interpolated
+between), so every part of Kestrel can be tried without any data of one's own. The
+last tenth of the images are left not labelled (tagged only), as they would be while
+labelling goes on. Deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ def make_clip(path: Path, frames: int = 72, w: int = 320, h: int = 240, fps: flo
 def make_demo(folder: str | os.PathLike, n_images: int = 60, seed: int = 0, video: bool = True):
     """Create a demo project in ``folder`` (which must not be a project yet)."""
     from app.store.project import Project
+    from app.store.tracks import rebuild_all
 
     root = Path(folder).expanduser().absolute()
     project = Project.create(root)
@@ -108,12 +111,14 @@ def make_demo(folder: str | os.PathLike, n_images: int = 60, seed: int = 0, vide
     tag_ids = {t.name: t.id for t in project.tags.all()}
     # Images first (short names in the browser), then the clip.
     report = project.media.import_files([media_dir / "images"] + ([media_dir / "shapes_clip.mp4"] if video else []))
+    unlabelled = n_images - n_images // 10       # the first image left to label
     with project.transaction():
-        for media in project.media.list():
+        for n, media in enumerate(project.media.list()):
             if media.kind == "image":
                 shapes, tags = labels[media.path]
-                project.boxes.add(dict(media_id=media.id, class_id=class_ids[c], x1=b[0], y1=b[1],
-                                       x2=b[2], y2=b[3]) for c, b in shapes)
+                if n < unlabelled:
+                    project.boxes.add(dict(media_id=media.id, class_id=class_ids[c], x1=b[0],
+                                           y1=b[1], x2=b[2], y2=b[3]) for c, b in shapes)
                 for tag in tags:
                     project.tags.set(media.id, tag_ids[tag], True)
             else:
@@ -124,6 +129,7 @@ def make_demo(folder: str | os.PathLike, n_images: int = 60, seed: int = 0, vide
                          x1=truth[f][t][1][0], y1=truth[f][t][1][1], x2=truth[f][t][1][2],
                          y2=truth[f][t][1][3])
                     for f in keyframes for t in truth[f])
+                rebuild_all(project, media.id)
     if report.skipped:
         raise RuntimeError(f"demo media could not be imported: {report.skipped}")
     return project

@@ -16,10 +16,11 @@ from widgets.actions import make_action
 # menu title → action keys in order; None is a separator, "docks" the dock toggles
 MENUS: list[tuple[str, list[str | None]]] = [
     ("&File", ["new", "open", None, "import_media", "import_labels", "export", None, "quit"]),
-    ("&Edit", ["undo", "redo", None, "draw", "copy", "paste", "copy_previous", "delete"]),
+    ("&Edit", ["undo", "redo", None, "draw", "draw_new_track", "copy", "paste", "copy_previous",
+               "delete", None, "no_objects", "needs_review"]),
     ("&View", ["fit", "zoom_in", "zoom_out", "labels", None, "docks"]),
     ("&Go", ["prev", "next", "first", "last", "unlabelled"]),
-    ("Vi&deo", ["outside", "track_forward", "interpolate", "sampling"]),
+    ("Vi&deo", ["outside", "track_forward", "interpolate", "sampling", None, "new_track_option"]),
     ("&Model", ["import_checkpoint", None, "predict_all", "accept_shown", "review", "metrics"]),
     ("&Help", ["shortcuts"]),
 ]

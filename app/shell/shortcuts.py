@@ -8,6 +8,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Click / Ctrl+click", "Select / add to the selection"),
     ("Drag a box / a handle", "Move / resize it"),
     ("Arrow keys (Shift: ×10)", "Images: nudge the selected boxes by a pixel"),
+    ("Alt+arrow keys (Shift: ×10)", "Nudge the selected boxes, on images and videos alike"),
     ("Delete / Backspace", "Delete the selected boxes"),
     ("Ctrl+C / Ctrl+V", "Copy / paste boxes"),
     ("Ctrl+Shift+V", "Copy all boxes from the previous image"),
@@ -18,9 +19,18 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("L", "Show or hide box labels"),
     ("A / D", "Previous / next media"),
     ("Home / End", "First / last media"),
-    ("U", "Next unlabelled media"),
+    ("U", "Next media not labelled yet"),
+    ("E", "Mark the picture (image or frame) as showing no objects: labelled, a negative; "
+          "again to take it off"),
+    ("R", "Mark the picture as needing review (left out of training until taken off)"),
     ("Alt+1 … Alt+9", "Toggle the 1st … 9th tag of the image (or click it)"),
-    ("Left / Right (Shift: ×10)", "Video: previous / next frame"),
+    ("Left / Right (Shift: ×10)", "Video: previous / next frame, always (Alt+arrows nudge)"),
+    ("W, then drag on another frame", "Video: continue the selected track, or the track of "
+                                      "that class drawn last: a keyframe; frames between are "
+                                      "interpolated"),
+    ("Shift+W", "Video: draw a box as a new track"),
+    ("Faint dotted box", "Video: a track's last box on a later frame; drag it to put a "
+                         "keyframe here, Delete or O to end the track here"),
     ("Space", "Video: play / pause"),
     ("O", "Video: the selected objects leave the picture from this frame"),
     ("T", "Video: track the selected box forward (stops when unsure; Cancel in the status bar)"),

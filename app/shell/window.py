@@ -26,7 +26,8 @@ from widgets.status import CanvasStatus
 from widgets.timeline import Timeline
 
 LAST_MEDIA = "last_media"
-LAYOUT_VERSION = 2   # bump when the docks change: an older saved layout is then ignored
+LAYOUT_VERSION = 3   # bump when the docks change: an older saved layout is then ignored
+DOCK_WIDTHS = (176, 440)   # media browser (a column of thumbnails), right-hand panels
 
 
 class MainWindow(QMainWindow):
@@ -89,7 +90,10 @@ class MainWindow(QMainWindow):
             c.problem.connect(lambda title, text: self.inform(title, text, warning=True))
         self.browsing.open_requested.connect(self.open_media)
         self.search.open_requested.connect(self.open_media)
+        self.browsing.suggestions_wanted.connect(self.search.suggest_untagged)
+        self.search.untagged_suggested.connect(self.browsing.set_suggestions)
         self.annotator.boxes_shown.connect(self.status.set_box_count)
+        self.annotator.status_shown.connect(self.status.set_label_status)
         self.doc.boxes_changed.connect(self.browsing.rows_changed)
         self.doc.tags_changed.connect(self.browsing.rows_changed)
         self.doc.classes_changed.connect(self.browsing.refresh_filter_options)
@@ -159,6 +163,10 @@ class MainWindow(QMainWindow):
         for dock in group[1:]:
             self.tabifyDockWidget(group[0], dock)
         group[0].raise_()
+        # Fixed widths, so raising a tab never takes room from the canvas (each panel
+        # fits these at the default 1400x900); people drag them wider as they like.
+        self.resizeDocks([docks["Media"], docks["Classes"]], [DOCK_WIDTHS[0], DOCK_WIDTHS[1]],
+                         Qt.Horizontal)
         if self.settings is not None and self.settings.value("window/state") is not None:
             self.restoreGeometry(self.settings.value("window/geometry"))
             self.restoreState(self.settings.value("window/state"), LAYOUT_VERSION)

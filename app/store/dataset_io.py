@@ -33,6 +33,7 @@ class ImportItem:
     tags: list[str] = field(default_factory=list)
     label_file: Path | None = None
     name: str = ""                 # name in the project (and in exports)
+    status: str | None = None      # None: labelled (no boxes: no objects); "unlabelled"; "review"
 
 
 @dataclass
@@ -58,7 +59,8 @@ def import_labelset(project, labelset: LabelSet, image_root: str | os.PathLike,
         path = Path(image.file_name)
         items.append(ImportItem(path if path.is_absolute() else root / path, image.split,
                                 image.boxes, size=(image.width, image.height), tags=image.tags,
-                                name=image.file_name, label_file=Path(source) if source else None))
+                                name=image.file_name, label_file=Path(source) if source else None,
+                                status=image.status))
     return import_items(project, items, labelset.categories, labelset.tags)
 
 
@@ -134,9 +136,20 @@ def import_items(project, items: list[ImportItem], categories: list[str], tags: 
             report.boxes += len(rows)
             for tag in item.tags:
                 project.tags.set(media_id, tag_ids[tag], True)
+            _mark_status(project, media_id, item.status,
+                         bool(rows) or (bool(have) and project.boxes.count(media_id) > 0))
             if progress and (n % 64 == 0 or n == len(ready) - 1):
                 progress("writing", n + 1, len(ready))
     return report
+
+
+def _mark_status(project, media_id: int, status: str | None, has_boxes: bool) -> None:
+    """A labelled dataset says what its images hold: an image of it without boxes has
+    no objects (unless the dataset says it is not labelled yet, or needs review)."""
+    if status == "review":
+        project.status.set_mark(media_id, 0, "review")
+    elif status is None and not has_boxes:
+        project.status.set_mark(media_id, 0, "empty")
 
 
 def _ensure(repo, names: list[str], new: list[str], existing: list[str]) -> dict[str, int]:
@@ -181,14 +194,19 @@ class ExportItem:
     frame: int | None = None   # set for a video frame, which must be decoded and written
 
 
-def export_labelset(project, include_unlabelled: bool = True,
+def export_labelset(project, include_unlabelled: bool = False,
                     frames: dict[int, list[int]] | None = None,
-                    groups: bool = False) -> tuple[LabelSet, list[ExportItem]]:
-    """The project's manual and interpolated labels as a ``LabelSet``.
+                    groups: bool = False, training: bool = False,
+                    tagged: bool = False) -> tuple[LabelSet, list[ExportItem]]:
+    """The project's manual and interpolated labels as a ``LabelSet``, with each
+    picture's labelling status.
 
-    Images without boxes are kept (they are valid negatives for training) unless
-    ``include_unlabelled`` is False. ``frames`` maps a video's media id to the frame
-    indices that belong to the dataset; those frames become images named
+    Labelled pictures are written with their boxes (one marked "no objects" with none:
+    a true negative). Pictures not labelled yet are left out unless
+    ``include_unlabelled`` (then written with status "unlabelled"); ones needing review
+    keep that status. ``training``: only labelled pictures, none needing review (with
+    ``tagged``, for an embedder, tagged images too). ``frames`` maps a video's media id
+    to the frame indices that belong to the dataset; those frames become images named
     ``<video name>/frame_000123.jpg``; with ``groups`` (a training export) they carry
     the video as their group, so a random split keeps them on one side.
     """
@@ -196,9 +214,7 @@ def export_labelset(project, include_unlabelled: bool = True,
     names = {c.id: c.name for c in classes}
     tag_names = {t.id: t.name for t in project.tags.all()}
     tags_of: dict[int, list[str]] = {}
-    for media_id, tag_id in project.conn.execute(
-        "SELECT media_id, tag_id FROM media_tags ORDER BY media_id, tag_id"
-    ):
+    for media_id, tag_id in project.tags.pairs():
         tags_of.setdefault(media_id, []).append(tag_names[tag_id])
     boxes_of: dict[tuple[int, int], list[LabelBox]] = {}
     for row in project.conn.execute(
@@ -208,6 +224,17 @@ def export_labelset(project, include_unlabelled: bool = True,
         media_id, frame, class_id, x1, y1, x2, y2, track_id = row
         boxes_of.setdefault((media_id, frame), []).append(
             LabelBox(names[class_id], x1, y1, x2, y2, track_id=track_id))
+    empty, review = project.status.marked("empty"), project.status.marked("review")
+
+    def status(media_id: int, frame: int) -> str | None | bool:
+        """The picture's status in the export, or False to leave it out."""
+        if (media_id, frame) in review:
+            return False if training else "review"
+        if (media_id, frame) in boxes_of or (media_id, frame) in empty:
+            return None
+        if training:
+            return "unlabelled" if tagged and media_id in tags_of else False
+        return "unlabelled" if include_unlabelled else False
 
     labelset = LabelSet(categories=[c.name for c in classes], tags=list(tag_names.values()))
     splits = project.media.splits()   # a video's frames share its split
@@ -216,20 +243,24 @@ def export_labelset(project, include_unlabelled: bool = True,
     for media in project.media.list():
         path = project.resolve(media.path)
         if media.kind == "image":
-            boxes = boxes_of.get((media.id, 0), [])
-            if not boxes and not include_unlabelled and media.id not in tags_of:
+            kept = status(media.id, 0)
+            if kept is False:
                 continue
             name = _unique(media.name, used)
-            image = LabelImage(name, media.width, media.height, boxes, list(tags_of.get(media.id, [])),
-                               split=splits.get(media.id))
+            image = LabelImage(name, media.width, media.height, boxes_of.get((media.id, 0), []),
+                               list(tags_of.get(media.id, [])), split=splits.get(media.id),
+                               status=kept)
             items.append(ExportItem(image, media.id, path))
         else:
             stem = _unique(Path(media.name).with_suffix("").as_posix(), used)
             for frame in (frames or {}).get(media.id, []):
+                kept = status(media.id, frame)
+                if kept is False:
+                    continue
                 name = f"{stem}/frame_{frame:06d}.jpg"
                 image = LabelImage(name, media.width, media.height, boxes_of.get((media.id, frame), []),
                                    list(tags_of.get(media.id, [])), split=splits.get(media.id),
-                                   group=stem if groups else None)
+                                   group=stem if groups else None, status=kept)
                 items.append(ExportItem(image, media.id, path, frame))
     labelset.images = [item.image for item in items]
     return labelset, items

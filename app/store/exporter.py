@@ -30,9 +30,15 @@ class ExportError(RuntimeError):
 
 def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool = False,
                    frames: dict[int, list[int]] | None = None, copy_images: bool = True,
-                   include_unlabelled: bool = True, link_images: bool = False,
-                   per_split: bool = False, check=None) -> dict:
+                   include_unlabelled: bool = False, link_images: bool = False,
+                   per_split: bool = False, training: bool = False, tagged: bool = False,
+                   check=None) -> dict:
     """Export labels (and images) to ``out``; returns counts of what was written.
+
+    Labelled pictures go out with their boxes (none for one marked "no objects"); ones
+    not labelled yet only with ``include_unlabelled``. ``training``: labelled pictures
+    only, none needing review (``tagged``: tagged images too, for embedders); see
+    ``export_labelset``. The counts say how many were left out as not labelled.
 
     ``link_images`` hard-links image files instead of copying them where the file
     system allows (training run folders: self-contained at no cost in space).
@@ -58,7 +64,7 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
     if frames is None:
         frames = dataset_frames(project)
     labelset, items = export_labelset(project, include_unlabelled=include_unlabelled, frames=frames,
-                                      groups=not per_split)
+                                      groups=not per_split, training=training, tagged=tagged)
     if per_split and fmt == "yolo" and any(im.split for im in labelset.images):
         for im in labelset.images:   # YOLO keeps a split as a folder: images/<split>/name
             im.file_name = f"{im.split or 'train'}/{im.file_name}"
@@ -76,8 +82,12 @@ def export_project(project, out: str | os.PathLike, fmt: str, *, overwrite: bool
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    candidates = project.media.count("image") + sum(len(f) for f in frames.values())
     return {"images": len(labelset.images), "boxes": labelset.box_count(),
-            "classes": len(labelset.categories), "path": str(out)}
+            "left_out": candidates - len(labelset.images),
+            "classes": len(labelset.categories), "path": str(out),
+            "negatives": sum(1 for im in labelset.images if not im.boxes and im.status is None),
+            "unlabelled": sum(1 for im in labelset.images if im.status == "unlabelled")}
 
 
 def _write_split_labels(labelset, staging: Path, fmt: str) -> None:

@@ -45,6 +45,7 @@ TABLES: dict[str, str | None] = {
     "tags": None,
     "media_tags": None,
     "track_events": None,
+    "label_marks": None,     # labelling status: "no objects", "needs review"
 }
 LIMIT = 1000          # steps kept; older ones are pruned as new edits come
 BUDGET = 64 << 20     # bytes of log kept (a long track re-interpolated logs much)

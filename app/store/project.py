@@ -3,8 +3,9 @@
 ``Project`` is a small facade: it opens the database and composes the repositories
 that read and write it (``project.media``, ``project.classes``, ``project.boxes``,
 ``project.tags``, ``project.tracks``, ``project.frames``, ``project.runs``,
-``project.predictions``, ``project.embeddings``, ``project.settings``). Every write is
-committed at once, so killing the process loses nothing that was shown as done.
+``project.predictions``, ``project.embeddings``, ``project.settings``,
+``project.status``). Every write is committed at once, so killing the process loses
+nothing that was shown as done.
 Readers on other threads or processes open their own ``Project`` on the same folder;
 WAL lets them read while one writes.
 """
@@ -26,6 +27,7 @@ from app.store.repos.media import ImportReport, MediaRepository
 from app.store.repos.predictions import PredictionRepository
 from app.store.repos.runs import RunRepository
 from app.store.repos.settings import SettingRepository
+from app.store.repos.status import StatusRepository
 from app.store.repos.tags import TagRepository
 from app.store.repos.tracks import TrackRepository
 
@@ -91,6 +93,7 @@ class Project:
         self.predictions = PredictionRepository(self.db, self.boxes)
         self.embeddings = EmbeddingRepository(self.db)
         self.settings = SettingRepository(self.db)
+        self.status = StatusRepository(self.db)     # labelling status of every picture
 
     # -- opening ------------------------------------------------------------------
     @classmethod

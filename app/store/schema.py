@@ -193,8 +193,27 @@ _V7_JOURNAL = [
     "CREATE INDEX undo_log_step ON undo_log (step, seq)",
 ]
 
+# v8: labelling status. A picture (an image, or one frame of a video) is *labelled* when
+# it has label boxes or the user marked it "no objects" ('empty'); a 'review' mark says
+# its labels need another look. Nothing here: not labelled yet. Marks are user edits,
+# journaled like boxes. Projects written before v8 knew no status: their images with
+# boxes or tags counted as labelled, so the tagged ones without boxes are marked empty.
+_V8_LABEL_STATUS = [
+    """CREATE TABLE label_marks (
+        media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,
+        frame INTEGER NOT NULL DEFAULT 0,
+        mark TEXT NOT NULL CHECK (mark IN ('empty', 'review')),
+        PRIMARY KEY (media_id, frame, mark)
+    )""",
+    """INSERT INTO label_marks (media_id, frame, mark)
+        SELECT m.id, 0, 'empty' FROM media m WHERE m.kind = 'image'
+        AND EXISTS (SELECT 1 FROM media_tags t WHERE t.media_id = m.id)
+        AND NOT EXISTS (SELECT 1 FROM boxes b WHERE b.media_id = m.id AND b.source != 'predicted')""",
+]
+
 Statement = Union[str, Callable[[sqlite3.Connection], None]]
-MIGRATIONS: list[list[Statement]] = [_V1, _V2, _V3, _V4, _V5, _V6_SPLITS, _V7_JOURNAL]
+MIGRATIONS: list[list[Statement]] = [_V1, _V2, _V3, _V4, _V5, _V6_SPLITS, _V7_JOURNAL,
+                                     _V8_LABEL_STATUS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

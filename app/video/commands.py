@@ -52,6 +52,7 @@ class VideoEdits:
         def edit(p):
             p.tracks.clear_frames(media_id, track_id, [frame])
             p.tracks.set_outside(media_id, track_id, frame, on=False)
+            p.status.clear_empty([(media_id, frame)])
             created[:] = p.boxes.add([dict(media_id=media_id, frame=frame, class_id=class_id,
                                            x1=x1, y1=y1, x2=x2, y2=y2, track_id=track_id,
                                            author=self.doc.author)])
@@ -163,6 +164,7 @@ class VideoEdits:
             p.tracks.clear_frames(media_id, track, [f for f, _ in boxes])
             for f, _ in boxes:
                 p.tracks.set_outside(media_id, track, f, on=False)
+            p.status.clear_empty([(media_id, f) for f, _ in boxes])
             p.boxes.add([dict(media_id=media_id, frame=f, class_id=start.class_id, x1=x1, y1=y1,
                               x2=x2, y2=y2, track_id=track, author=self.doc.author)
                          for f, (x1, y1, x2, y2) in boxes])
@@ -180,6 +182,45 @@ class VideoEdits:
         from app.store.sampling import normalize
 
         self.project.frames.set_sampling(media_id, None if spec is None else normalize(spec))
+
+    # -- continuing tracks by drawing ------------------------------------------------
+    def track_for_drawing(self, media_id: int, frame: int, class_id: int,
+                          selected_tracks: list[int | None], new_track: bool = False,
+                          only_selected: bool = False) -> int | None:
+        """The track a box drawn on ``frame`` becomes a keyframe of, or None: a new track.
+
+        A selected track continues unless it already has a keyframe here (then the
+        drawing is another object). With nothing selected, the track of ``class_id``
+        drawn last continues while it is "active": no box of it on this frame and not
+        marked outside here (``only_selected``: nothing selected means a new track).
+        ``new_track``: the user asked for a new one."""
+        if new_track:
+            return None
+        labels = self.project.boxes.labels(media_id, frame)
+        keyed = {b.track_id for b in labels if b.source == "manual"}
+        for t in selected_tracks:
+            if t is not None and t not in keyed:
+                return t
+        if selected_tracks or only_selected:
+            return None
+        t = self.project.tracks.latest(media_id, class_id)
+        if t is None or t in {b.track_id for b in labels} or self.outside_at(media_id, t, frame):
+            return None
+        return t
+
+    def outside_at(self, media_id: int, track_id: int, frame: int) -> bool:
+        """Whether the track was marked outside at or before ``frame`` and has no
+        keyframe since."""
+        marks = [f for f in self.project.tracks.outside_frames(media_id, track_id) if f <= frame]
+        keys = [b.frame for b in self.project.tracks.keyframes(media_id, track_id) if b.frame <= frame]
+        return bool(marks) and max(marks) > max(keys, default=-1)
+
+    def ghosts(self, media_id: int, frame: int) -> list:
+        """The last box of each track that ended before ``frame`` and was not marked
+        outside since: shown faintly, so the track can be extended (or marked outside)."""
+        outside = self.project.tracks.all_outside(media_id)
+        return [b for b in self.project.tracks.ends(media_id)
+                if b.frame < frame and not any(b.frame < m <= frame for m in outside.get(b.track_id, ()))]
 
     # -- reading for the views -----------------------------------------------------
     def markers(self, media_id: int) -> tuple[list[int], list[int]]:

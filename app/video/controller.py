@@ -59,6 +59,7 @@ class VideoController(QObject):
         self.close_media()
         self.media_id = media.id
         self.annotator.frame_edits = self.edits
+        self.annotator.canvas.arrows_nudge = False    # arrows move in time; Alt+arrows nudge
         self.player.open(self.project.media.path(media), media.frame_count, media.fps)
         self.timeline.set_video(media.frame_count or 0, media.fps or 25.0)
         self._update_markers()
@@ -82,6 +83,7 @@ class VideoController(QObject):
         self.player.close()
         self.media_id = None
         self.annotator.frame_edits = None
+        self.annotator.canvas.arrows_nudge = True
         self.timeline.hide()
         self._enable_shortcuts(False)
         self.tracking.update_action()
@@ -124,9 +126,10 @@ class VideoController(QObject):
             return
         frame = self.annotator.frame
         for box_id in self.annotator.canvas.selected_ids():
-            box = self.project.boxes.get(box_id)
-            if box.track_id is not None:
-                self.edits.mark_outside(self.media_id, box.track_id, frame)
+            # a ghost (negative id) stands for a track that ended before this frame
+            track = -box_id if box_id < 0 else self.project.boxes.get(box_id).track_id
+            if track is not None:
+                self.edits.mark_outside(self.media_id, track, frame)
 
     def choose_sampling(self) -> None:
         """Which frames of this video go into exports and training."""

@@ -84,14 +84,15 @@ class TrackForwardController(QObject):
 
     def update_action(self) -> None:
         if self.action is not None:
+            ids = self.canvas.selected_ids()   # a ghost (id < 0) has no box on this frame
             self.action.setEnabled(self.video.media_id is not None and not self.running()
-                                   and len(self.canvas.selected_ids()) == 1)
+                                   and len(ids) == 1 and ids[0] >= 0)
 
     def start(self) -> None:
         """Track the one selected box forward from the frame shown."""
         ids = self.canvas.selected_ids()
         media_id = self.video.media_id
-        if media_id is None or len(ids) != 1 or self.running():
+        if media_id is None or len(ids) != 1 or ids[0] < 0 or self.running():
             return
         project = self.video.project
         box = project.boxes.get(ids[0])
@@ -104,6 +105,7 @@ class TrackForwardController(QObject):
         self.box_id = box.id
         self.thread = _TrackJob(project.media.path(project.media.get(media_id)), box.frame,
                                    box.rect, until, self)
+        self.progress.start(f"Tracking from frame {box.frame}", 0)   # at once: Cancel works
         self.thread.started_total.connect(
             lambda total: self.progress.start(f"Tracking from frame {box.frame}", total))
         self.thread.stepped.connect(lambda n, frame: self.progress.set_progress(
@@ -119,7 +121,6 @@ class TrackForwardController(QObject):
             self.thread.cancelled.set()
 
     def _done(self, boxes: list, stop) -> None:
-        self.progress.finish()
         n = len(boxes)
         if boxes:
             try:
@@ -128,6 +129,7 @@ class TrackForwardController(QObject):
                 self._failed("the box was deleted while it was being tracked")
                 return
         text = f"Tracked {n} frame{'s' if n != 1 else ''}; stopped: {stop.text}"
+        self.progress.finish(text)     # stays in the status bar until dismissed: the why
         self.message.emit(text)
         self.finished.emit(text)
 

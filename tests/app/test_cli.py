@@ -46,13 +46,16 @@ def test_export_import_export_is_identical(capsys, tmp_path, demo, fmt):
 
 
 def test_coco_export_loads_in_pycocotools_with_project_counts(capsys, tmp_path, demo):
-    run(capsys, "export", demo, tmp_path / "c", "--format", "coco")
+    _code, out, _err = run(capsys, "export", demo, tmp_path / "c", "--format", "coco")
+    assert "(6 not labelled left out (--include-unlabelled writes them))" in out
     coco = COCO(str(tmp_path / "c" / "annotations.json"))
     from app.store.sampling import dataset_frames
 
     with Project.open(demo) as project:
         frames = dataset_frames(project)       # by default: the video frames that have boxes
-        images = project.info()["images"] + sum(len(f) for f in frames.values())
+        # the demo leaves its last 6 images not labelled: an export leaves them out
+        images = len(project.status.labelled_images()) + sum(len(f) for f in frames.values())
+        assert images == project.info()["images"] - 6 + sum(len(f) for f in frames.values())
         boxes = project.conn.execute(
             "SELECT COUNT(*) FROM boxes b JOIN media m ON m.id = b.media_id WHERE m.kind = 'image'"
         ).fetchone()[0] + sum(len(project.boxes.of(m, f)) for m, fs in frames.items() for f in fs)

@@ -107,11 +107,16 @@ def test_cancel_during_the_import_keeps_nothing(qtbot, ctl, tmp_path, monkeypatc
 
 def test_export_runs_on_the_worker_and_refuses_a_folder_that_is_not_an_export(qtbot, ctl, tmp_path):
     img(tmp_path / "m" / "a.png")
-    ctl.project.media.import_files([tmp_path / "m"])
+    img(tmp_path / "m" / "b.png")
+    ids = ctl.project.media.import_files([tmp_path / "m"]).added
+    ctl.project.status.set_mark(ids[0], 0, "empty")    # a.png: labelled, no objects
     ctl.export(str(tmp_path / "out"), "yolo")
     qtbot.waitUntil(lambda: ctl.job is None, timeout=20000)
     assert (tmp_path / "out" / "data.yaml").is_file()
-    assert any(e.startswith("exported 1 images") for e in ctl.events)
+    assert (tmp_path / "out" / "labels" / "a.txt").read_text() == ""   # a true negative
+    assert not (tmp_path / "out" / "images" / "b.png").exists()         # not labelled: left out
+    assert any(e.startswith("exported 1 images") and "1 not labelled left out" in e
+               for e in ctl.events), ctl.events
     (tmp_path / "precious").mkdir()
     (tmp_path / "precious" / "thesis.tex").write_text("mine")
     ctl.export(str(tmp_path / "precious"), "coco")

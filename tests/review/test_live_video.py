@@ -45,10 +45,14 @@ def test_playback_shows_every_frame_while_the_model_takes_the_newest(video_windo
     media_id = w.project.media.ids()[0]
     w.open_media(media_id)
     qtbot.waitUntil(lambda: w.video.player.current == 0, timeout=5000)
-    shown = []
+    shown, rates = [], []
     w.video.player.frame_shown.connect(shown.append)
+    # the model's rate is shown beside the timeline while the clip plays, not on the picture
+    w.review.live.stats_changed.connect(lambda _t: rates.append(w.video.timeline.info.text()))
     w.video.player.set_playing(True)
     qtbot.waitUntil(lambda: not w.video.player.playing, timeout=20000)   # stops at the end
+    assert rates and all(t.startswith("model ") and " fps · " in t for t in rates[:-1])
+    assert w.video.timeline.info.text() == ""                            # not once it stops
 
     assert shown == sorted(shown) and shown[-1] == FRAMES - 1            # in order, to the end
     predicted = {f for m, f in w.project.predictions.frames(run_id, media_id)}

@@ -185,3 +185,49 @@ def test_adding_the_model_classes_is_an_undoable_edit(review_window, qtbot, monk
     assert w.doc.undo_stack.undoText() == "Add class bird"
     w.doc.undo_stack.undo()
     assert w.project.classes.by_name("bird") is None
+
+
+def test_predictions_on_a_picture_not_labelled_are_proposals_not_errors(review_window, qtbot):
+    from PySide6.QtTest import QTest
+
+    w, review, _model, run_id = review_window
+    m1 = _open(w, qtbot, "im1.png")
+    w.doc.delete_boxes([b.id for b in w.project.boxes.labels(m1)])   # not labelled any more
+    assert w.project.status.of(m1) == "unlabelled"
+    review.panel.review.setChecked(True)
+    review.actions.predict_all()
+    qtbot.waitUntil(lambda: not review.panel.cancel.isEnabled(), timeout=10000)
+    qtbot.waitUntil(lambda: [b.status for b in review.overlay.boxes()] == ["proposal"] * 2,
+                    timeout=5000)
+    review.panel.sort.setChecked(True)
+    qtbot.waitUntil(lambda: w.source.marks is not None and w.source.marks.heaviest_first,
+                    timeout=5000)
+    assert m1 not in w.source.marks.weight and m1 not in w.source.marks.status
+    assert not w.source.row(w.source.index_of(m1)).status          # no red "!" badge
+    from app.review.evaluation import media_counts
+    assert m1 not in media_counts(w.project, run_id, 0.5)
+    qtbot.waitUntil(lambda: review.panel.hint.text() == "Predicted: all 1 labelled picture(s).",
+                    timeout=5000)                                    # im0; im1 and im2 are not
+
+    w.canvas.setFocus()
+    QTest.keyClick(w.windowHandle(), Qt.Key_E)                        # "no objects here"
+    assert w.project.status.of(m1) == "empty"
+    qtbot.waitUntil(lambda: [b.status for b in review.overlay.boxes()] == ["fp"],
+                    timeout=5000)                                    # now a mistake (0.95 cat)
+    qtbot.waitUntil(lambda: w.source.marks.weight.get(m1) == 1, timeout=5000)   # one above 0.5
+
+
+def test_the_newest_finished_run_is_chosen_when_none_is_active(qtbot, tmp_path):
+    from app.shell.window import MainWindow
+    from tests.review.conftest import add_model_run, make_project
+
+    p = make_project(tmp_path / "proj")
+    older = add_model_run(p)
+    newer = add_model_run(p)
+    assert p.settings.get("active_run") is None
+    w = MainWindow(p)
+    qtbot.addWidget(w)
+    assert w.review.panel.runs.currentData() == newer != older
+    assert w.review.live.run_id == newer and p.settings.get("active_run") == str(newer)
+    w.close()
+    p.close()

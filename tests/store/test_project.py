@@ -183,20 +183,28 @@ def test_browse_filters_and_rows(project):
 
     with project.transaction():
         ids = [project.media.add_row(MediaInfo(Path(f"/m/{i}.jpg"), "image", 10, 10, "h", 1),
-                                     f"/m/{i}.jpg", f"{i}.jpg") for i in range(4)]
+                                     f"/m/{i}.jpg", f"{i}.jpg") for i in range(5)]
     cat, dog = project.classes.add("cat"), project.classes.add("dog")
     project.boxes.add_one(ids[0], cat, 0, 0, 1, 1)
     project.boxes.add_one(ids[0], dog, 0, 0, 1, 1)
     project.boxes.add_one(ids[1], dog, 0, 0, 1, 1)
     project.boxes.add_one(ids[3], cat, 0, 0, 1, 1, source="predicted", score=0.9)  # not a label
-    project.tags.set(ids[2], project.tags.add("night"), True)
+    project.tags.set(ids[2], project.tags.add("night"), True)     # a tag is not a box label
+    project.status.set_mark(ids[2], 0, "empty")                   # but "no objects" is
+    project.status.set_mark(ids[4], 0, "review")
     assert browse.filtered_ids(project) == ids
     assert browse.filtered_ids(project, "unlabelled") == [ids[3]]
     assert browse.filtered_ids(project, "labelled") == ids[:3]
+    assert browse.filtered_ids(project, "empty") == [ids[2]]
+    assert browse.filtered_ids(project, "review") == [ids[4]]
+    assert browse.filtered_ids(project, "untagged") == [ids[0], ids[1], ids[3], ids[4]]
     assert browse.filtered_ids(project, "class", "cat") == [ids[0]]
     assert browse.filtered_ids(project, "tag", "night") == [ids[2]]
+    assert browse.filtered_ids(project, order="status") == [ids[4], ids[3], ids[2], ids[0], ids[1]]
     rows = browse.rows_for(project, ids)
     assert rows[ids[0]].box_count == 2 and rows[ids[3]].box_count == 0
     assert rows[ids[2]].tags == ("night",)
+    assert [rows[i].label_status for i in ids] == ["labelled", "labelled", "empty", "unlabelled",
+                                                   "review"]
     assert browse.next_unlabelled(project, ids[0]) == ids[3]
     assert browse.next_unlabelled(project, ids[3]) == ids[3]  # wraps around

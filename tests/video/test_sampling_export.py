@@ -60,11 +60,16 @@ def test_coco_export_of_sampled_frames_loads_in_pycocotools(video_project, tmp_p
     from pycocotools.coco import COCO
 
     _labelled(video_project)
-    counts = export_project(video_project, tmp_path / "coco", "coco")
-    assert counts["images"] == 9 and counts["boxes"] == 4
+    video_project.status.set_mark(1, 0, "empty")       # frame 0: labelled, no objects
+    counts = export_project(video_project, tmp_path / "labelled", "coco")
+    assert (counts["images"], counts["negatives"], counts["left_out"]) == (5, 1, 4)
+    counts = export_project(video_project, tmp_path / "coco", "coco", include_unlabelled=True)
+    assert counts["images"] == 9 and counts["boxes"] == 4 and counts["unlabelled"] == 4
     coco = COCO(str(tmp_path / "coco" / "annotations.json"))
     assert len(coco.getImgIds()) == 9 and len(coco.getAnnIds()) == 4
     by_name = {im["file_name"]: im for im in coco.loadImgs(coco.getImgIds())}
+    assert [n for n, im in sorted(by_name.items()) if im.get("kestrel_status") == "unlabelled"] == \
+        [f"mp4v/frame_0000{f}.jpg" for f in (50, 60, 70, 80)]
     im20 = by_name["mp4v/frame_000020.jpg"]
     (ann,) = coco.loadAnns(coco.getAnnIds(imgIds=[im20["id"]]))
     assert ann["bbox"] == pytest.approx([20, 20, 40, 40])             # interpolated, x y w h

@@ -158,7 +158,11 @@ def test_track_forward_adds_keyframes_in_one_undo_step(window, qtbot):
     assert sorted(boxes) == list(range(0, 21))
     assert all(boxes[f].source == "manual" and boxes[f].class_id == w.class_id for f in boxes)
     assert min(iou(boxes[f].rect, truth(f)) for f in range(1, 20)) > 0.7
-    assert not w.video.tracking.progress.isVisible()
+    progress = w.video.tracking.progress     # the why stays in view until dismissed
+    assert progress.isVisible() and progress.label.text() == done.args[0]
+    assert progress.cancel.text() == "OK" and not progress.bar.isVisible()
+    progress.cancel.click()
+    assert not progress.isVisible()
 
     w.doc.undo_stack.undo()                    # one step takes all of them away
     assert [(b.frame, b.source, b.rect) for b in p.tracks.boxes(1, track)] == before

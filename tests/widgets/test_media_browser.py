@@ -2,8 +2,8 @@
 import time
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage, QRegion
 from PySide6.QtWidgets import QApplication
 
 from tests.widgets.conftest import click
@@ -86,12 +86,16 @@ def test_set_source_keeps_current_without_emitting(browser, qtbot):
 def test_filter_options_and_signal(browser, qtbot):
     browser.set_filter_options(["cat", "dog"], ["night"])
     texts = [browser.filter_combo.itemText(i) for i in range(browser.filter_combo.count())]
-    assert texts == ["All", "Unlabelled", "Labelled", "Class: cat", "Class: dog", "Tag: night"]
-    with qtbot.waitSignal(browser.filter_changed) as sig:
-        browser.filter_combo.setCurrentIndex(4)
-    assert sig.args == ["class", "dog"]
+    assert texts == ["All", "Not labelled", "Labelled", "No objects", "Needs review", "Untagged",
+                     "Class: cat", "Class: dog", "Tag: night"]
     with qtbot.waitSignal(browser.filter_changed) as sig:
         browser.filter_combo.setCurrentIndex(5)
+    assert sig.args == ["untagged", ""]
+    with qtbot.waitSignal(browser.filter_changed) as sig:
+        browser.filter_combo.setCurrentIndex(7)
+    assert sig.args == ["class", "dog"]
+    with qtbot.waitSignal(browser.filter_changed) as sig:
+        browser.filter_combo.setCurrentIndex(8)
     assert sig.args == ["tag", "night"]
     with qtbot.assertNotEmitted(browser.filter_changed):  # same options: choice kept, no signal
         browser.set_filter_options(["cat", "dog"], ["night"])
@@ -181,3 +185,60 @@ def test_typing_does_not_scan_the_source(browser, qtbot):
     browser.view.setFocus()
     qtbot.keyClicks(browser.view, "zz")
     assert len(src.asked) - seen < 50
+
+
+class _Painted(QObject):
+    """Collects the regions the view repaints."""
+
+    def __init__(self):
+        super().__init__()
+        self.region = QRegion()
+
+    def eventFilter(self, obj, ev):
+        if ev.type() == QEvent.Paint:
+            self.region = self.region.united(ev.region())
+        return False
+
+
+def test_moving_the_current_item_repaints_the_one_it_left(browser, qtbot):
+    """After a click, then a move made by the app (A/D, Home), only one cell is highlighted:
+    the cell left behind is repainted without its highlight."""
+    browser.set_source(FakeSource(12))
+    cell = lambda i: browser.view.visualRect(browser._model.index(i))   # noqa: E731
+    click(browser.view.viewport(), cell(2).center())
+    qtbot.wait(20)
+    for target in (7, 1):                          # D a few times, then Home
+        painted = _Painted()
+        browser.view.viewport().installEventFilter(painted)
+        before = browser._model.row_of(browser.current_id())
+        browser.set_current(target, emit=False)
+        qtbot.waitUntil(lambda: painted.region.contains(cell(before).center()), timeout=2000)
+        browser.view.viewport().removeEventFilter(painted)
+        assert browser.current_id() == target
+        assert browser.view.selectionModel().selectedIndexes() == [browser._model.index(target - 1)]
+
+
+def test_thumbnails_show_status_tag_chips_and_a_suggested_tag(browser, qtbot):
+    rows = [MediaRow(1, "a.jpg", "image", "/x/a.jpg", 2, ("night", "crowded"), label_status="labelled"),
+            MediaRow(2, "b.jpg", "image", "/x/b.jpg", 0, label_status="empty"),
+            MediaRow(3, "c.jpg", "image", "/x/c.jpg", 0, label_status="unlabelled",
+                     suggestion="night 0.93"),
+            MediaRow(4, "d.jpg", "image", "/x/d.jpg", 0, label_status="unlabelled")]
+    browser.set_source(ListSource(rows))
+    browser.view.viewport().grab()
+    browser._thumbs.wait()
+    qtbot.waitUntil(lambda: all(browser._thumbs._cache.get(r.id) for r in rows), timeout=5000)
+    img = browser.view.viewport().grab().toImage()
+
+    def at(i, dx, dy):
+        r = browser.view.visualRect(browser._model.index(i))
+        return img.pixelColor(r.x() + 10 + dx, r.y() + 6 + dy)
+    green = QColor("#40a040")
+    chip = lambda i: at(i, 3 + 2, 95 - 19 + 3)       # noqa: E731  inside a chip's corner
+    assert chip(0) != green and chip(0).lightness() < 60          # tag chips on a
+    assert chip(2) != green and chip(2).lightness() < 60          # the suggestion, dashed
+    assert chip(1) == green and chip(3) == green                  # no tags, no suggestion
+    assert at(1, 64, 95) == QColor("#4e9ad6")                     # no objects: blue bar
+    assert at(3, 64, 95) == QColor("#5a5e66")                     # not labelled: grey bar
+    assert browser._model.data(browser._model.index(2), Qt.ToolTipRole).endswith(
+        "not labelled\nsuggested tag: night 0.93")

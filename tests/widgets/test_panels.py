@@ -28,6 +28,13 @@ def test_rows_show_name_key_count(classes):
     assert classes.order() == [1, 2, 3]
 
 
+def test_interpolated_boxes_are_counted_apart(classes):
+    classes.set_classes([ClassRow(1, "car", "#e6194b", "1", 352, 340)])
+    it = classes.tree.topLevelItem(0)
+    assert it.text(2) == "12 +340 interp."
+    assert "12 boxes drawn, 340 interpolated between video keyframes" in it.toolTip(0)
+
+
 def test_current_changed_by_click_not_by_set_current(classes, qtbot):
     with qtbot.assertNotEmitted(classes.current_changed):
         classes.set_current(2)

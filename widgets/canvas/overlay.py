@@ -1,22 +1,29 @@
 """PredictionOverlay: the model's boxes over the canvas image, as plain data in.
 
-Predictions are dashed with "class score" captions; in review mode true positives,
-false positives and missed labels get three fixed colours. A head-up line (model
-frame rate, latency, stale) sits in the image's top-left corner. The overlay only
-draws: filtering by score and class happens here, picking is ``box_at``.
+Predictions are drawn so that they show on any photo: a contrasting halo (dark under
+light colours, light under dark ones) under a dashed outline, both a constant width
+on screen at any zoom. Captions ("class score") are placed where they cover no other
+caption (below the box, else above it, else inside; one that fits nowhere is left
+out). In review mode true positives, false positives and missed labels get three
+fixed colours; on a picture not labelled yet predictions are proposals, neither
+right nor wrong. The overlay only draws: filtering by score and class happens here,
+picking is ``box_at``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsObject
 
 from widgets.canvas.render import label_cache
 
 REVIEW_COLORS = {"tp": "#2ecc71", "fp": "#ff4d4d", "fn": "#ffd400"}
-REVIEW_NAMES = {"tp": "correct", "fp": "false positive", "fn": "missed label"}
+REVIEW_NAMES = {"tp": "correct", "fp": "false positive", "fn": "missed label",
+                "proposal": "proposal (picture not labelled yet)"}
+OUTLINE_PX, HALO_PX = 2.0, 4.0     # on screen, whatever the zoom
+CAPTIONS_MAX = 400
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,7 @@ class OverlayBox:
     label: str
     color: str
     score: float | None = None
-    status: str | None = None    # None, or "tp" / "fp" / "fn" in review mode
+    status: str | None = None    # None, or "tp" / "fp" / "fn" / "proposal" in review mode
 
 
 class PredictionOverlay(QGraphicsObject):
@@ -44,10 +51,7 @@ class PredictionOverlay(QGraphicsObject):
         self.hidden_classes: set[int] = set()
         self.review = False
         self.stale = False
-        self.hud = ""
-        self._font = QFont()
-        self._font.setPixelSize(11)
-        self._fm = QFontMetrics(self._font)
+        self.captions_shown = 0      # captions drawn by the last paint (tests, benchmarks)
 
     # -- data in --------------------------------------------------------------------
     def set_size(self, width: float, height: float) -> None:
@@ -71,10 +75,6 @@ class PredictionOverlay(QGraphicsObject):
         self.review = bool(on)
         self.update()
 
-    def set_hud(self, text: str) -> None:
-        self.hud = text
-        self.update()
-
     def boxes(self) -> list[OverlayBox]:
         return list(self._boxes)
 
@@ -94,41 +94,74 @@ class PredictionOverlay(QGraphicsObject):
     def boundingRect(self) -> QRectF:
         return QRectF(0, 0, *self._size)
 
+    def _color(self, b: OverlayBox) -> QColor:
+        c = QColor(REVIEW_COLORS[b.status] if self.review and b.status in REVIEW_COLORS
+                   else b.color)
+        return c.darker(140) if self.stale else c
+
     def paint(self, painter: QPainter, option, widget=None) -> None:
         shown = self.visible_boxes()
         groups: dict[tuple[str, bool], list[QRectF]] = {}
         for b in shown:
-            color = REVIEW_COLORS[b.status] if self.review and b.status else b.color
             rect = QRectF(QPointF(b.x1, b.y1), QPointF(b.x2, b.y2))
-            groups.setdefault((color, b.status == "fn"), []).append(rect)
+            groups.setdefault((self._color(b).name(), b.status == "fn"), []).append(rect)
         painter.setBrush(Qt.NoBrush)
-        for (color, solid), rects in groups.items():
-            c = QColor(color)
-            if self.stale:
-                c = c.darker(140)
-            pen = QPen(c, 2 if solid else 1, Qt.SolidLine if solid else Qt.DashLine)  # thin dashes: wide ones raster slowly
-            pen.setCosmetic(True)  # dashes and width constant on screen at any zoom
+        for (name, solid), rects in groups.items():
+            c = QColor(name)
+            halo = QPen(_halo(c), HALO_PX)   # cosmetic pens: constant on screen at any zoom
+            halo.setCosmetic(True)
+            halo.setJoinStyle(Qt.MiterJoin)
+            painter.setPen(halo)
+            painter.drawRects(rects)
+            pen = QPen(c, OUTLINE_PX, Qt.SolidLine)
+            pen.setCosmetic(True)
+            pen.setJoinStyle(Qt.MiterJoin)
+            if not solid:               # predictions dashed over the halo, missed labels solid
+                pen.setDashPattern([4.0, 2.0])
             painter.setPen(pen)
             painter.drawRects(rects)
+        self._captions(painter, shown)
+
+    def _captions(self, painter: QPainter, shown: list[OverlayBox]) -> None:
+        """Captions at a constant size on screen, none over another: the best scores
+        get the first choice of place."""
         t = painter.worldTransform()
         painter.save()
-        painter.resetTransform()   # captions at a constant size on screen
-        painter.setFont(self._font)
-        h = self._fm.height()
-        captions = label_cache()   # pre-rendered pills: a repaint is one blit per caption
-        for b in shown[:400]:
+        painter.resetTransform()
+        captions = label_cache()     # pre-rendered pills: a repaint is one blit per caption
+        edge = t.mapRect(QRectF(0, 0, *self._size))
+        placed: list[QRectF] = []
+        order = sorted(shown, key=lambda b: (b.status != "fn", -(b.score or 0.0)))
+        for b in order[:CAPTIONS_MAX]:
             text = b.label if b.score is None else f"{b.label} {b.score:.2f}"
             if self.review and b.status:
-                text += f" · {b.status.upper()}"
-            p = t.map(QPointF(b.x1, b.y2))   # below the box: label captions sit above it
-            color = QColor(REVIEW_COLORS[b.status] if self.review and b.status else b.color)
-            painter.drawImage(QPointF(round(p.x()), round(p.y())),
-                              captions.get(text, color.darker(200).name(), "predicted"))
-        if self.hud:
-            origin = t.map(QPointF(0, 0))
-            text = self.hud + ("  · stale" if self.stale else "")
-            w = self._fm.horizontalAdvance(text) + 10
-            painter.fillRect(QRectF(origin.x() + 6, origin.y() + 6, w, h + 6), QColor(0, 0, 0, 170))
-            painter.setPen(QColor("#ffd400") if self.stale else QColor("#ffffff"))
-            painter.drawText(QRectF(origin.x() + 11, origin.y() + 9, w, h), Qt.AlignVCenter, text)
+                text += f" · {'PROPOSAL' if b.status == 'proposal' else b.status.upper()}"
+            pill = captions.get(text, self._color(b).darker(200).name(), "predicted")
+            box = t.mapRect(QRectF(QPointF(b.x1, b.y1), QPointF(b.x2, b.y2)))
+            spot = _free_spot(box, pill.width(), pill.height(), placed, edge)
+            if spot is not None:
+                placed.append(spot)
+                painter.drawImage(spot.topLeft(), pill)
+        self.captions_shown = len(placed)
         painter.restore()
+
+
+def _halo(c: QColor) -> QColor:
+    """Black under light colours, white under dark ones: the outline shows on any photo."""
+    luma = 0.299 * c.redF() + 0.587 * c.greenF() + 0.114 * c.blueF()
+    return QColor(0, 0, 0) if luma > 0.45 else QColor(255, 255, 255)
+
+
+def _free_spot(box: QRectF, w: int, h: int, placed: list[QRectF], edge: QRectF) -> QRectF | None:
+    """Where a ``w`` x ``h`` caption of ``box`` (device pixels) covers no placed one:
+    below its bottom-left corner (label captions sit above a box), above its top-left,
+    then inside its top-left and bottom-left; kept inside the image."""
+    x = round(min(max(box.left(), edge.left()), edge.right() - w))
+    for y in (box.bottom() + 1, box.top() - h - 1, box.top() + 1, box.bottom() - h - 1):
+        y = round(y)
+        if y < edge.top() or y + h > edge.bottom() + 1:
+            continue
+        spot = QRectF(x, y, w, h)
+        if not any(spot.intersects(p) for p in placed):
+            return spot
+    return None

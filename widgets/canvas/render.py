@@ -47,6 +47,9 @@ def box_pen(color: str, source: str, emphasised: bool = False) -> QPen:
     if source == "interpolated":
         c = c.lighter(150)
         width = 1.0
+    elif source == "ghost":        # a track's last box on a later frame: faint, dotted
+        c = c.lighter(170)
+        width = 1.0
     elif source == "predicted":
         width = 1.5
     if emphasised:
@@ -56,6 +59,8 @@ def box_pen(color: str, source: str, emphasised: bool = False) -> QPen:
     pen.setJoinStyle(Qt.MiterJoin)
     if source == "interpolated":
         pen.setStyle(Qt.DashLine)
+    elif source == "ghost":
+        pen.setStyle(Qt.DotLine)
     return pen
 
 
@@ -85,6 +90,8 @@ class _LabelCache:
         bg = QColor(color)
         if source == "interpolated":
             bg = bg.lighter(140)
+        elif source == "ghost":
+            bg = bg.lighter(175)
         img.fill(bg)
         p = QPainter(img)
         p.setFont(self.font)

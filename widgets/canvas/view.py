@@ -44,6 +44,7 @@ class BoxCanvas(ZoomPanView):
         self._selection: list[int] = []
         self._draw_mode = False
         self.sticky_draw = False  # stay in draw mode after a box is drawn
+        self.arrows_nudge = True  # off on video: arrows move in time there, Alt+arrows nudge
         self._gesture = None
         self._space = False
         self._cursor: QPointF | None = None  # last cursor position, image pixels
@@ -295,8 +296,9 @@ class BoxCanvas(ZoomPanView):
 
     def _claims(self, event) -> bool:
         key = event.key()
-        if key in (Qt.Key_Delete, Qt.Key_Backspace, Qt.Key_Left, Qt.Key_Right, Qt.Key_Up,
-                   Qt.Key_Down):
+        if key in (Qt.Key_Left, Qt.Key_Right, Qt.Key_Up, Qt.Key_Down):
+            return bool(self._selection) and self._nudges(event.modifiers())
+        if key in (Qt.Key_Delete, Qt.Key_Backspace):
             return bool(self._selection) and not event.modifiers() & Qt.ControlModifier
         if key == Qt.Key_Escape:
             return self._gesture is not None or self._draw_mode or bool(self._selection)
@@ -333,13 +335,16 @@ class BoxCanvas(ZoomPanView):
                 return False
             self.delete_requested.emit(list(self._selection))
         elif key in (Qt.Key_Left, Qt.Key_Right, Qt.Key_Up, Qt.Key_Down):
-            return self._nudge(key, 10.0 if mods & Qt.ShiftModifier else 1.0)
+            return self._nudges(mods) and self._nudge(key, 10.0 if mods & Qt.ShiftModifier else 1.0)
         elif key == Qt.Key_Space and not event.isAutoRepeat():
             self._space = True
             self._update_cursor(None)
         else:
             return False
         return True
+
+    def _nudges(self, mods) -> bool:  # Alt: a modifier that does nothing else
+        return not mods & Qt.ControlModifier and (self.arrows_nudge or bool(mods & Qt.AltModifier))
 
     def _nudge(self, key, step: float) -> bool:
         if not self._selection or self._gesture is not None:

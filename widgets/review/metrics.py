@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import (QDialog, QLabel, QTableWidget, QTableWidgetItem, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 
 def _fmt(v) -> str:
@@ -67,9 +67,13 @@ class MetricsDialog(QDialog):
         self.scope.setWordWrap(True)
         self.ap_table = QTableWidget(0, 3)
         self.ap_table.setHorizontalHeaderLabels(["class", "AP@[.5:.95] (trainer)", "AP50 (review)"])
-        self.ap_table.horizontalHeader().setStretchLastSection(True)
+        header = self.ap_table.horizontalHeader()      # every column readable at any width
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.ap_table.verticalHeader().hide()
         self.curve = PRCurve()
         self.confusion = QTableWidget()
+        self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         tabs = QTabWidget()
         tabs.addTab(self.ap_table, "AP per class")
         tabs.addTab(self.curve, "Precision–recall")

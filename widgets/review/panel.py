@@ -64,6 +64,9 @@ class ReviewPanel(QWidget):
         self.classes.itemChanged.connect(lambda _item: self.hidden_classes_changed.emit(self.hidden()))
         self.stats = QLabel("no model")
         self.stats.setWordWrap(True)
+        self.hint = QLabel("")             # how much of the labelled data is predicted
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #9aa0a6;")
         self.accept = QPushButton("Accept shown predictions")
         self.accept.setToolTip("Turn every prediction shown (above the threshold) into a label; "
                                "double-click a single prediction to accept just that one")
@@ -82,7 +85,7 @@ class ReviewPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         for w in (self.review, self.sort, self.only, QLabel("Classes shown"), self.classes,
-                  self.stats, self.accept, self.accept_range):
+                  self.stats, self.hint, self.accept, self.accept_range):
             layout.addWidget(w)
         row = QHBoxLayout()
         row.addWidget(self.predict_all, 1)
@@ -133,6 +136,10 @@ class ReviewPanel(QWidget):
 
     def set_stats(self, text: str) -> None:
         self.stats.setText(text)
+
+    def set_hint(self, text: str) -> None:
+        self.hint.setText(text)
+        self.hint.setVisible(bool(text))
 
     def set_busy(self, done: int, total: int) -> None:
         self.progress.setVisible(True)

@@ -3,11 +3,12 @@ validation metric per epoch. Fed with plain numbers; knows nothing of events."""
 
 from __future__ import annotations
 
+import html
 import math
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QPainter, QPalette
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
 
@@ -59,7 +60,9 @@ class _Chart(QChartView):
     def __init__(self, title: str, x_title: str, parent=None):
         chart = QChart()
         chart.setTitle(title)
-        chart.legend().setAlignment(Qt.AlignBottom)
+        # The legend is a wrapping label under the chart (``legend``): QtCharts' own
+        # legend is one row, cut short ("classi…") in a panel of ordinary width.
+        chart.legend().hide()
         chart.setMargins(chart.margins() * 0)
         dark = QApplication.palette().color(QPalette.Window).lightness() < 128
         chart.setTheme(QChart.ChartThemeDark if dark else QChart.ChartThemeLight)
@@ -72,14 +75,21 @@ class _Chart(QChartView):
         chart.addAxis(self.x, Qt.AlignBottom)
         self.x_range = _Axes(self.x, floor=0.0, integer=True)
         self.series: dict[str, QLineSeries] = {}
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.RichText)
 
-    def add_series(self, key: str, label: str, y: QValueAxis) -> QLineSeries:
+    def add_series(self, key: str, label: str, y: QValueAxis, dashed: str = "") -> QLineSeries:
+        """``dashed``: a colour for a dashed line set apart from the theme's colours."""
         s = QLineSeries()
         s.setName(label)
         self.chart().addSeries(s)
         s.attachAxis(self.x)
         s.attachAxis(y)
+        if dashed:
+            s.setPen(QPen(QColor(dashed), 1.5, Qt.DashLine))
         self.series[key] = s
+        self._update_legend()
         return s
 
     def clear(self) -> None:
@@ -87,6 +97,12 @@ class _Chart(QChartView):
             self.chart().removeSeries(s)
         self.series.clear()
         self.x_range.reset()
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        self.legend.setText(" &nbsp; ".join(
+            f"<span style='color:{s.color().name()}'>■</span>&nbsp;{html.escape(s.name())}"
+            for s in self.series.values()))
 
 
 class RunCharts(QWidget):
@@ -100,7 +116,7 @@ class RunCharts(QWidget):
         self.loss_axis = QValueAxis()
         self.loss_axis.setTitleText("loss")
         self.lr_axis = QValueAxis()
-        self.lr_axis.setTitleText("learning rate")
+        self.lr_axis.setTitleText("lr")
         self.lr_axis.setLabelFormat("%.2g")
         self.loss_view.chart().addAxis(self.loss_axis, Qt.AlignLeft)
         self.loss_view.chart().addAxis(self.lr_axis, Qt.AlignRight)
@@ -113,7 +129,9 @@ class RunCharts(QWidget):
         self.metric_view.chart().addAxis(self.metric_axis, Qt.AlignLeft)
         self.metric_range = _Axes(self.metric_axis, floor=0.0)
         layout.addWidget(self.loss_view, 3)
+        layout.addWidget(self.loss_view.legend)
         layout.addWidget(self.metric_view, 2)
+        layout.addWidget(self.metric_view.legend)
 
     def clear(self) -> None:
         for view in (self.loss_view, self.metric_view):
@@ -142,7 +160,8 @@ class RunCharts(QWidget):
         for key, pts in points.items():
             s = view.series.get(key) or view.add_series(
                 key, "learning rate" if key == "__lr" else key.removeprefix("loss_"),
-                self.lr_axis if key == "__lr" else self.loss_axis)
+                self.lr_axis if key == "__lr" else self.loss_axis,
+                dashed="#9aa0a6" if key == "__lr" else "")
             s.append(pts)
             (self.lr_range if key == "__lr" else self.loss_range).include(p.y() for p in pts)
         view.x_range.include([rows[0][0], rows[-1][0]])

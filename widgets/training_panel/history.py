@@ -7,7 +7,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-COLUMNS = ("run", "template", "status", "best", "data", "duration", "started")
+# Sized to fit a panel of ordinary width (440 px at the window's default 1400x900): the
+# template column takes what is left and elides; the full row is in every cell's tooltip.
+COLUMNS = ("run", "template", "status", "best", "img · boxes", "time")
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -35,8 +37,13 @@ class RunHistory(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.ElideMiddle)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.Stretch)
+        header.setMinimumSectionSize(24)
+        header.setStretchLastSection(False)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.cellDoubleClicked.connect(lambda *_: self._emit(self.open_requested))
         self.open_button = QPushButton("Show charts")
@@ -61,14 +68,18 @@ class RunHistory(QWidget):
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             best = row.get("best_metric")
-            cells = (f"#{row['id']}" + ("  ✓" if row.get("active") else ""),
+            started = (row.get("created") or "")[:16].replace("T", " ")
+            cells = (f"#{row['id']}" + (" ✓" if row.get("active") else ""),
                      row.get("template", ""), row.get("status", ""),
                      "" if best is None else f"{best:.3f}",
-                     f"{row.get('images', 0)} img, {row.get('boxes', 0)} boxes",
-                     fmt_duration(row.get("duration_s")), (row.get("created") or "")[:16].replace("T", " "))
+                     f"{row.get('images', 0)} · {row.get('boxes', 0)}",
+                     fmt_duration(row.get("duration_s")))
             hp = ", ".join(f"{k}={v}" for k, v in sorted((row.get("hyperparameters") or {}).items()))
-            tip = "\n".join(x for x in (f"hyperparameters: {hp or 'defaults'}", row.get("message") or "")
-                            if x)
+            tip = "\n".join(x for x in (
+                f"#{row['id']} {row.get('template', '')}, started {started}"
+                + (" (the active model)" if row.get("active") else ""),
+                f"{row.get('images', 0)} images, {row.get('boxes', 0)} boxes",
+                f"hyperparameters: {hp or 'defaults'}", row.get("message") or "") if x)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)

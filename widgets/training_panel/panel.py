@@ -151,12 +151,12 @@ class TrainingPanel(QWidget):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(LOG_LINES)
         self.log.setLineWrapMode(QPlainTextEdit.NoWrap)
-        self.log.setMinimumHeight(90)
+        self.log.setMinimumHeight(70)
         w = QWidget()
         v = QVBoxLayout(w)
         v.setContentsMargins(0, 0, 0, 0)
         v.addWidget(self.run_title)
-        v.addWidget(self.charts, 3)
+        v.addWidget(self.charts, 4)
         v.addWidget(self.log, 1)
         return w
 
@@ -181,13 +181,23 @@ class TrainingPanel(QWidget):
         self.device_box.setCurrentIndex(max(i, 0))
 
     def set_summary(self, summary: dict) -> None:
-        """``{"images", "boxes", "boxes_per_class", "train", "val", "warnings"}``."""
+        """``{"images", "boxes", "boxes_per_class", "train", "val", "warnings"}``, and
+        optionally ``"negatives"`` and ``"left_out": {"unlabelled", "review"}``."""
         rows = "".join(f"<tr><td>{name}</td><td align=right>&nbsp;{n}</td></tr>"
                        for name, n in summary.get("boxes_per_class", {}).items())
         split = summary.get("split_text") or (
             f"split ≈ {summary.get('train', 0)} train / {summary.get('val', 0)} validation")
-        text = (f"<b>{summary.get('images', 0)}</b> images, <b>{summary.get('boxes', 0)}</b> boxes; "
-                f"{split}<table>{rows}</table>")
+        negatives = summary.get("negatives") or 0
+        text = (f"<b>{summary.get('images', 0)}</b> labelled images"
+                + (f" ({negatives} with no objects)" if negatives else "")
+                + f", <b>{summary.get('boxes', 0)}</b> boxes; {split}")
+        left = summary.get("left_out") or {}
+        parts = [f"{left[k]} {what}" for k, what in (("unlabelled", "not labelled yet"),
+                                                      ("review", "needing review"))
+                 if left.get(k)]
+        if parts:
+            text += f"<div>left out: {', '.join(parts)} image(s)</div>"
+        text += f"<table>{rows}</table>"
         warnings = summary.get("warnings") or []
         if warnings:
             text += "".join(f"<div style='color:#e8a33d'>⚠ {w}</div>" for w in warnings)

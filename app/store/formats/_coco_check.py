@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .labelset import SPLITS, FormatError
+from .labelset import SPLITS, STATUSES, FormatError
 
 def _is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
@@ -90,6 +90,9 @@ def validate(data: object, path: Path):
         if not isinstance(t, list) or any(not _is_int(x) or x not in tags for x in t):
             raise FormatError(path, f"expected a list of kestrel_tags ids, got {t!r}",
                               f"{where}.kestrel_tags")
+        if im.get("kestrel_status") not in (None, *STATUSES):
+            raise FormatError(path, f"expected one of {', '.join(STATUSES)}, got "
+                              f"{im['kestrel_status']!r}", f"{where}.kestrel_status")
         if im.get("kestrel_split") not in (None, *SPLITS):
             raise FormatError(path, f"expected one of {', '.join(SPLITS)}, got "
                               f"{im['kestrel_split']!r}", f"{where}.kestrel_split")

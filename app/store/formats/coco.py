@@ -19,6 +19,9 @@ Conventions (what Kestrel reads and writes):
 * Per image, ``"kestrel_split": "train" | "val" | "test"`` carries the dataset's own
   split and ``"kestrel_group"`` names images that must stay on one side of a random
   split (a video's frames); the trainer honours both, other tools ignore them.
+* Per image, ``"kestrel_status": "unlabelled" | "review"`` says the image is not
+  labelled yet or its labels need review; without it an image is labelled, and one
+  without annotations is a true negative (no objects).
 * Placeholder categories that no box uses are left out (listed in
   ``LabelSet.dropped``): Roboflow's superclass (category 0 whose name is every other
   category's supercategory) and labelme's ``_background_`` / ``__ignore__``.
@@ -72,7 +75,7 @@ def read_coco(path: str | Path, data: object = None) -> LabelSet:
         w, h = int(img.get("width") or 0), int(img.get("height") or 0)
         tags = [tag_names[t] for t in img.get("kestrel_tags", [])]
         im = LabelImage(img["file_name"].replace("\\", "/"), w, h, tags=tags,
-                        split=img.get("kestrel_split"))
+                        split=img.get("kestrel_split"), status=img.get("kestrel_status"))
         for ann in by_image.get(img["id"], []):
             if ann.get("iscrowd", 0):
                 ls.note("crowd regions skipped (not single objects)")
@@ -130,6 +133,8 @@ def write_coco(labelset: LabelSet, path: str | Path) -> None:
             entry["kestrel_group"] = im.group
         if im.tags:
             entry["kestrel_tags"] = [tag_id[t] for t in im.tags]
+        if im.status:
+            entry["kestrel_status"] = im.status
         images.append(entry)
         for b in im.boxes:
             x, y = _r(b.x1), _r(b.y1)

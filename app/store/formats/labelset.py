@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 
 SPLITS = ("train", "val", "test")
+# Labelling status an image travels with (None: labelled, its boxes are all there is).
+STATUSES = ("unlabelled", "review")
 
 
 class FormatError(ValueError):
@@ -45,6 +47,7 @@ class LabelImage:
     tags: list[str] = field(default_factory=list)
     split: str | None = None      # the dataset's own split: "train", "val" or "test"
     group: str | None = None      # images that must stay on one side of a split (a video's frames)
+    status: str | None = None     # None: labelled (no boxes: no objects); "unlabelled"; "review"
 
 
 @dataclass

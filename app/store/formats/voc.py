@@ -20,7 +20,8 @@ Extras (ignored by other tools): per object ``<track_id>`` and ``<score>``; per 
 ``<kestrel_tags><tag>night</tag></kestrel_tags>``. The writer also writes
 ``classes.txt`` (and ``tags.txt`` when there are tags), one name per line, which keep
 the class order and unused classes; without them, classes are ordered by first
-appearance. ``<difficult>``, ``<truncated>`` and ``<pose>`` are not kept.
+appearance. An image written without an XML file is one not labelled yet (an XML
+without objects is a true negative). ``<difficult>``, ``<truncated>`` and ``<pose>`` are not kept.
 
 XML with a DTD (``<!DOCTYPE``) is rejected, which rules out entity expansion attacks.
 """
@@ -84,7 +85,8 @@ def write_voc(labelset: LabelSet, out_folder: str | Path) -> None:
     ann_dir = out / "Annotations"
     ann_dir.mkdir(parents=True, exist_ok=True)  # even when empty: it marks the layout
     for im, rel in zip(labelset.images, targets):
-        atomic_write(ann_dir / rel, _to_xml(im))
+        if im.status != "unlabelled":   # no XML: nobody has looked at this image yet
+            atomic_write(ann_dir / rel, _to_xml(im))
     atomic_write(out / "classes.txt", "".join(c + "\n" for c in labelset.categories))
     if labelset.tags:
         atomic_write(out / "tags.txt", "".join(t + "\n" for t in labelset.tags))

@@ -3,7 +3,8 @@
 One ``.txt`` per image, one line per box: ``class cx cy w h`` normalised to [0, 1]
 (an optional 6th column is a score, as Ultralytics' ``save_conf`` writes). A line of
 ``class x1 y1 x2 y2 x3 y3 ...`` is a YOLO-seg polygon: its bounding box is kept (and
-noted). An image without a label file has no boxes.
+noted). An image without a label file is not labelled yet; an empty label file says
+it has no objects (a true negative).
 
 Layouts read (``LabelSet.image_root`` is returned, file names are relative to it):
 
@@ -16,8 +17,8 @@ Layouts read (``LabelSet.image_root`` is returned, file names are relative to it
 Class names come from ``data.yaml`` or any other ``*.yaml`` with ``names:`` (a list or
 an ``{id: name}`` mapping; PyYAML is optional, see ``_yaml``), else ``classes.txt`` /
 ``obj.names`` (beside the data set or inside ``labels/``), else class ``k`` is named
-``"k"``. A label file without an image is listed in ``LabelSet.skipped``, not fatal. The writer writes ``labels/<file stem>.txt`` for every image
-(empty when it has no boxes), ``classes.txt`` and ``data.yaml`` (``train`` and ``val``
+``"k"``. A label file without an image is listed in ``LabelSet.skipped``, not fatal. The writer writes ``labels/<file stem>.txt`` for every
+labelled image (empty when it has no objects; none for an image not labelled yet), ``classes.txt`` and ``data.yaml`` (``train`` and ``val``
 both ``images``, no ``path`` so it resolves beside the yaml); images are expected at
 ``images/<file_name>``, copying them is the caller's job.
 
@@ -76,6 +77,8 @@ def read_yolo(path: str | Path, image_size: ImageSize = default_image_size) -> L
         if label.is_file():
             rows = parse_label_file(label, None if categories is None else len(ls.categories), ls)
             im.boxes = to_pixels(rows, ls.categories, w, h, label)
+        else:
+            im.status = "unlabelled"
         ls.images.append(im)
     return ls
 
@@ -97,6 +100,8 @@ def write_yolo(labelset: LabelSet, out_folder: str | Path, splits: list[str] | N
                               f"{label.relative_to(out).as_posix()}", f"images[{i}].file_name")
         targets[label] = im.file_name
     for im in labelset.images:
+        if im.status == "unlabelled":   # no label file: not labelled yet (empty file: no objects)
+            continue
         lines = []
         for b in im.boxes:
             cx, cy = (b.x1 + b.x2) / 2 / im.width, (b.y1 + b.y2) / 2 / im.height

@@ -103,12 +103,6 @@ class BoxRepository(Repository):
             sql += " AND source != 'predicted'"
         return [r[0] for r in self.db.execute(sql + " ORDER BY id", (class_id,))]
 
-    def labelled_items(self) -> list[tuple[int, int]]:
-        """(media id, frame) of every picture that carries a label."""
-        return [(r[0], r[1]) for r in self.db.execute(
-            "SELECT DISTINCT media_id, frame FROM boxes WHERE source != 'predicted' "
-            "ORDER BY media_id, frame")]
-
     def embeddable(self) -> list[tuple[int, int, int, tuple, str]]:
         """(box id, media id, frame, xyxy, updated_at) of every labelled box."""
         rows = self.db.execute("SELECT id, media_id, frame, x1, y1, x2, y2, updated_at "

@@ -81,6 +81,12 @@ class ClassRepository(Repository):
             "SELECT class_id, COUNT(*) FROM boxes WHERE source != 'predicted' GROUP BY class_id"
         ).fetchall())
 
+    def interpolated_counts(self) -> dict[int, int]:
+        """Interpolated boxes per class id (video frames between keyframes)."""
+        return dict(self.db.execute(
+            "SELECT class_id, COUNT(*) FROM boxes WHERE source = 'interpolated' GROUP BY class_id"
+        ).fetchall())
+
     def box_counts_by_name(self) -> dict[str, int]:
         """Labelled boxes per class name, every class listed, in class order."""
         return {name: n for name, n in self.db.execute(

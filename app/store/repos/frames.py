@@ -20,16 +20,6 @@ class FrameRepository(Repository):
             "SELECT DISTINCT frame FROM boxes WHERE media_id = ? AND source = 'manual' "
             "ORDER BY frame", (media_id,))]
 
-    def labelled_video_frames(self) -> dict[int, list[int]]:
-        """video media id → its frames that carry labels (keyframes and interpolated)."""
-        out: dict[int, list[int]] = {}
-        for media_id, frame in self.db.execute(
-                "SELECT DISTINCT boxes.media_id, boxes.frame FROM boxes "
-                "JOIN media ON media.id = boxes.media_id "
-                "WHERE media.kind = 'video' AND boxes.source != 'predicted' ORDER BY 1, 2"):
-            out.setdefault(media_id, []).append(frame)
-        return out
-
     # -- dataset sampling (see app.store.sampling) ------------------------------------
     def sampling(self, media_id: int) -> dict | None:
         row = self.db.execute("SELECT spec FROM video_sampling WHERE media_id = ?",

@@ -39,11 +39,17 @@ class MediaRepository(Repository):
             sql, args = sql + " WHERE kind = ?", (kind,)
         return [Media(*r) for r in self.db.execute(sql + " ORDER BY id", args)]
 
-    def ids(self, where: str = "", args: tuple = ()) -> list[int]:
+    def ids(self, where: str = "", args: tuple = (), order: str = "") -> list[int]:
         """Ids of media in browse order; ``where`` is an SQL condition on ``media m``
-        (written by ``app.store.browse``, never by callers outside the store)."""
-        sql = "SELECT m.id FROM media m" + (f" WHERE {where}" if where else "") + " ORDER BY m.id"
+        and ``order`` an ORDER BY list (written by ``app.store.browse``, never by
+        callers outside the store); by id when none."""
+        sql = ("SELECT m.id FROM media m" + (f" WHERE {where}" if where else "")
+               + f" ORDER BY {order or 'm.id'}")
         return [r[0] for r in self.db.execute(sql, args)]
+
+    def ids_of_kind(self, kind: str) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM media WHERE kind = ? ORDER BY id",
+                                              (kind,))]
 
     def count(self, kind: str | None = None) -> int:
         if kind:

@@ -29,6 +29,24 @@ class TrackRepository(Repository):
         """The manual boxes of a track: the keyframes interpolation runs between."""
         return self.boxes(media_id, track_id, "manual")
 
+    def ends(self, media_id: int) -> list[Box]:
+        """Each track's last label box (its highest frame), by track id. Predictions
+        carry no track, so the grouping reads the track index alone."""
+        return [Box(*r) for r in self.db.execute(
+            f"SELECT {', '.join('b.' + c for c in BOX_COLS.split(', '))} FROM boxes b JOIN "
+            "(SELECT track_id, MAX(frame) AS last FROM boxes WHERE media_id = ? "
+            "AND track_id IS NOT NULL GROUP BY track_id) e "
+            "ON b.track_id = e.track_id AND b.frame = e.last "
+            "WHERE b.media_id = ? AND b.source != 'predicted' GROUP BY b.track_id "
+            "ORDER BY b.track_id", (media_id, media_id))]
+
+    def latest(self, media_id: int, class_id: int) -> int | None:
+        """The track of ``class_id`` whose keyframe was drawn last (highest box id)."""
+        row = self.db.execute(
+            "SELECT track_id FROM boxes WHERE media_id = ? AND class_id = ? AND source = 'manual' "
+            "AND track_id IS NOT NULL ORDER BY id DESC LIMIT 1", (media_id, class_id)).fetchone()
+        return row[0] if row else None
+
     def ids(self, media_id: int) -> list[int]:
         return [r[0] for r in self.db.execute(
             "SELECT DISTINCT track_id FROM boxes WHERE media_id = ? AND track_id IS NOT NULL "
