@@ -32,12 +32,17 @@ from widgets.training_panel import TrainingPanel
 SPARE_CORES = 1  # kept free of the trainer's threads so the window stays responsive
 
 
-def _prepare(root: Path, template: str, overrides: dict, task: str, device: str, gpus: int):
-    """Export + record a run on a worker thread, with its own SQLite connection."""
+def _prepare(root: Path, template: str, overrides: dict, task: str, device: str, gpus: int,
+             customise=None):
+    """Export + record a run on a worker thread, with its own SQLite connection;
+    ``customise(project, launch)`` may then adjust the run before it starts."""
     from app.store.project import Project
 
     with Project.open(root) as project:
-        return runs.prepare_run(project, template, overrides, task=task, device=device, gpus=gpus)
+        launch = runs.prepare_run(project, template, overrides, task=task, device=device, gpus=gpus)
+        if customise is not None:
+            customise(project, launch)
+        return launch
 
 
 class TrainingController(QObject):
@@ -106,26 +111,33 @@ class TrainingController(QObject):
         return False
 
     # -- intents ---------------------------------------------------------------------------
-    def train(self, template: str, overrides: dict, device: str, gpus: int = 1) -> None:
-        """Validate, then export and start a new run (asynchronously)."""
+    def train(self, template: str, overrides: dict, device: str, gpus: int = 1,
+              customise=None) -> bool:
+        """Validate, then export and start a new run (asynchronously); False when it
+        was refused (the panel says why). ``customise`` (project, RunLaunch), called on
+        the export thread after the export, lets a feature adjust the run first (Label
+        next's cross-check marks its fold)."""
         if self.is_training():
             self.panel.show_error("a run is already training")
-            return
+            return False
         try:
             spec = get_template(template)
             parse_overrides(spec.hparams(), [f"{k}={v}" for k, v in overrides.items()])
         except (KeyError, HParamError) as exc:
             self.panel.show_error(str(exc).strip('"'))
-            return
-        self._spawn(self._train(spec.name, spec.task, dict(overrides), device, gpus))
+            return False
+        return self._spawn(self._train(spec.name, spec.task, dict(overrides), device, gpus,
+                                       customise))
 
-    async def _train(self, template: str, task: str, overrides: dict, device: str, gpus: int) -> None:
+    async def _train(self, template: str, task: str, overrides: dict, device: str, gpus: int,
+                     customise=None) -> None:
         self.panel.set_busy(True, "exporting the dataset…")
         self.run_id = -1  # busy: a second Train is refused until this one has an id
         loop = asyncio.get_running_loop()
         try:
             launch = await loop.run_in_executor(self._executor, _prepare, self.project.root,
-                                                template, overrides, task, device, gpus)
+                                                template, overrides, task, device, gpus,
+                                                customise)
         except Exception as exc:
             self.run_id = None
             self.panel.set_busy(False)
@@ -218,7 +230,7 @@ class TrainingController(QObject):
         if self.shown_run == run_id:
             self.panel.append_log("\n".join(lines))
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro) -> bool:
         try:
             loop = asyncio.get_event_loop()
         except RuntimeError:
@@ -226,10 +238,11 @@ class TrainingController(QObject):
         if loop is None or not loop.is_running():
             coro.close()
             self.panel.show_error("training needs the application's asyncio (qasync) event loop")
-            return
+            return False
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return True
 
     def _task_done(self, task: asyncio.Future) -> None:
         self._tasks.discard(task)
