@@ -67,9 +67,9 @@ def picture_suspects(labels, predictions, names: dict[int, str], media_id: int =
     out: list[Suspect] = []
     claimed: set[int] = set()
 
-    def add(kind, rect, weight, box=None, pred=None, **fmt):
+    def add(kind, rect, weight, box_id=None, pred_id=None, **fmt):
         out.append(Suspect(media_id, frame, kind, tuple(float(v) for v in rect), float(weight),
-                           TEXT[kind].format(**fmt), box, pred, run_id))
+                           TEXT[kind].format(**fmt), box_id, pred_id, run_id))
 
     for i, label in enumerate(labels):
         row = ious[i] if len(pb) else np.zeros(0)
