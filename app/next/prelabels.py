@@ -120,25 +120,28 @@ class Prelabels(QObject):
     def take_edits(self, edits: list) -> list:
         """Canvas edits: a moved or resized proposal becomes a label where it was put."""
         mine = [e for e in edits if e[0] in self._shown]
+        rest = [e for e in edits if e[0] not in self._shown]   # before deciding redraws them
         if mine:
             rects = {i: (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
                      for i, x1, y1, x2, y2 in mine}
             new = self._decide([self._shown[i] for i in rects], "edited", "Edit proposal", rects)
             self.canvas.select(new)
-        return [e for e in edits if e[0] not in self._shown]
+        return rest
 
     def take_class(self, ids: list, class_id: int) -> list:
         """A class key on selected proposals: labels of that class."""
         mine = [i for i in ids if i in self._shown]
+        rest = [i for i in ids if i not in self._shown]
         if mine:
             new = self._decide([self._shown[i] for i in mine], "edited", "Edit proposal",
                                classes={i: class_id for i in mine})
             self.canvas.select(new)
-        return [i for i in ids if i not in self._shown]
+        return rest
 
     def take_deletes(self, ids: list) -> list:
         """Delete on selected proposals: dismissed (the model was wrong)."""
         mine = [self._shown[i] for i in ids if i in self._shown]
+        rest = [i for i in ids if i not in self._shown]   # the edit below redraws them
         if mine:
             run_id, key = self.run_id, self._current
 
@@ -148,7 +151,7 @@ class Prelabels(QObject):
             n = len(mine)
             self.doc.edit("Delete proposal" if n == 1 else f"Delete proposal ×{n}", fn, {key[0]})
             self.message.emit(f"dismissed {n} proposal(s)")
-        return [i for i in ids if i not in self._shown]
+        return rest
 
     def _decide(self, preds: list, outcome: str, text: str, rects: dict | None = None,
                 classes: dict | None = None) -> list[int]:
