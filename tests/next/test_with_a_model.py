@@ -167,3 +167,52 @@ def test_keep_training_fine_tunes_after_k_labels_and_records_the_chain(trained, 
     keep.shutdown()
     worker.shutdown()
     p.close()
+
+
+def test_check_labels_in_the_window_opens_a_suspect_highlighted(trained, tmp_path, qtbot,
+                                                               monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget
+
+    from app.next.suspects import held_out
+    from app.shell.window import MainWindow
+
+    folder, run, _left, _copy = trained
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    shutil.copytree(folder, tmp_path / "proj")
+    p = Project.open(tmp_path / "proj")
+    p.settings.set("active_run", str(run))
+    p.predictions.clear(run)                 # the held-out pictures are predicted first
+    w = MainWindow(p)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        w.review.set_run(run)
+        docks = {d.windowTitle(): d for d in w.findChildren(QDockWidget)}
+        docks["Label next"].raise_()
+        tab = w.next.panel.suspects
+        w.next.panel.setCurrentWidget(tab)
+        qtbot.mouseClick(tab.find_button, Qt.LeftButton)
+        qtbot.waitUntil(lambda: tab.list.count() > 0 and "probable errors" in tab.status.text(),
+                        timeout=120000)
+        held = held_out(p, run)
+        assert all(p.predictions.has(run, *k) for k in held)     # by the child job
+        assert f"on {len(held)} labelled pictures" in tab.status.text()
+        s = w.next.suspects[1] if len(w.next.suspects) > 1 else w.next.suspects[0]
+        row = 1 if len(w.next.suspects) > 1 else 0
+        rect = tab.list.visualItemRect(tab.list.item(row))
+        tab.list.scrollToItem(tab.list.item(row))
+        # a double click as the window system sends it: press, release, double-click, release
+        qtbot.mouseClick(tab.list.viewport(), Qt.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(tab.list.viewport(), Qt.LeftButton, pos=rect.center())
+        qtbot.waitUntil(lambda: w.media_id == s.media_id, timeout=5000)
+        assert w.next.highlight.region == pytest.approx(s.rect)
+        assert w.next.highlight.isVisible()
+        other = next(m for m in p.media.ids() if m != s.media_id)
+        w.open_media(other)                   # the highlight belongs to that picture
+        qtbot.waitUntil(lambda: w.next.highlight.region is None, timeout=3000)
+    finally:
+        w.close()
+        p.close()
