@@ -24,7 +24,7 @@ FILTERS = [("All", ("all", "")), ("Not labelled", ("unlabelled", "")),
            ("Labelled", ("labelled", "")), ("No objects", ("empty", "")),
            ("Needs review", ("review", "")), ("Untagged", ("untagged", ""))]
 ORDERS = [("as added", "added"), ("status: needs work first", "status"),
-          ("tag suggestion confidence", "suggestion")]
+          ("tag suggestion confidence", "suggestion"), ("most useful to label next", "next")]
 
 
 def status_badge(row: MediaRow) -> tuple[str, QColor]:
@@ -161,8 +161,8 @@ class _Delegate(QStyledItemDelegate):
     def _chips(self, painter, row: MediaRow, area: QRect, fm: QFontMetrics) -> None:
         """Tag chips along the bottom of the picture (a suggested tag dashed, with a
         question mark), as many as fit, then "+N" for the rest."""
-        chips = [(t, False) for t in row.tags] + ([(row.suggestion + "?", True)]
-                                                  if row.suggestion else [])
+        chips = ([(row.rank, False)] if row.rank else []) + [(t, False) for t in row.tags] + (
+            [(row.suggestion + "?", True)] if row.suggestion else [])
         x = area.left() + (26 if row.status else 3)   # room for the review "!" badge
         y, right = area.bottom() - 19, area.right() - 3
         for n, (text, suggested) in enumerate(chips):
@@ -201,7 +201,7 @@ class MediaBrowser(QWidget):
     current_changed = Signal(int)  # media id
     # kind ("all"|"unlabelled"|"labelled"|"empty"|"review"|"untagged"|"class"|"tag"), value
     filter_changed = Signal(str, str)
-    order_changed = Signal(str)    # "added" | "status" | "suggestion"
+    order_changed = Signal(str)    # "added" | "status" | "suggestion" | "next"
     files_dropped = Signal(list)  # local paths of dropped files and folders
 
     def __init__(self, parent=None) -> None:

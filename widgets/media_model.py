@@ -32,6 +32,7 @@ class MediaRow:
     status: str = ""  # empty when fine; else why the file cannot be used ("corrupt", ...)
     label_status: str = ""  # "unlabelled" | "labelled" | "empty" (no objects) | "review"
     suggestion: str = ""    # a suggested tag with its confidence ("night 0.92"), if any
+    rank: str = ""          # its place in the Label next queue ("next #3 · 0.62"), if any
 
 
 @runtime_checkable
@@ -120,6 +121,8 @@ class MediaListModel(QAbstractListModel):
                 tip += "\ntags: " + ", ".join(row.tags)
             if row.suggestion:
                 tip += f"\nsuggested tag: {row.suggestion}"
+            if row.rank:
+                tip += f"\nlabel next: {row.rank}"
             return tip + (f"\n⚠ {row.status}" if row.status else "")
         return None
 

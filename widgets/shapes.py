@@ -12,7 +12,8 @@ from typing import Iterable
 
 #: "ghost": a video track's last box, shown faintly on later frames until it is marked
 #: outside (so the track can be extended); its id is minus the track id.
-SOURCES = ("manual", "predicted", "interpolated", "ghost")
+#: "proposal": the model's box offered as a label (pre-labels), dashed, with its score.
+SOURCES = ("manual", "predicted", "interpolated", "ghost", "proposal")
 
 #: Handles in drawing order. Each name says which edges the handle moves.
 HANDLES = ("nw", "n", "ne", "e", "se", "s", "sw", "w")
@@ -31,7 +32,7 @@ class BoxShape:
     class_id: int
     label: str
     color: str  # "#rrggbb"
-    source: str = "manual"  # "manual" | "predicted" | "interpolated" | "ghost"
+    source: str = "manual"  # one of SOURCES
     score: float | None = None
     track_id: int | None = None
 
@@ -57,10 +58,12 @@ class BoxShape:
         parts = [self.label]
         if self.track_id is not None:
             parts.append(f"#{self.track_id}")
-        if self.source == "predicted" and self.score is not None:
+        if self.source in ("predicted", "proposal") and self.score is not None:
             parts.append(f"{self.score:.2f}")
         if self.source == "ghost":
             parts.append("· last box")
+        if self.source == "proposal":
+            parts.append("· proposal")
         return " ".join(parts)
 
 

@@ -1,5 +1,5 @@
-"""Status-bar widget: zoom %, cursor position in image pixels, image size, box count and
-the picture's labelling status."""
+"""Status-bar widget: zoom %, cursor position in image pixels, image size, box count,
+the picture's labelling status and what became of the model's proposals."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
@@ -18,11 +18,14 @@ class CanvasStatus(QWidget):
         self.size_label = QLabel(self)
         self.boxes_label = QLabel(self)
         self.label_status = QLabel(self)
+        self.proposals_label = QLabel(self)    # what became of the model's proposals
+        self.proposals_label.setToolTip("The model's proposals (pre-labels): accepted "
+                                        "unchanged · edited into labels · deleted")
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
         lay.setSpacing(16)
         for w in (self.cursor_label, self.size_label, self.boxes_label, self.label_status,
-                  self.zoom_label):
+                  self.proposals_label, self.zoom_label):
             lay.addWidget(w)
         self.set_zoom(1.0)
         self.clear_cursor()
@@ -48,6 +51,12 @@ class CanvasStatus(QWidget):
         """"not labelled", "labelled", "no objects" or "needs review"."""
         color = STATUS_COLORS.get(text, "#9aa0a6")
         self.label_status.setText(f"<span style='color:{color}'>● {text}</span>" if text else "")
+
+    def set_proposal_counts(self, accepted: int, edited: int, deleted: int) -> None:
+        """How the model's proposals fared: hidden until there is one."""
+        self.proposals_label.setText(
+            f"proposals: {accepted} accepted · {edited} edited · {deleted} deleted"
+            if accepted or edited or deleted else "")
 
     def connect_canvas(self, canvas) -> None:
         """Follow a BoxCanvas: its zoom and cursor signals."""

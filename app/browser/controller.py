@@ -3,9 +3,10 @@ review), which one is current, and moving through them (A/D, Home/End, U).
 
 It asks for a media item to be opened with ``open_requested``; whoever opens it
 (the window) calls ``set_current`` back. Other features change the list only
-through ``set_marks`` / ``update_marks``, ``rows_changed`` and ``set_suggestions``
+through ``set_marks`` / ``update_marks``, ``rows_changed``, ``set_suggestions``
 (the tag classifier's, asked for with ``suggestions_wanted`` when the user orders
-by suggestion confidence). Video thumbnails show a real frame, decoded off the GUI
+by suggestion confidence) and ``set_next_ranking`` (Label next's, asked for with
+``next_wanted``). Video thumbnails show a real frame, decoded off the GUI
 thread (app/browser/thumbnails.py).
 """
 
@@ -24,6 +25,7 @@ class BrowserController(QObject):
     open_requested = Signal(int)      # media id the user moved to
     filter_changed = Signal(str, str)
     suggestions_wanted = Signal()     # order by tag suggestions: someone should answer
+    next_wanted = Signal()            # order "most useful to label next": the same
     message = Signal(str)
 
     def __init__(self, project, view: MediaBrowser, parent: QObject | None = None):
@@ -34,6 +36,7 @@ class BrowserController(QObject):
         self.marks: Marks | None = None
         self.order = "added"
         self.ranking: dict[int, tuple[float, str]] = {}
+        self.next_ranking: dict[int, tuple[float, str]] = {}
         self.source = StoreMediaSource(project)
         view.set_thumbnail_provider(thumbnail)
         view.set_source(self.source)
@@ -52,13 +55,16 @@ class BrowserController(QObject):
         self.filter_changed.emit(kind, value)
 
     def set_order(self, order: str) -> None:
-        """"added", "status" (needs work first) or "suggestion" (the tag classifier's
-        most confident suggestions first, once they arrive)."""
+        """"added", "status" (needs work first), "suggestion" (the tag classifier's
+        most confident suggestions first, once they arrive) or "next" (the Label next
+        queue's order, once it arrives)."""
         self.order = order
         self.view.set_order(order, emit=False)
         if order == "suggestion":
             self.message.emit("asking the tag classifier for suggestions…")
             self.suggestions_wanted.emit()
+        elif order == "next":
+            self.next_wanted.emit()
         self._rebuild(*self.source.filter)
 
     def set_suggestions(self, ranking: dict | None, note: str = "") -> None:
@@ -67,6 +73,12 @@ class BrowserController(QObject):
         if note:
             self.message.emit(note)
         if self.order == "suggestion":
+            self._rebuild(*self.source.filter)
+
+    def set_next_ranking(self, ranking: dict | None) -> None:
+        """media id → (higher first, "next #3 · 0.62"), from the Label next queue."""
+        self.next_ranking = dict(ranking or {})
+        if self.order == "next":
             self._rebuild(*self.source.filter)
 
     def set_marks(self, marks: Marks | None) -> None:
@@ -90,7 +102,7 @@ class BrowserController(QObject):
 
     def _rebuild(self, kind: str, value: str) -> None:
         self.source = StoreMediaSource(self.project, kind, value, self.marks, self.order,
-                                       self.ranking)
+                                       self.next_ranking if self.order == "next" else self.ranking)
         self.view.set_source(self.source)
         if self.current is not None:
             self.view.set_current(self.current, emit=False)

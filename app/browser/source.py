@@ -6,8 +6,9 @@ Another feature may lay ``Marks`` over the list (review: TP/FP/FN per media): a
 marked row carries its text in ``status`` (the browser draws it red with a "!"
 badge and shows the text as a tooltip), and the list can be ordered by weight,
 heaviest first, or cut down to marked rows. The list can also be ordered by labelling
-status, or by the tag classifier's suggestions (``ranking``: media id → (confidence,
-"tag 0.92"); suggested media first, the most confident first, the text on the row).
+status, by the tag classifier's suggestions (``ranking``: media id → (confidence,
+"tag 0.92"); suggested media first, the most confident first, the text on the row), or
+by the Label next queue (the same shape: media id → (higher first, "next #3 · 0.62")).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.store import browse
 from widgets.media_browser import MediaRow
 
 PAGE = 256
+RANKED = ("suggestion", "next")    # orders that follow a ranking another feature gives
 _CACHE_PAGES = 64
 
 
@@ -40,7 +42,7 @@ class StoreMediaSource:
         self.order = order
         self.ranking = ranking or {}
         ids = browse.filtered_ids(project, kind, value, "status" if order == "status" else "added")
-        if order == "suggestion" and self.ranking:   # stable: the rest keep their order
+        if order in RANKED and self.ranking:   # stable: the rest keep their order
             ids = sorted(ids, key=lambda i: -self.ranking.get(i, (-1.0, ""))[0])
         if marks is not None and marks.marked_only:
             ids = [i for i in ids if marks.weight.get(i)]
@@ -70,6 +72,8 @@ class StoreMediaSource:
             row = dataclasses.replace(row, status=status)
         if self.order == "suggestion" and row.id in self.ranking:
             row = dataclasses.replace(row, suggestion=self.ranking[row.id][1])
+        elif self.order == "next" and row.id in self.ranking:
+            row = dataclasses.replace(row, rank=self.ranking[row.id][1])
         return row
 
     def index_of(self, media_id: int) -> int:

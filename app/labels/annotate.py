@@ -49,6 +49,10 @@ class AnnotationController(QObject):
         self.current_class: int | None = None
         self.clipboard: list[dict] = []
         self.frame_edits = None          # set by the video controller for video media
+        # The model's proposals shown among the boxes (app.next.prelabels): it draws
+        # them (``shapes``) and takes the canvas's edits, deletes and class changes of
+        # theirs (``take_edits``/``take_deletes``/``take_class`` return the rest).
+        self.proposals = None
         self.new_track_next = False      # Shift+W: the next box drawn starts a new track
         self.new_track_unselected = False  # option: drawing with nothing selected starts one
         canvas.draw_mode_changed.connect(self._draw_mode_changed)
@@ -177,6 +181,8 @@ class AnnotationController(QObject):
                 c = classes[b.class_id]
                 shapes.append(BoxShape(-b.track_id, b.x1, b.y1, b.x2, b.y2, b.class_id, c.name,
                                        c.color, "ghost", None, b.track_id))
+        if self.proposals is not None:
+            shapes += self.proposals.shapes(self.media_id, self.frame, classes)
         self.canvas.set_boxes(shapes)
         self.boxes_shown.emit(n)
         self.status_shown.emit(STATUS_TEXT[self.project.status.of(self.media_id, self.frame)])
@@ -196,6 +202,8 @@ class AnnotationController(QObject):
         if cls is None:
             return
         selected = self.canvas.selected_ids()
+        if selected and self.proposals is not None:
+            selected = self.proposals.take_class(selected, cls.id)
         if selected and self.frame_edits is not None:
             # a track changes class as a whole (a ghost stands for its track's last box)
             ends = {b.track_id: b.id for b in self.frame_edits.ghosts(self.media_id, self.frame)}
@@ -246,6 +254,10 @@ class AnnotationController(QObject):
         return self.project.boxes.get(box_id).track_id
 
     def _on_edited(self, edits: list) -> None:
+        if self.proposals is not None:
+            edits = self.proposals.take_edits(edits)
+            if not edits:
+                return
         if self.frame_edits is None:
             self.doc.move_boxes(edits)
             return
@@ -260,6 +272,10 @@ class AnnotationController(QObject):
             self.frame_edits.edit_boxes(self.media_id, self.frame, real)
 
     def _on_delete(self, ids: list) -> None:
+        if self.proposals is not None:
+            ids = self.proposals.take_deletes(ids)
+            if not ids:
+                return
         if self.frame_edits is None:
             self.doc.delete_boxes(list(ids))
             return

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
@@ -21,7 +20,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.cluster.connect import ClusterError
 from app.runs import records as runs
-from app.runs.cluster import ClusterTarget, compute_of, fetch_stored, submit_run
+from app.runs.cluster import ClusterTarget, compute_of
+from app.runs.off_thread import fetch_at, prepare_at, submit_resume_at
 from app.runs.compute import ComputeChoice
 from app.runs.lock import RunBusy, RunLock, reap_interrupted
 from app.runs.data import counts, summary
@@ -36,37 +36,6 @@ from training.templates import get_template
 from widgets.training_panel import TrainingPanel
 
 SPARE_CORES = 1  # kept free of the trainer's threads so the window stays responsive
-
-
-def _prepare(root: Path, template: str, overrides: dict, task: str, device: str, gpus: int,
-             target=None):
-    """Export + record a run on a worker thread, with its own SQLite connection; for a
-    cluster run, check the cluster and submit the job too. (launch, job id or None)"""
-    from app.store.project import Project
-
-    with Project.open(root) as project:
-        launch = runs.prepare_run(project, template, overrides, task=task, device=device, gpus=gpus)
-        if target is None:
-            return launch, None
-        try:
-            return launch, submit_run(project, launch.run_id, target)
-        except BaseException:
-            launch.lock.release()
-            raise
-
-
-def _submit_resume(root: Path, run_id: int, target) -> str:
-    from app.store.project import Project
-
-    with Project.open(root) as project:
-        return submit_run(project, run_id, target, resume=True)
-
-
-def _fetch(root: Path, run_id: int) -> None:
-    from app.store.project import Project
-
-    with Project.open(root) as project:
-        fetch_stored(project, run_id)
 
 
 class TrainingController(QObject):
@@ -145,35 +114,41 @@ class TrainingController(QObject):
         return False
 
     # -- intents ---------------------------------------------------------------------------
-    def train(self, template: str, overrides: dict, device: str, gpus: int = 1) -> None:
-        """Validate, then export and start a new run (asynchronously)."""
+    def train(self, template: str, overrides: dict, device: str, gpus: int = 1,
+              customise=None) -> bool:
+        """Validate, then export and start a new run (asynchronously); False when it
+        was refused (the panel says why). ``customise`` (project, RunLaunch), called on
+        the export thread after the export, lets a feature adjust the run first (Label
+        next's cross-check marks its fold)."""
         if self.is_training():
             self.panel.show_error("a run is already training")
-            return
+            return False
         try:
             spec = get_template(template)
             parse_overrides(spec.hparams(), [f"{k}={v}" for k, v in overrides.items()])
         except (KeyError, HParamError) as exc:
             self.panel.show_error(str(exc).strip('"'))
-            return
+            return False
         try:
             target = self.compute.target()
         except ClusterError as exc:
             self.panel.show_error(str(exc))
-            return
+            return False
         if not self.first_click.start_accepted(spec, overrides.get("pretrained")):
-            return
-        self._spawn(self._train(spec.name, spec.task, dict(overrides), device, gpus, target))
+            return False
+        return self._spawn(self._train(spec.name, spec.task, dict(overrides), device, gpus,
+                                       target, customise))
 
     async def _train(self, template: str, task: str, overrides: dict, device: str, gpus: int,
-                     target: ClusterTarget | None = None) -> None:
+                     target: ClusterTarget | None = None, customise=None) -> None:
         self.panel.set_busy(True, "exporting the dataset…" if target is None else
                            f"exporting the dataset and sending it to {target.address}…")
         self.run_id = -1  # busy: a second Train is refused until this one has an id
         loop = asyncio.get_running_loop()
         try:
-            launch, job = await loop.run_in_executor(self._executor, _prepare, self.project.root,
-                                                     template, overrides, task, device, gpus, target)
+            launch, job = await loop.run_in_executor(self._executor, prepare_at, self.project.root,
+                                                     template, overrides, task, device, gpus,
+                                                     target, customise)
         except Exception as exc:
             self.run_id = None
             self.panel.set_busy(False)
@@ -210,7 +185,7 @@ class TrainingController(QObject):
         self.panel.set_busy(True, f"sending run #{run_id} back to {target.address}…")
         loop = asyncio.get_running_loop()
         try:
-            job = await loop.run_in_executor(self._executor, _submit_resume, self.project.root,
+            job = await loop.run_in_executor(self._executor, submit_resume_at, self.project.root,
                                              run_id, target)
         except Exception as exc:
             lock.release()
@@ -275,7 +250,7 @@ class TrainingController(QObject):
         self.panel.status.setText(f"downloading run #{run_id}'s checkpoints from cluster storage…")
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(None, _fetch, self.project.root, run_id)
+            await loop.run_in_executor(None, fetch_at, self.project.root, run_id)
         except Exception as exc:
             self.panel.show_error(str(exc))
             return
@@ -344,7 +319,7 @@ class TrainingController(QObject):
         if self.shown_run == run_id:
             self.panel.append_log("\n".join(lines))
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro) -> bool:
         try:
             loop = asyncio.get_event_loop()
         except RuntimeError:
@@ -352,10 +327,11 @@ class TrainingController(QObject):
         if loop is None or not loop.is_running():
             coro.close()
             self.panel.show_error("training needs the application's asyncio (qasync) event loop")
-            return
+            return False
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return True
 
     def _task_done(self, task: asyncio.Future) -> None:
         self._tasks.discard(task)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.datasets.cli import DATASET_COMMANDS, add_dataset_parsers
 from app.durability.cli import DOCTOR_COMMANDS, add_doctor_parser
+from app.next.cli import NEXT_COMMANDS, add_next_parsers
 from app.search.cli import SEARCH_COMMANDS, add_search_parsers
 from app.store.formats.labelset import FormatError
 from app.store.project import Project, ProjectDamaged, ProjectError, store_problem
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress display")
     _compute_options(s)
     add_search_parsers(sub)  # embed, search, classify
+    add_next_parsers(sub)    # next, suspects, duplicates
     add_doctor_parser(sub)
     return p
 
@@ -223,5 +225,6 @@ COMMANDS = {
     "predict": cmd_predict,
     "runs": cmd_runs,
     **SEARCH_COMMANDS,
+    **NEXT_COMMANDS,
     **DOCTOR_COMMANDS,
 }

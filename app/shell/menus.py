@@ -17,12 +17,12 @@ from widgets.actions import make_action
 MENUS: list[tuple[str, list[str | None]]] = [
     ("&File", ["new", "open", None, "import_media", "import_labels", "export", None, "quit"]),
     ("&Edit", ["undo", "redo", None, "draw", "draw_new_track", "copy", "paste", "copy_previous",
-               "delete", None, "no_objects", "needs_review"]),
+               "delete", None, "no_objects", "needs_review", None, "accept_proposals"]),
     ("&View", ["fit", "zoom_in", "zoom_out", "labels", None, "docks"]),
-    ("&Go", ["prev", "next", "first", "last", "unlabelled"]),
+    ("&Go", ["prev", "next", "first", "last", "unlabelled", "label_next"]),
     ("Vi&deo", ["outside", "track_forward", "interpolate", "sampling", None, "new_track_option"]),
     ("&Model", ["import_checkpoint", "weights", None, "predict_all", "accept_shown", "review",
-                "metrics"]),
+                "metrics", None, "find_suspects", "near_duplicates"]),
     ("&Help", ["shortcuts"]),
 ]
 

@@ -20,6 +20,11 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("A / D", "Previous / next media"),
     ("Home / End", "First / last media"),
     ("U", "Next media not labelled yet"),
+    ("N", "Label next: the picture not labelled yet that would teach the model most"),
+    ("Enter", "Accept every proposal of the model shown (pre-labels, dashed)"),
+    ("Click a proposal", "Accept it as a label; drag or resize it, or press 1 … 9, to make the "
+                         "edited box a label"),
+    ("Ctrl+click a proposal, Delete", "Dismiss it (the model was wrong)"),
     ("E", "Mark the picture (image or frame) as showing no objects: labelled, a negative; "
           "again to take it off"),
     ("R", "Mark the picture as needing review (left out of training until taken off)"),

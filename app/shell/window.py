@@ -13,6 +13,7 @@ from app.durability.guard import ProjectGuard
 from app.labels.annotate import AnnotationController
 from app.labels.document import Document
 from app.labels.panels import PanelsController
+from app.next.controller import LabelNextController
 from app.review.controller import ReviewController
 from app.runs.controller import TrainingController
 from app.runs.weights import WeightsController
@@ -27,7 +28,7 @@ from widgets.status import CanvasStatus
 from widgets.timeline import Timeline
 
 LAST_MEDIA = "last_media"
-LAYOUT_VERSION = 3   # bump when the docks change: an older saved layout is then ignored
+LAYOUT_VERSION = 4   # bump when the docks change: an older saved layout is then ignored
 DOCK_WIDTHS = (176, 440)   # media browser (a column of thumbnails), right-hand panels
 
 
@@ -74,6 +75,9 @@ class MainWindow(QMainWindow):
         self.search = SearchController(project, self.doc, self.annotator, self.canvas,
                                        self.panels.tags_panel, self)
         self.datasets = DatasetsController(project, self)
+        self.next = LabelNextController(project, self.doc, self.annotator, self.video,
+                                        self.browsing, self.review, self.training,
+                                        self.search.panel.current_run, self)
         self.statusBar().addPermanentWidget(self.video.tracking.progress)
 
         # -- docks ------------------------------------------------------------------------
@@ -83,16 +87,20 @@ class MainWindow(QMainWindow):
         self._dock("Training", self.training.panel, Qt.RightDockWidgetArea)
         self._dock("Predictions", self.review.panel, Qt.RightDockWidgetArea)
         self._dock("Search", self.search.panel, Qt.RightDockWidgetArea)
+        self._dock("Label next", self.next.panel, Qt.RightDockWidgetArea)
         self._arrange_docks()
 
         # -- wiring -----------------------------------------------------------------------
         for c in (self.browsing, self.video, self.review, self.datasets, self.annotator,
-                  self.weights):
+                  self.weights, self.next):
             c.message.connect(self.show_message)
-        for c in (self.video, self.panels, self.review, self.weights):
+        for c in (self.video, self.panels, self.review, self.weights, self.next):
             c.problem.connect(lambda title, text: self.inform(title, text, warning=True))
         self.browsing.open_requested.connect(self.open_media)
         self.search.open_requested.connect(self.open_media)
+        self.next.open_requested.connect(self.open_media)
+        self.next.prelabels.counts_changed.connect(self.status.set_proposal_counts)
+        self.next.prelabels.emit_counts()
         self.browsing.suggestions_wanted.connect(self.search.suggest_untagged)
         self.search.untagged_suggested.connect(self.browsing.set_suggestions)
         self.annotator.boxes_shown.connect(self.status.set_box_count)
@@ -106,6 +114,7 @@ class MainWindow(QMainWindow):
         self.training.run_finished.connect(self.review.refresh_runs)
         self.training.run_finished.connect(self.search.run_finished)
         self.datasets.imported.connect(self.refresh_all)
+        self.datasets.imported.connect(self.next.media_added)
         self.browser.files_dropped.connect(self.datasets.import_paths)
         # Files or folders dropped anywhere on the window (canvas included) are imported.
         self.drop = install_file_drop(self)
@@ -117,7 +126,8 @@ class MainWindow(QMainWindow):
             **self.shell_actions(), **self.datasets.actions(),
             **self.annotator.actions(self, self.browsing.previous_id),
             **self.browsing.actions(self), **self.video.actions(self),
-            **self.review.menu_actions(self), **self.weights.actions(self)})
+            **self.review.menu_actions(self), **self.weights.actions(self),
+            **self.next.actions(self)})
 
     # -- shell -----------------------------------------------------------------------------
     def shell_actions(self) -> dict:
@@ -162,7 +172,8 @@ class MainWindow(QMainWindow):
     def _arrange_docks(self) -> None:
         """Classes stay in view; tags, training, predictions and search share tabs below."""
         docks = {d.windowTitle(): d for d in self.findChildren(QDockWidget)}
-        group = [docks[t] for t in ("Tags", "Training", "Predictions", "Search") if t in docks]
+        group = [docks[t] for t in ("Tags", "Training", "Predictions", "Search", "Label next")
+                 if t in docks]
         for dock in group[1:]:
             self.tabifyDockWidget(group[0], dock)
         group[0].raise_()
@@ -239,7 +250,8 @@ class MainWindow(QMainWindow):
         if not self.training.confirm_close():
             event.ignore()
             return
-        for controller in (self.video, self.review, self.search, self.datasets, self.weights):
+        for controller in (self.video, self.review, self.search, self.datasets, self.weights,
+                           self.next):
             controller.shutdown()      # none of them waits on a thread
         self.guard.close()             # last backup (off this thread), window lock released
         if self.settings is not None:

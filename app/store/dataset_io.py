@@ -208,7 +208,8 @@ def export_labelset(project, include_unlabelled: bool = False,
     ``tagged``, for an embedder, tagged images too). ``frames`` maps a video's media id
     to the frame indices that belong to the dataset; those frames become images named
     ``<video name>/frame_000123.jpg``; with ``groups`` (a training export) they carry
-    the video as their group, so a random split keeps them on one side.
+    the video as their group, so a random split keeps them on one side, and images
+    of one near-duplicate group (``project.next.groups``) carry theirs.
     """
     classes = project.classes.all()
     names = {c.id: c.name for c in classes}
@@ -238,6 +239,7 @@ def export_labelset(project, include_unlabelled: bool = False,
 
     labelset = LabelSet(categories=[c.name for c in classes], tags=list(tag_names.values()))
     splits = project.media.splits()   # a video's frames share its split
+    near_dups = project.next.groups() if groups else {}
     items: list[ExportItem] = []
     used: set[str] = set()
     for media in project.media.list():
@@ -249,7 +251,7 @@ def export_labelset(project, include_unlabelled: bool = False,
             name = _unique(media.name, used)
             image = LabelImage(name, media.width, media.height, boxes_of.get((media.id, 0), []),
                                list(tags_of.get(media.id, [])), split=splits.get(media.id),
-                               status=kept)
+                               status=kept, group=_dup_group(near_dups.get(media.id)))
             items.append(ExportItem(image, media.id, path))
         else:
             stem = _unique(Path(media.name).with_suffix("").as_posix(), used)
@@ -264,6 +266,10 @@ def export_labelset(project, include_unlabelled: bool = False,
                 items.append(ExportItem(image, media.id, path, frame))
     labelset.images = [item.image for item in items]
     return labelset, items
+
+
+def _dup_group(number: int | None) -> str | None:
+    return None if number is None else f"near-duplicates-{number}"
 
 
 def _unique(name: str, used: set[str]) -> str:

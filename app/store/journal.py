@@ -46,6 +46,7 @@ TABLES: dict[str, str | None] = {
     "media_tags": None,
     "track_events": None,
     "label_marks": None,     # labelling status: "no objects", "needs review"
+    "proposal_decisions": None,   # pre-labels accepted, edited or deleted (app.next)
 }
 LIMIT = 1000          # steps kept; older ones are pruned as new edits come
 BUDGET = 64 << 20     # bytes of log kept (a long track re-interpolated logs much)

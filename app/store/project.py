@@ -4,7 +4,7 @@
 that read and write it (``project.media``, ``project.classes``, ``project.boxes``,
 ``project.tags``, ``project.tracks``, ``project.frames``, ``project.runs``,
 ``project.predictions``, ``project.embeddings``, ``project.settings``,
-``project.status``). Every write is committed at once, so killing the process loses
+``project.status``, ``project.next``). Every write is committed at once, so killing the process loses
 nothing that was shown as done.
 Readers on other threads or processes open their own ``Project`` on the same folder;
 WAL lets them read while one writes.
@@ -24,6 +24,7 @@ from app.store.repos.classes import ClassRepository
 from app.store.repos.embeddings import EmbeddingRepository
 from app.store.repos.frames import FrameRepository
 from app.store.repos.media import ImportReport, MediaRepository
+from app.store.repos.next import NextRepository
 from app.store.repos.predictions import PredictionRepository
 from app.store.repos.runs import RunRepository
 from app.store.repos.settings import SettingRepository
@@ -94,6 +95,7 @@ class Project:
         self.embeddings = EmbeddingRepository(self.db)
         self.settings = SettingRepository(self.db)
         self.status = StatusRepository(self.db)     # labelling status of every picture
+        self.next = NextRepository(self.db)         # what to label next (app.next)
 
     # -- opening ------------------------------------------------------------------
     @classmethod

@@ -211,9 +211,50 @@ _V8_LABEL_STATUS = [
         AND NOT EXISTS (SELECT 1 FROM boxes b WHERE b.media_id = m.id AND b.source != 'predicted')""",
 ]
 
+# v9: what to label next (app.next). Per detector run, each picture's uncertainty score
+# (cached per model); feature vectors per source ('run:<id>' pooled detector backbone,
+# 'imagenet', 'pixels') for diversity and near-duplicates; the user's decisions on the
+# model's proposals (pre-labels), journaled like labels so accept / edit / delete undo;
+# near-duplicate groups, kept on one side of a training split.
+_V9_LABEL_NEXT = [
+    """CREATE TABLE next_scores (
+        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,
+        frame INTEGER NOT NULL DEFAULT 0,
+        score REAL NOT NULL,           -- mean of the top-k box uncertainties
+        entropy REAL NOT NULL,         -- the class-score part of it
+        instability REAL NOT NULL,     -- the flip-consistency part of it
+        boxes INTEGER NOT NULL,        -- detections that counted
+        PRIMARY KEY (run_id, media_id, frame)
+    )""",
+    """CREATE TABLE next_features (
+        source TEXT NOT NULL,
+        media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,
+        frame INTEGER NOT NULL DEFAULT 0,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (source, media_id, frame)
+    )""",
+    """CREATE TABLE proposal_decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER NOT NULL,
+        media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,
+        frame INTEGER NOT NULL DEFAULT 0,
+        prediction_id INTEGER NOT NULL,   -- the predicted box it was about (no reference:
+                                          -- predictions are replaced, decisions stay)
+        outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'edited', 'deleted')),
+        box_id INTEGER,                   -- the label it became
+        UNIQUE (run_id, prediction_id)
+    )""",
+    "CREATE INDEX proposal_decisions_media ON proposal_decisions (media_id, frame)",
+    """CREATE TABLE duplicate_groups (
+        media_id INTEGER PRIMARY KEY REFERENCES media (id) ON DELETE CASCADE,
+        grp INTEGER NOT NULL
+    )""",
+]
+
 Statement = Union[str, Callable[[sqlite3.Connection], None]]
 MIGRATIONS: list[list[Statement]] = [_V1, _V2, _V3, _V4, _V5, _V6_SPLITS, _V7_JOURNAL,
-                                     _V8_LABEL_STATUS]
+                                     _V8_LABEL_STATUS, _V9_LABEL_NEXT]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -49,6 +49,7 @@ class PredictionOverlay(QGraphicsObject):
         self._boxes: list[OverlayBox] = []
         self.threshold = 0.5
         self.hidden_classes: set[int] = set()
+        self.hidden_ids: set[int] = set()   # shown elsewhere (as proposals on the canvas)
         self.review = False
         self.stale = False
         self.captions_shown = 0      # captions drawn by the last paint (tests, benchmarks)
@@ -78,6 +79,12 @@ class PredictionOverlay(QGraphicsObject):
         self.hidden_classes = set(ids)
         self.update()
 
+    def set_hidden_ids(self, ids) -> None:
+        ids = set(ids)
+        if ids != self.hidden_ids:
+            self.hidden_ids = ids
+            self.update()
+
     def set_review(self, on: bool) -> None:
         self.review = bool(on)
         self.update()
@@ -88,7 +95,7 @@ class PredictionOverlay(QGraphicsObject):
     def visible_boxes(self) -> list[OverlayBox]:
         """What is drawn now: above the threshold (missed labels always), classes shown."""
         return [b for b in self._boxes if b.class_id not in self.hidden_classes
-                and (b.status == "fn" or (b.score or 0.0) >= self.threshold)
+                and b.id not in self.hidden_ids and (b.status == "fn" or (b.score or 0.0) >= self.threshold)
                 and (self.review or b.status != "fn")]
 
     def box_at(self, x: float, y: float) -> OverlayBox | None:

@@ -52,6 +52,8 @@ def box_pen(color: str, source: str, emphasised: bool = False) -> QPen:
         width = 1.0
     elif source == "predicted":
         width = 1.5
+    elif source == "proposal":     # the model's suggestion, not a label yet: dashed
+        width = 2.0
     if emphasised:
         width += 1.0
     pen = QPen(c, width)
@@ -61,6 +63,8 @@ def box_pen(color: str, source: str, emphasised: bool = False) -> QPen:
         pen.setStyle(Qt.DashLine)
     elif source == "ghost":
         pen.setStyle(Qt.DotLine)
+    elif source == "proposal":
+        pen.setDashPattern([5.0, 3.0])
     return pen
 
 
@@ -92,6 +96,8 @@ class _LabelCache:
             bg = bg.lighter(140)
         elif source == "ghost":
             bg = bg.lighter(175)
+        elif source == "proposal":
+            bg = bg.lighter(125)
         img.fill(bg)
         p = QPainter(img)
         p.setFont(self.font)

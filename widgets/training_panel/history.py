@@ -19,6 +19,26 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
+def chain_text(row: dict) -> str:
+    """Keep training's chain step of a run (Label next), from its dataset record."""
+    chain = (row.get("dataset") or {}).get("chain") or {}
+    if chain.get("parent") is None:
+        return ""
+    text = f"fine-tuned from #{chain['parent']}"
+    if chain.get("new_labels") is not None:
+        text += f" with {chain['new_labels']} new labelled pictures"
+    cm, pm = chain.get("map"), chain.get("parent_map")
+    if cm is not None and pm is not None:
+        text += f"; mAP {cm:.3f} vs {pm:.3f} on {chain.get('compared_on', 0)} pictures neither trained on"
+    elif chain.get("note"):
+        text += f"; {chain['note']}"
+    verdict = chain.get("verdict")
+    if verdict:
+        text += "; became the active model" if verdict == "active" else \
+            f"; #{chain['parent']} stayed active"
+    return text
+
+
 class RunHistory(QWidget):
     """Rows: ``{"id", "template", "status", "best_metric", "images", "boxes",
     "duration_s", "created", "hyperparameters", "message", "resumable", "active"}``."""
@@ -69,7 +89,10 @@ class RunHistory(QWidget):
         for r, row in enumerate(rows):
             best = row.get("best_metric")
             started = (row.get("created") or "")[:16].replace("T", " ")
-            cells = (f"#{row['id']}" + (" ✓" if row.get("active") else ""),
+            chain = chain_text(row)
+            parent = ((row.get("dataset") or {}).get("chain") or {}).get("parent")
+            cells = (f"#{row['id']}" + (f" ← #{parent}" if chain else "")
+                     + (" ✓" if row.get("active") else ""),
                      row.get("template", ""), row.get("status", ""),
                      "" if best is None else f"{best:.3f}",
                      f"{row.get('images', 0)} · {row.get('boxes', 0)}",
@@ -79,7 +102,7 @@ class RunHistory(QWidget):
                 f"#{row['id']} {row.get('template', '')}, started {started}"
                 + (" (the active model)" if row.get("active") else ""),
                 f"{row.get('images', 0)} images, {row.get('boxes', 0)} boxes",
-                f"hyperparameters: {hp or 'defaults'}", row.get("message") or "") if x)
+                chain, f"hyperparameters: {hp or 'defaults'}", row.get("message") or "") if x)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)

@@ -1,0 +1,166 @@
+"""Label next vs random selection, simulated on the kangaroo photos (full labels known).
+
+    python tests/benchmarks/bench_label_next.py [--rounds 7] [--batch 13] [--epochs 8]
+        [--seeds 0] [--out DIR]
+
+A fixed test set (34 photos) is held out; of the other 130, 10% start labelled. Each
+round trains ``fasterrcnn_mobilenet_v2`` (ImageNet backbone) with the same settings
+on the labelled photos, evaluates mAP on the test set, then "labels" a batch chosen
+by Label next (``app.next``: the round's model scores the unlabelled photos in the
+project, the queue picks a batch) or at random. Prints mAP per round, writes
+``label_next.json`` and ``label_next.png`` (mAP against labelled photos) to the output
+folder and says whether Label next reaches random's final mAP with at most 70% of
+its labels. Results are kept per round: a rerun goes on where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from label_next_data import (DATA, ROOT, label, load_truth, machine, make_project, plot,  # noqa: E402
+                             register_run, train, write_coco)
+
+sys.path.insert(0, str(ROOT))
+
+
+def settings(epochs: int, size: int) -> dict:
+    return {"pretrained": "imagenet", "epochs": epochs, "batch_size": 4, "min_size": size,
+            "max_size": int(size * 5 / 3), "lr": 0.01, "warmup_iters": 20,
+            "trainable_backbone_layers": 3, "workers": 0, "patience": 0, "seed": 0}
+
+
+def choose_next(project, ids, run_id: int, batch: int) -> list[str]:
+    from app.next.ranking import build_queue
+    from app.next.scoring import score_project
+
+    counts = score_project(project, run_id, device="cpu")
+    queue = build_queue(project, run_id, counts["source"], length=batch, batch=batch)
+    names = {v: k for k, v in ids.items()}
+    return [names[i.media_id] for i in queue.items][:batch]
+
+
+def run_strategy(strategy: str, seed: int, args, truth, test, pool, initial, results, out,
+                 save) -> None:
+    key = f"{strategy}/{seed}"
+    rounds = results.setdefault(key, [])
+    rng = random.Random(1000 + seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        project, ids = make_project(Path(tmp) / "proj")
+        sizes = {m.name: (m.width, m.height) for m in project.media.list()}
+        labelled = list(initial)
+        # the test photos are no part of the pool: "needs review" pictures are neither
+        # candidates nor seeds for Label next
+        project.status.mark_many([(ids[n], 0) for n in test], "review")
+        for r in range(args.rounds):
+            label(project, ids, [n for n in labelled if not project.boxes.labels(ids[n], 0)], truth)
+            run_dir = out / "runs" / f"{strategy}-{seed}-r{r}"
+            if r < len(rounds):
+                result = rounds[r]
+                assert result["labelled"] == sorted(labelled), "resumed with other settings"
+            else:
+                shared = out / "runs" / f"shared-{seed}-r0"
+                if r == 0 and (shared / "best.pt").is_file() and "metrics" in results.get(f"r0/{seed}", {}):
+                    metrics = results[f"r0/{seed}"]["metrics"]      # round 0 is the same set
+                    shutil.copytree(shared, run_dir, dirs_exist_ok=True)
+                else:
+                    coco = write_coco(out / f"{strategy}-{seed}-r{r}.json", sizes.get,
+                                      {n: truth[n] for n in labelled}, {n: truth[n] for n in test},
+                                      ["kangaroo"])
+                    metrics = train(coco, run_dir, settings(args.epochs, args.size))
+                    if r == 0:
+                        shutil.copytree(run_dir, shared, dirs_exist_ok=True)
+                        results[f"r0/{seed}"] = {"metrics": metrics}
+                result = {"round": r, "labelled": sorted(labelled), "n": len(labelled), **metrics}
+                rounds.append(result)
+                save()
+            print(f"{strategy:<6} seed {seed} round {r}: {result['n']:3d} labelled  "
+                  f"mAP {result['map']:.3f}  mAP50 {result['map50']:.3f}  "
+                  f"({result['seconds']:.0f} s; load {machine().split('load average ')[1].split(',')[0]})",
+                  flush=True)
+            if r == args.rounds - 1:
+                break
+            if r + 1 < len(rounds):
+                labelled = rounds[r + 1]["labelled"]
+                continue
+            left = [n for n in pool if n not in labelled]
+            if strategy == "random":
+                pick = rng.sample(left, min(args.batch, len(left)))
+            else:
+                run_id = register_run(project, run_dir, f"round {r}", ["kangaroo"])
+                pick = choose_next(project, ids, run_id, args.batch)
+            labelled = sorted(set(labelled) | set(pick))
+        project.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--batch", type=int, default=13)
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--test", type=int, default=34)
+    ap.add_argument("--seeds", default="0")
+    ap.add_argument("--strategies", default="random,next")
+    ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "kestrel-bench-label-next")
+    args = ap.parse_args()
+    if not DATA.is_dir():
+        print(f"SKIP: {DATA} is absent")
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    state = args.out / "label_next.json"
+    results = json.loads(state.read_text()) if state.is_file() else {}
+    save = lambda: state.write_text(json.dumps(results, indent=1))   # noqa: E731
+    print(f"machine: {machine()}")
+    truth = load_truth()
+    with tempfile.TemporaryDirectory() as tmp:      # what the app imports (one JPEG is cut short)
+        probe, ids = make_project(Path(tmp) / "probe")
+        probe.close()
+    names = sorted(n for n in truth if n in ids)
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        rng = random.Random(seed)
+        test = sorted(rng.sample(names, args.test))
+        pool = [n for n in names if n not in test]
+        initial = sorted(rng.sample(pool, max(1, round(0.1 * len(pool)))))
+        for strategy in args.strategies.split(","):
+            run_strategy(strategy, seed, args, truth, test, pool, initial, results, args.out, save)
+    report(results, args)
+    return 0
+
+
+def report(results: dict, args) -> None:
+    for metric in ("map", "map50"):
+        series = {}
+        for key, rounds in results.items():
+            if "/" in key and not key.startswith("r0/"):
+                strategy = key.split("/")[0]
+                series.setdefault(strategy, {})
+                for r in rounds:
+                    series[strategy].setdefault(r["n"], []).append(r[metric])
+        mean = {s: sorted((n, sum(v) / len(v)) for n, v in pts.items()) for s, pts in series.items()}
+        if "random" not in mean or "next" not in mean:
+            return
+        target_n, target = mean["random"][-1]
+        reached = next((n for n, m in mean["next"] if m >= target), None)
+        print(f"\n{metric}: random reaches {target:.3f} with {target_n} labelled photos; Label next "
+              + (f"reaches it with {reached} ({reached / target_n:.0%} of the labels) -> "
+                 f"{'PASS' if reached / target_n <= 0.7 else 'FAIL'} (target <= 70%)"
+                 if reached is not None else "does not reach it -> FAIL"))
+        for s, pts in mean.items():
+            print(f"  {s:<7} " + "  ".join(f"{n}:{m:.3f}" for n, m in pts))
+        png = plot(args.out / f"label_next_{metric}.png",
+                   {("Label next" if s == "next" else "random"): pts for s, pts in mean.items()},
+                   f"kangaroo: {metric} on {args.test} test photos vs labelled photos "
+                   f"(mean of {len(args.seeds.split(','))} seed(s))",
+                   "labelled photos", metric, hline=target)
+        print(f"  plot: {png}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
