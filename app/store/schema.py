@@ -192,8 +192,48 @@ _V7_JOURNAL = [
     "CREATE INDEX undo_log_step ON undo_log (step, seq)",
 ]
 
+
+# v8: what visual search must send to a vector store. Every change to what a search
+# filter reads (labelled boxes, tags, a split, embeddings, media) marks its media here,
+# whoever writes (the window, its undo, a CLI, a worker); a store remembers the last
+# ``seq`` it took in and, at its next sync, re-reads only the media marked after it.
+# One row per media: a new mark deletes the old one and takes a new, higher seq
+# (AUTOINCREMENT never reuses one). Delete-then-insert, not INSERT OR REPLACE: a
+# trigger's conflict clause is overridden by the outer statement's (INSERT OR IGNORE).
+def _search_mark(row: str) -> str:
+    return (f"DELETE FROM search_changes WHERE media_id = {row}.media_id; "
+            f"INSERT INTO search_changes (media_id) VALUES ({row}.media_id);")
+
+
+_V8_SEARCH_CHANGES = [
+    """CREATE TABLE search_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        media_id INTEGER NOT NULL UNIQUE
+    )""",
+    # a store re-reads the embeddings of a few media; a media's delete cascades here
+    "CREATE INDEX embeddings_media ON embeddings (media_id, run_id)",
+    "CREATE TRIGGER search_boxes_insert AFTER INSERT ON boxes "
+    f"WHEN NEW.source != 'predicted' BEGIN {_search_mark('NEW')} END",
+    "CREATE TRIGGER search_boxes_delete AFTER DELETE ON boxes "
+    f"WHEN OLD.source != 'predicted' BEGIN {_search_mark('OLD')} END",
+    "CREATE TRIGGER search_boxes_update AFTER UPDATE OF media_id, frame, class_id, source ON boxes "
+    "WHEN OLD.source != 'predicted' OR NEW.source != 'predicted' "
+    f"BEGIN {_search_mark('OLD')} {_search_mark('NEW')} END",
+    f"CREATE TRIGGER search_tags_insert AFTER INSERT ON media_tags BEGIN {_search_mark('NEW')} END",
+    f"CREATE TRIGGER search_tags_delete AFTER DELETE ON media_tags BEGIN {_search_mark('OLD')} END",
+    "CREATE TRIGGER search_media_split AFTER UPDATE OF split ON media "
+    "BEGIN DELETE FROM search_changes WHERE media_id = NEW.id; "
+    "INSERT INTO search_changes (media_id) VALUES (NEW.id); END",
+    "CREATE TRIGGER search_media_delete AFTER DELETE ON media "
+    "BEGIN DELETE FROM search_changes WHERE media_id = OLD.id; "
+    "INSERT INTO search_changes (media_id) VALUES (OLD.id); END",
+    f"CREATE TRIGGER search_embeddings_insert AFTER INSERT ON embeddings BEGIN {_search_mark('NEW')} END",
+    f"CREATE TRIGGER search_embeddings_delete AFTER DELETE ON embeddings BEGIN {_search_mark('OLD')} END",
+]
+
 Statement = Union[str, Callable[[sqlite3.Connection], None]]
-MIGRATIONS: list[list[Statement]] = [_V1, _V2, _V3, _V4, _V5, _V6_SPLITS, _V7_JOURNAL]
+MIGRATIONS: list[list[Statement]] = [_V1, _V2, _V3, _V4, _V5, _V6_SPLITS, _V7_JOURNAL,
+                                     _V8_SEARCH_CHANGES]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
