@@ -58,14 +58,17 @@ def _store_options(s) -> None:
 
 def _store(project, args):
     """The store the project uses (``--store`` changes and saves the choice), synced."""
-    from app.search.stores import StoreError, current_spec, save_spec
+    from app.search.stores import StoreError, current_spec, parse_spec, save_spec
     from app.search.sync import open_synced
 
     try:
-        spec = save_spec(project, args.store) if args.store else current_spec(project)
-        return spec, open_synced(project, args.run, spec, args.api_key)
+        spec = parse_spec(args.store) if args.store else current_spec(project)
+        store = open_synced(project, args.run, spec, args.api_key)
     except StoreError as exc:
         raise SearchError(str(exc)) from None
+    if args.store:          # saved once it works
+        save_spec(project, spec.text)
+    return spec, store
 
 
 def _kinds(text: str) -> tuple[str, ...]:

@@ -58,7 +58,7 @@ class QdrantStore(VectorStore):
                                  f"a time, a Qdrant server many ({exc})") from None
         else:
             self.client = qdrant_client.QdrantClient(url=url, api_key=api_key or None,
-                                                     timeout=timeout)
+                                                     timeout=timeout, check_compatibility=False)
             try:
                 self.client.get_collections()
             except Exception as exc:
