@@ -79,9 +79,9 @@ class MainWindow(QMainWindow):
         self._arrange_docks()
 
         # -- wiring -----------------------------------------------------------------------
-        for c in (self.browsing, self.video, self.review, self.datasets, self.annotator):
+        for c in (self.browsing, self.video, self.review, self.datasets, self.annotator, self.search):
             c.message.connect(self.show_message)
-        for c in (self.video, self.panels, self.review):
+        for c in (self.video, self.panels, self.review, self.search):
             c.problem.connect(lambda title, text: self.inform(title, text, warning=True))
         self.browsing.open_requested.connect(self.open_media)
         self.search.open_requested.connect(self.open_media)
