@@ -60,7 +60,12 @@ def _sync_media(project, run_id: int, store: VectorStore, media: list[int],
     items = search_items.items(project, run_id, media)
     current = {k: payload_of(item, run_id) for k, item in items.items()}
     if held is None:
-        held = store.payloads(media)
+        # What the store may hold for these media: every key ever embedded for them
+        # (deleted ones are remembered); media removed from the project go whole.
+        removed = set(media) - search_items.existing_media(project, media)
+        if removed:
+            report.deleted += store.delete_media(sorted(removed))
+        held = store.get(search_items.known_keys(project, run_id, media) | set(current))
     gone = [k for k in held if k not in current]
     fresh = [k for k, p in current.items() if k not in held or held[k]["stamp"] != p["stamp"]]
     renewed = {k: p for k, p in current.items()

@@ -61,6 +61,29 @@ def changed_since(project, seq: int) -> list[int]:
         "SELECT media_id FROM search_changes WHERE seq > ? ORDER BY media_id", (seq,))]
 
 
+def existing_media(project, media_ids: Sequence[int]) -> set[int]:
+    out: set[int] = set()
+    for chunk in _chunks(media_ids):
+        marks = ",".join("?" * len(chunk))
+        out.update(r[0] for r in project.db.execute(
+            f"SELECT id FROM media WHERE id IN ({marks})", chunk))
+    return out
+
+
+def known_keys(project, run_id: int, media_ids: Sequence[int]) -> set[EmbeddingKey]:
+    """Every key of ``run_id`` a store may hold for these media: those embedded now
+    (a deleted box's too, until its row is pruned) and those deleted since
+    (``search_gone``)."""
+    out: set[EmbeddingKey] = set()
+    for chunk in _chunks(media_ids):
+        marks = ",".join("?" * len(chunk))
+        for table in ("embeddings", "search_gone"):
+            out.update(EmbeddingKey(*r) for r in project.db.execute(
+                f"SELECT kind, media_id, frame, box_id FROM {table} "
+                f"WHERE run_id = ? AND media_id IN ({marks})", [run_id, *chunk]))
+    return out
+
+
 def embedded_media(project, run_id: int) -> list[int]:
     return [r[0] for r in project.db.execute(
         "SELECT DISTINCT media_id FROM embeddings WHERE run_id = ? ORDER BY media_id", (run_id,))]

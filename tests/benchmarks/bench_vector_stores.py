@@ -113,14 +113,65 @@ def stall_while_searching(store, queries, seconds: float = 5.0):
     return idle, busy, done[0]
 
 
+def bench_sync(n: int) -> None:
+    """A project of ``n`` embedded images: the first sync into the embedded store (what
+    the first search of a session waits for), then one after tagging 100 images, then
+    one with nothing changed; and the same into Qdrant's local mode."""
+    from app.search.stores import open_store, parse_spec
+    from app.search.sync import sync
+    from app.store.probe import MediaInfo
+    from app.store.project import Project
+
+    rng = np.random.default_rng(2)
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Project.create(Path(tmp) / "proj")
+        with project.transaction():
+            media = [project.media.add_row(MediaInfo(Path(f"{i}.jpg"), "image", 64, 48, f"h{i}",
+                                                     1), f"{i}.jpg", f"{i}.jpg") for i in range(n)]
+        run = project.runs.add(name="b", task="embedder", template="embed_resnet18", run_dir="")
+        v = rng.standard_normal((n, D), dtype=np.float32)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        t = time.perf_counter()
+        project.embeddings.put(run, [(EmbeddingKey("image", m), "", x) for m, x in zip(media, v)])
+        print(f"store {n:,} x {D} vectors in SQLite (change log triggers on): "
+              f"{time.perf_counter() - t:.2f} s")
+        tag = project.tags.ensure("bees")
+        for spec in ("embedded", "qdrant://local"):
+            store = open_store(project, run, parse_spec(spec))
+            t = time.perf_counter()
+            sync(project, run, store)
+            first = time.perf_counter() - t
+            with project.transaction():
+                for m in media[::n // 100][:100]:
+                    project.tags.set(m, tag, True)
+            t = time.perf_counter()
+            report = sync(project, run, store)
+            after = time.perf_counter() - t
+            t = time.perf_counter()
+            sync(project, run, store)
+            idle = time.perf_counter() - t
+            print(f"sync {n:,} items into {spec}: first {first:.2f} s; after tagging 100 "
+                  f"images {after * 1000:.0f} ms ({report.payloads} payloads sent); nothing "
+                  f"changed {idle * 1000:.1f} ms")
+            store.close()
+            with project.transaction():
+                for m in media[::n // 100][:100]:
+                    project.tags.set(m, tag, False)
+        project.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("n", nargs="?", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=50)
     ap.add_argument("--skip", default="", help="comma list of faiss, qdrant")
+    ap.add_argument("--sync", type=int, metavar="N",
+                    help="only: sync N embedded images of a project into each store")
     ap.add_argument("--qdrant-filtered", type=int, default=3,
                     help="queries per filter for Qdrant local mode (seconds each at 1M)")
     args = ap.parse_args()
+    if args.sync:
+        return bench_sync(args.sync)
     skip = set(args.skip.split(","))
     t = time.perf_counter()
     vectors, points = data(args.n)

@@ -87,6 +87,27 @@ def test_every_kind_of_change_marks_its_media(project):
     assert search_items.changed_since(p, 0) == sorted(set(search_items.changed_since(p, 0)))
 
 
+def test_deleted_embeddings_are_remembered_until_embedded_again(project):
+    from app.store.models import EmbeddingKey
+
+    p = project
+    run_id = p.runs.all()[0].id
+    box = p.boxes.of(2)[0]
+    key = EmbeddingKey("box", 2, 0, box.id)
+    vector = p.embeddings.get(run_id, key)
+    p.embeddings.delete(run_id, [key])
+    assert key in search_items.known_keys(p, run_id, [2])
+    p.embeddings.put(run_id, [(key, "again", vector)])
+    assert p.conn.execute("SELECT COUNT(*) FROM search_gone").fetchone()[0] == 0
+    p.embeddings.delete(run_id, [key])
+    p.media.delete(2)                      # the media goes: nothing of it is kept
+    p.media.delete(3)                      # a cascade from the media keeps nothing either
+    other = p.runs.add(name="x", task="embedder", template="t", run_dir="")
+    p.embeddings.put(other, [(EmbeddingKey("image", 4), "", vector)])
+    p.conn.execute("DELETE FROM runs WHERE id = ?", (other,))
+    assert p.conn.execute("SELECT COUNT(*) FROM search_gone").fetchone()[0] == 0
+
+
 def test_the_log_triggers_are_in_a_new_project(project):
     """A later migration that rebuilds a table drops its triggers: this says so."""
     names = {r[0] for r in project.conn.execute(

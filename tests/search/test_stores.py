@@ -111,8 +111,11 @@ def test_upsert_replaces_payloads_change_deletes_remove(filled):
         assert store.count(where) == sum(where.matches(p.payload) for p in pts)
         q = pts[40].vector
         assert [h.key for h in store.search(q, 10, where)] == brute(pts, q, 10, where)
-    held = store.payloads([11, 12, 35])
-    assert held == {p.key: p.payload for p in pts if p.payload["media"] in (11, 12, 35)}
+    some = [p.key for p in pts if p.payload["media"] in (11, 12, 35)]
+    assert store.get(some + [EmbeddingKey("image", 10**6)]) == {
+        p.key: p.payload for p in pts if p.key in set(some)}
+    assert store.delete_media([11, 12]) == 6 and store.count() == N - 36
+    assert store.get(some) == {p.key: p.payload for p in pts if p.payload["media"] == 35}
     store.clear()
     assert store.count() == 0 and store.search(pts[0].vector, 5) == []
 
@@ -121,7 +124,7 @@ def test_empty_store(make_store):
     store = make_store()
     assert store.count() == 0 and store.count(WHERES["tag"]) == 0
     assert store.search(np.ones(16, np.float32) / 4, 10) == []
-    assert store.payloads([1, 2]) == {}
+    assert store.get([EmbeddingKey("image", 1)]) == {} and store.delete_media([1]) == 0
     store.delete([EmbeddingKey("image", 1)])
     store.set_payloads({})
 

@@ -32,7 +32,7 @@ def same_as_project(p, run_id, store) -> None:
     """The store holds exactly the project's items and facts, and searches alike."""
     media = search_items.embedded_media(p, run_id)
     want = search_items.items(p, run_id, media)
-    held = store.payloads(media)
+    held = store.get(search_items.known_keys(p, run_id, media) | set(want))
     assert set(held) == set(want)
     assert store.count() == len(want)
     q = unit(np.random.default_rng(11), 1)[0]
@@ -48,7 +48,7 @@ def test_first_sync_sends_every_item_with_its_facts(project, store):
     report = sync(p, run_id, store)
     assert report.rebuilt and report.vectors == store.count() == 24 + 2 + 17
     same_as_project(p, run_id, store)
-    by_media = store.payloads([1, 2, 3])
+    by_media = store.get(search_items.known_keys(p, run_id, [1, 2, 3]))
     image1 = by_media[EmbeddingKey("image", 1)]
     assert (image1["split"], image1["labelled"], image1["tags"], image1["classes"]) == (
         "train", False, [], [])                       # media 1: unlabelled
@@ -87,6 +87,13 @@ def test_only_what_changed_is_sent(project, store):
     p.media.delete(9)
     r = sync(p, run_id, store)
     assert r.deleted == 2 and r.vectors == 0
+    # a box deleted and its vector pruned (as the next embedding does) before any sync
+    box = p.boxes.of(11)[0]
+    key = EmbeddingKey("box", 11, 0, box.id)
+    p.boxes.delete([box.id])
+    p.embeddings.delete(run_id, [key])
+    r = sync(p, run_id, store)
+    assert (r.deleted, r.payloads) == (1, 1) and store.get([key]) == {}
     same_as_project(p, run_id, store)
 
 
@@ -99,7 +106,7 @@ def test_undo_is_a_change_like_any_other(project, store):
     wasps = p.tags.ensure("wasps")
     step, _, _ = journal.record("Tag wasps", lambda q: [q.tags.set(m, wasps, True) for m in (1, 5)])
     assert sync(p, run_id, store).payloads == 1 + 2       # image 1; image 5 and its box
-    assert filters.parse(["tag=wasps"], p).matches(store.payloads([5])[EmbeddingKey("image", 5)])
+    assert filters.parse(["tag=wasps"], p).matches(store.get([EmbeddingKey("image", 5)])[EmbeddingKey("image", 5)])
     journal.undo(step.id)
     assert sync(p, run_id, store).payloads == 3
     same_as_project(p, run_id, store)

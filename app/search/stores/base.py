@@ -88,8 +88,12 @@ class VectorStore(ABC):
     def count(self, where: Where | None = None) -> int: ...
 
     @abstractmethod
-    def payloads(self, media_ids: Sequence[int]) -> dict[EmbeddingKey, dict[str, Any]]:
-        """What the store holds for these media (for a sync to compare)."""
+    def get(self, keys: Iterable[EmbeddingKey]) -> dict[EmbeddingKey, dict[str, Any]]:
+        """The payloads held for those of ``keys`` the store has (a sync compares)."""
+
+    @abstractmethod
+    def delete_media(self, media_ids: Sequence[int]) -> int:
+        """Drop every point of these media (removed from the project); how many."""
 
     @abstractmethod
     def clear(self) -> None:

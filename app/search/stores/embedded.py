@@ -143,9 +143,13 @@ class EmbeddedStore(VectorStore):
             return len(self._row)
         return int(self._mask(where).sum())
 
-    def payloads(self, media_ids: Sequence[int]) -> dict[EmbeddingKey, dict[str, Any]]:
+    def get(self, keys: Iterable[EmbeddingKey]) -> dict[EmbeddingKey, dict[str, Any]]:
+        return {k: self._payloads[self._row[k]] for k in keys if k in self._row}
+
+    def delete_media(self, media_ids: Sequence[int]) -> int:
         rows = np.flatnonzero(np.isin(self._media[:self._n], list(media_ids)) & self._alive[:self._n])
-        return {self._keys[r]: self._payloads[r] for r in rows}
+        self._drop([self._keys[r] for r in rows])
+        return len(rows)
 
     def search(self, vector: np.ndarray, k: int = 10, where: Where | None = None) -> list[Hit]:
         n = self._n

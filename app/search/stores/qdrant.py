@@ -154,23 +154,28 @@ class QdrantStore(VectorStore):
         return self.client.count(self.collection, count_filter=self._filter(where),
                                  exact=True).count
 
-    def payloads(self, media_ids: Sequence[int]) -> dict[EmbeddingKey, dict[str, Any]]:
+    def get(self, keys: Iterable[EmbeddingKey]) -> dict[EmbeddingKey, dict[str, Any]]:
         out: dict[EmbeddingKey, dict[str, Any]] = {}
-        if not self._ready():
+        ids = [point_id(k) for k in keys]
+        if not ids or not self._ready():
             return out
-        m, ids = self._m, list(media_ids)
-        for i in range(0, len(ids), 1000):
-            flt = m.Filter(must=[m.FieldCondition(key="media",
-                                                  match=m.MatchAny(any=ids[i:i + 1000]))])
-            offset = None
-            while True:
-                found, offset = self.client.scroll(self.collection, scroll_filter=flt, limit=1000,
-                                                   offset=offset, with_payload=True,
-                                                   with_vectors=False)
-                out.update((key_of(p.payload), p.payload) for p in found)
-                if offset is None:
-                    break
+        for i in range(0, len(ids), BATCH):
+            found = self.client.retrieve(self.collection, ids=ids[i:i + BATCH],
+                                         with_payload=True, with_vectors=False)
+            out.update((key_of(p.payload), p.payload) for p in found)
         return out
+
+    def delete_media(self, media_ids: Sequence[int]) -> int:
+        if not media_ids or not self._ready():
+            return 0
+        m = self._m
+        flt = m.Filter(must=[m.FieldCondition(key="media",
+                                              match=m.MatchAny(any=list(media_ids)))])
+        n = self.client.count(self.collection, count_filter=flt, exact=True).count
+        if n:
+            self.client.delete(self.collection, points_selector=m.FilterSelector(filter=flt),
+                               wait=True)
+        return n
 
     def _filter(self, where: Where | None):
         if not where:
