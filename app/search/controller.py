@@ -35,6 +35,7 @@ class SearchController(QObject):
     _results = Signal(int, object, str, list)     # request, query image, text, neighbours
     _suggested = Signal(int, list)                # media id, [(tag id, confidence)]
     _store_ready = Signal(str, str)               # spec, description
+    _note = Signal(int, str)                      # request, progress of a search
     _failed = Signal(str)
 
     def __init__(self, project, doc, annotator, canvas, tags_panel, parent: QObject | None = None):
@@ -66,6 +67,8 @@ class SearchController(QObject):
         self._results.connect(self._on_results)
         self._suggested.connect(self._on_suggested)
         self._store_ready.connect(self._on_store_ready)
+        self._note.connect(lambda request, text: request == self._request
+                           and self.panel.set_status(text))
         self._failed.connect(self._on_failed)
         annotator.media_loaded.connect(self._media_loaded)
         doc.tags_changed.connect(self._tags_changed)
@@ -181,7 +184,8 @@ class SearchController(QObject):
         w = self._worker
         project = w.open()
         vector, key = query_vector(project, run_id, query, lambda: w.embedder(run_id), frame)
-        store = w.store(run_id)
+        store = w.store(run_id, lambda done, total: self._note.emit(
+            request, f"Indexing the run's vectors: {done:,} of {total:,} media…"))
         kinds = ("box",) if query[0] == "box" else ("image", "frame")
         hits = store.search(vector, K, where.also(filters.kinds(kinds)))
         image = thumbnail(w, key) if key is not None else load_image(query[1]).scaled(

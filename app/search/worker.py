@@ -35,16 +35,17 @@ class SearchWorker:
             self.embedders[run_id] = load_embedder(self.open(), run_id)
         return self.embedders[run_id]
 
-    def store(self, run_id: int):
+    def store(self, run_id: int, progress=None):
         """The run's store in the chosen kind, brought up to date (only the media
-        changed since its last sync are re-read; nothing when none changed)."""
+        changed since its last sync are re-read; nothing when none changed).
+        ``progress(done, total)``: media read so far, for a long first sync."""
         from app.search.stores import open_store
         from app.search.sync import sync
 
         store = self.stores.get(run_id)
         if store is None:
             store = self.stores[run_id] = open_store(self.open(), run_id, self.spec, self.api_key)
-        sync(self.project, run_id, store)
+        sync(self.project, run_id, store, progress)
         return store
 
     def use_store(self, spec, api_key: str | None):
