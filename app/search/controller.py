@@ -181,6 +181,8 @@ class SearchController(QObject):
         from app.search.index import query_vector
         from widgets.imaging import load_image
 
+        if request != self._request:        # a newer search is queued: it answers instead
+            return
         w = self._worker
         project = w.open()
         vector, key = query_vector(project, run_id, query, lambda: w.embedder(run_id), frame)
