@@ -13,6 +13,7 @@ key; the payload carries the key back.
 from __future__ import annotations
 
 import sqlite3
+import warnings
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -113,7 +114,11 @@ class QdrantStore(VectorStore):
                 vectors=np.stack([np.asarray(p.vector, np.float32).reshape(-1)
                                   for p in part]).tolist(),
                 payloads=[p.payload for p in part])
-            self.client.upsert(self.collection, points=batch, wait=True)
+            with warnings.catch_warnings():
+                # local mode warns on every write past 20,000 points (the README says
+                # where its limits are); one line per batch would bury the console
+                warnings.filterwarnings("ignore", "Local mode is not recommended")
+                self.client.upsert(self.collection, points=batch, wait=True)
 
     def set_payloads(self, payloads: dict[EmbeddingKey, dict[str, Any]]) -> None:
         if not payloads or not self._ready():
