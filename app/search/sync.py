@@ -44,6 +44,16 @@ def sync(project, run_id: int, store: VectorStore,
         store.clear()
         report.rebuilt = True
         media = search_items.embedded_media(project, run_id)
+        if store.bulk_load:         # the whole run in one query, indexed in one pass
+            if progress is not None:
+                progress(0, len(media))
+            found, vectors = search_items.all_items(project, run_id)
+            store.load_items(found, vectors, run_id)
+            report.vectors = len(found)
+            store.save_state(project, head, store.count())
+            if progress is not None:
+                progress(len(media), len(media))
+            return report
     else:
         media = search_items.changed_since(project, state[0])
     for i in range(0, len(media), CHUNK):

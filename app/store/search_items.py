@@ -90,6 +90,12 @@ def embedded_media(project, run_id: int) -> list[int]:
 
 
 # -- items ---------------------------------------------------------------------------------
+_ITEM_SQL = ("SELECT e.kind, e.media_id, e.frame, e.box_id, e.stamp, m.kind, m.split, b.class_id{v} "
+             "FROM embeddings e JOIN media m ON m.id = e.media_id "
+             "LEFT JOIN boxes b ON e.kind = 'box' AND b.id = e.box_id AND b.source != 'predicted' "
+             "WHERE e.run_id = ?{w}")
+
+
 def items(project, run_id: int, media_ids: Sequence[int]) -> dict[EmbeddingKey, SearchItem]:
     """Every searchable item of ``run_id`` among ``media_ids``. A box's vector counts
     only while the box is still a label (a deleted box leaves the store at once,
@@ -97,33 +103,62 @@ def items(project, run_id: int, media_ids: Sequence[int]) -> dict[EmbeddingKey, 
     out: dict[EmbeddingKey, SearchItem] = {}
     for chunk in _chunks(media_ids):
         marks = ",".join("?" * len(chunk))
-        tags: dict[int, list[int]] = {}
-        for media_id, tag_id in project.db.execute(
-                f"SELECT media_id, tag_id FROM media_tags WHERE media_id IN ({marks}) "
-                "ORDER BY tag_id", chunk):
-            tags.setdefault(media_id, []).append(tag_id)
-        classes: dict[tuple[int, int], list[int]] = {}
-        for media_id, frame, class_id in project.db.execute(
-                f"SELECT DISTINCT media_id, frame, class_id FROM boxes WHERE media_id IN ({marks}) "
-                "AND source != 'predicted' ORDER BY class_id", chunk):
-            classes.setdefault((media_id, frame), []).append(class_id)
-        labelled = labelled_media(project, chunk)
-        rows = project.db.execute(
-            "SELECT e.kind, e.media_id, e.frame, e.box_id, e.stamp, m.kind, m.split, b.class_id "
-            "FROM embeddings e JOIN media m ON m.id = e.media_id "
-            "LEFT JOIN boxes b ON e.kind = 'box' AND b.id = e.box_id AND b.source != 'predicted' "
-            f"WHERE e.run_id = ? AND e.media_id IN ({marks})", [run_id, *chunk])
-        for kind, media_id, frame, box_id, stamp, media_kind, split, box_class in rows:
-            if kind == "box":
-                if box_class is None:
-                    continue
-                cls: tuple[int, ...] = (box_class,)
-            else:
-                cls = tuple(classes.get((media_id, frame), ()))
-            key = EmbeddingKey(kind, media_id, frame, box_id)
-            out[key] = SearchItem(key, stamp, media_kind, split, tuple(tags.get(media_id, ())),
-                                  cls, media_id in labelled)
+        facts = _facts(project, f" WHERE media_id IN ({marks})", f" AND media_id IN ({marks})",
+                       chunk, labelled_media(project, chunk))
+        rows = project.db.execute(_ITEM_SQL.format(v="", w=f" AND e.media_id IN ({marks})"),
+                                  [run_id, *chunk])
+        for item in _items(rows, *facts):
+            out[item.key] = item
     return out
+
+
+def all_items(project, run_id: int) -> tuple[list[SearchItem], np.ndarray]:
+    """Every searchable item of a run and its vectors (N, D), in one pass: what a store
+    built from nothing takes in. Rows are streamed: only the items and the vectors'
+    bytes are held, not a million row tuples."""
+    tags, classes, labelled = _facts(project, "", "", [], labelled_media(project))
+    found: list[SearchItem] = []
+    blobs: list[bytes] = []
+    for row in project.db.execute(_ITEM_SQL.format(v=", e.vector", w=""), (run_id,)):
+        item = _item(row, tags, classes, labelled)
+        if item is not None:
+            found.append(item)
+            blobs.append(row[8])
+    if not found:
+        return found, np.zeros((0, 0), np.float32)
+    return found, np.frombuffer(b"".join(blobs), np.float32).reshape(len(found), -1).copy()
+
+
+def _facts(project, where: str, and_where: str, args: list, labelled: set[int]):
+    tags: dict[int, tuple[int, ...]] = {}
+    for media_id, tag_id in project.db.execute(
+            f"SELECT media_id, tag_id FROM media_tags{where} ORDER BY tag_id", args):
+        tags[media_id] = tags.get(media_id, ()) + (tag_id,)
+    classes: dict[tuple[int, int], tuple[int, ...]] = {}
+    for media_id, frame, class_id in project.db.execute(
+            "SELECT DISTINCT media_id, frame, class_id FROM boxes WHERE source != 'predicted'"
+            f"{and_where} ORDER BY class_id", args):
+        classes[(media_id, frame)] = classes.get((media_id, frame), ()) + (class_id,)
+    return tags, classes, labelled
+
+
+def _items(rows, tags, classes, labelled) -> Iterator[SearchItem]:
+    for row in rows:
+        item = _item(row, tags, classes, labelled)
+        if item is not None:
+            yield item
+
+
+def _item(row, tags, classes, labelled) -> SearchItem | None:
+    kind, media_id, frame, box_id, stamp, media_kind, split, box_class = row[:8]
+    if kind == "box":
+        if box_class is None:           # no longer a label: not searchable
+            return None
+        cls: tuple[int, ...] = (box_class,)
+    else:
+        cls = classes.get((media_id, frame), ())
+    return SearchItem(EmbeddingKey(kind, media_id, frame, box_id), stamp, media_kind, split,
+                      tags.get(media_id, ()), cls, media_id in labelled)
 
 
 def vectors(project, run_id: int, keys: Iterable[EmbeddingKey]) -> dict[EmbeddingKey, np.ndarray]:

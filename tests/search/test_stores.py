@@ -8,6 +8,7 @@ import pytest
 from app.search.filters import Condition, Where
 from app.search.stores import EmbeddedStore, Point
 from app.store.models import EmbeddingKey
+from app.store.search_items import SearchItem
 from tests.search.helpers import unit
 
 N = 600
@@ -118,6 +119,46 @@ def test_upsert_replaces_payloads_change_deletes_remove(filled):
     assert store.get(some) == {p.key: p.payload for p in pts if p.payload["media"] == 35}
     store.clear()
     assert store.count() == 0 and store.search(pts[0].vector, 5) == []
+
+
+def as_items(pts: list[Point]) -> list[SearchItem]:
+    """The items whose payloads (run 1) are those of ``pts``."""
+    return [SearchItem(p.key, p.payload["stamp"], p.payload["media_kind"],
+                       None if p.payload["split"] == "none" else p.payload["split"],
+                       tuple(p.payload["tags"]), tuple(p.payload["classes"]),
+                       p.payload["labelled"]) for p in pts]
+
+
+def test_a_store_loaded_whole_behaves_as_one_filled_point_by_point(make_store):
+    """load_items (a first sync; the embedded store builds its columns in one pass and
+    makes payloads only when asked) then the changes later syncs send: every filter
+    still equals brute force; in the embedded store the deletes force a compaction."""
+    pts = points(seed=8, n=1500)
+    store = make_store()
+    store.load_items(as_items(pts), np.stack([p.vector for p in pts]), 1)
+    assert store.count() == 1500
+    for name in ("none", "tag", "unlabelled", "pictures, val, tag 3, not class 2"):
+        where = WHERES[name]
+        assert store.count(where) == sum(where.matches(p.payload) for p in pts)
+        assert [h.key for h in store.search(pts[3].vector, 10, where)] == brute(
+            pts, pts[3].vector, 10, where)
+    assert store.get([p.key for p in pts[:40]]) == {p.key: p.payload for p in pts[:40]}
+    store.delete([p.key for p in pts[:1200]])
+    retagged = {p.key: dict(p.payload, tags=[1, 3], split="test") for p in pts[1200:1250]}
+    store.set_payloads(retagged)
+    rng = np.random.default_rng(3)
+    moved = [Point(p.key, unit(rng, 1)[0], dict(p.payload, stamp="later")) for p in pts[1400:1420]]
+    store.upsert(moved)
+    live = ([Point(p.key, p.vector, retagged[p.key]) for p in pts[1200:1250]]
+            + pts[1250:1400] + moved + pts[1420:])
+    if isinstance(store, EmbeddedStore):
+        assert store._n == len(live)             # compacted: the dead rows are gone
+    assert store.count() == len(live)
+    for where in WHERES.values():
+        assert store.count(where) == sum(where.matches(p.payload) for p in live)
+        for q in (live[60].vector, live[0].vector):
+            assert [h.key for h in store.search(q, 10, where)] == brute(live, q, 10, where)
+    assert store.get([p.key for p in live]) == {p.key: p.payload for p in live}
 
 
 def test_empty_store(make_store):

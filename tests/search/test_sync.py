@@ -58,6 +58,20 @@ def test_first_sync_sends_every_item_with_its_facts(project, store):
     assert sync(p, run_id, store).changed is False     # nothing changed: nothing sent
 
 
+def test_first_sync_reports_progress_and_a_rebuild_reads_the_project_afresh(project, store):
+    p, run_id = project
+    seen = []
+    sync(p, run_id, store, lambda done, total: seen.append((done, total)))
+    media = len(search_items.embedded_media(p, run_id))
+    assert seen and seen[-1] == (media, media) and all(d <= t == media for d, t in seen)
+    p.tags.set(4, p.tags.ensure("wasps"), True)
+    store.delete([EmbeddingKey("image", 10)])          # the store no longer matches its state
+    r = sync(p, run_id, store)
+    assert r.rebuilt and r.vectors == store.count() == 43
+    same_as_project(p, run_id, store)
+    assert sync(p, run_id, store).changed is False
+
+
 def test_only_what_changed_is_sent(project, store):
     p, run_id = project
     sync(p, run_id, store)

@@ -61,6 +61,7 @@ class VectorStore(ABC):
 
     kind = "store"
     state_key: str | None = None   # project setting holding the sync state (None: in memory)
+    bulk_load = False   # True: a first sync hands the whole run to load_items at once
 
     def __init__(self) -> None:
         self._state: tuple[int, int] | None = None
@@ -98,6 +99,15 @@ class VectorStore(ABC):
     @abstractmethod
     def clear(self) -> None:
         """Forget everything (a full sync follows)."""
+
+    def load_items(self, items: Sequence[SearchItem], vectors: np.ndarray, run_id: int) -> None:
+        """Take in a whole run into an empty store: ``items[i]`` with ``vectors[i]``.
+        Point by point here; a store that sets ``bulk_load`` builds its index in one
+        pass instead (a first sync then reads the run in one query, all in memory;
+        other stores are synced a chunk of media at a time)."""
+        for i in range(0, len(items), 1000):
+            self.upsert([Point(it.key, v, payload_of(it, run_id))
+                         for it, v in zip(items[i:i + 1000], vectors[i:i + 1000])])
 
     def close(self) -> None:
         pass

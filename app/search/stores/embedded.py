@@ -22,8 +22,9 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from app.search.filters import LIST_FIELDS, Where
-from app.search.stores.base import Hit, Point, VectorStore
+from app.search.stores.base import Hit, Point, VectorStore, payload_of
 from app.store.models import EmbeddingKey
+from app.store.search_items import SearchItem
 
 GATHER_BELOW = 1 / 4      # a filter keeping fewer rows than this scores only them
 FAISS_DEAD_MAX = 256      # faiss cannot drop rows: past this many dead ones, search exactly
@@ -33,6 +34,7 @@ _CODES = {"kind": ("image", "frame", "box"), "media_kind": ("image", "video"),
 
 class EmbeddedStore(VectorStore):
     kind = "embedded"
+    bulk_load = True          # the whole run is in memory anyway: build it column by column
 
     def __init__(self, use_faiss: bool | None = None, hnsw_from: int | None = None):
         super().__init__()
@@ -49,7 +51,8 @@ class EmbeddedStore(VectorStore):
         self._n = 0
         self._alive = np.zeros(0, bool)
         self._keys: list[EmbeddingKey | None] = []
-        self._payloads: list[dict | None] = []
+        # a payload dict, or (item, run) from load_items until someone asks (_payload)
+        self._payloads: list[dict | tuple[SearchItem, int] | None] = []
         self._row: dict[EmbeddingKey, int] = {}
         self._cols = {f: np.zeros(0, np.int8) for f in _CODES}
         self._media = np.zeros(0, np.int64)
@@ -75,6 +78,39 @@ class EmbeddedStore(VectorStore):
             self._index(row, p.payload)
         if len(self._row) < 0.8 * self._n and self._n - len(self._row) > 1000:
             self._compact()
+
+    def load_items(self, items: Sequence[SearchItem], vectors: np.ndarray, run_id: int) -> None:
+        """Replace everything with a run's items and their vectors, column by column (a
+        first sync: ~1M items would take minutes through ``upsert``); payload dicts
+        are made only for the rows a later sync asks about."""
+        self._reset()
+        n = len(items)
+        if not n:
+            return
+        self._vectors = np.ascontiguousarray(vectors, np.float32)
+        self._n = n
+        self._alive = np.ones(n, bool)
+        self._keys = [it.key for it in items]
+        self._row = dict(zip(self._keys, range(n)))
+        self._payloads = [(it, run_id) for it in items]
+        self._media = np.fromiter((k.media_id for k in self._keys), np.int64, n)
+        facts = {"kind": [k.kind for k in self._keys], "media_kind": [it.media_kind for it in items],
+                 "split": [it.split or "none" for it in items],
+                 "labelled": [bool(it.labelled) for it in items]}
+        for f, codes in _CODES.items():
+            lookup = {v: i for i, v in enumerate(codes)}
+            self._cols[f] = np.fromiter((lookup[v] for v in facts[f]), np.int8, n)
+        for f in LIST_FIELDS:
+            lists = self._lists[f]
+            for row, it in enumerate(items):
+                for v in getattr(it, f):
+                    lists.setdefault(v, set()).add(row)
+
+    def _payload(self, row: int) -> dict[str, Any]:
+        p = self._payloads[row]
+        if not isinstance(p, dict):
+            p = self._payloads[row] = payload_of(*p)
+        return p
 
     def set_payloads(self, payloads: dict[EmbeddingKey, dict[str, Any]]) -> None:
         for key, payload in payloads.items():
@@ -127,7 +163,7 @@ class EmbeddedStore(VectorStore):
                 self._list_arrays.pop((f, v), None)
 
     def _unindex(self, row: int) -> None:
-        payload = self._payloads[row]
+        payload = self._payload(row)
         for f in LIST_FIELDS:
             for v in payload[f]:
                 rows = self._lists[f].get(v)
@@ -136,7 +172,7 @@ class EmbeddedStore(VectorStore):
                     self._list_arrays.pop((f, v), None)
 
     def _compact(self) -> None:
-        live = [(self._keys[r], self._payloads[r]) for r in range(self._n) if self._alive[r]]
+        live = [(self._keys[r], self._payload(r)) for r in range(self._n) if self._alive[r]]
         vectors = self._vectors[:self._n][self._alive[:self._n]].copy()
         self._reset()
         self.upsert([Point(k, v, p) for (k, p), v in zip(live, vectors)])
@@ -148,7 +184,7 @@ class EmbeddedStore(VectorStore):
         return int(self._mask(where).sum())
 
     def get(self, keys: Iterable[EmbeddingKey]) -> dict[EmbeddingKey, dict[str, Any]]:
-        return {k: self._payloads[self._row[k]] for k in keys if k in self._row}
+        return {k: self._payload(self._row[k]) for k in keys if k in self._row}
 
     def delete_media(self, media_ids: Sequence[int]) -> int:
         rows = np.flatnonzero(np.isin(self._media[:self._n], list(media_ids)) & self._alive[:self._n])
