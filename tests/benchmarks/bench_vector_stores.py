@@ -119,10 +119,11 @@ def stall_while_searching(store, queries, seconds: float = 5.0):
     return idle, busy, done[0]
 
 
-def bench_sync(n: int) -> None:
+def bench_sync(n: int, skip: set[str]) -> None:
     """A project of ``n`` embedded images: the first sync into the embedded store (what
-    the first search of a session waits for), then one after tagging 100 images, then
-    one with nothing changed; and the same into Qdrant's local mode."""
+    the first search of a session waits for: in one pass, and a chunk of media at a
+    time as other stores are synced), then one after tagging 100 images, then one with
+    nothing changed; and the same into Qdrant's local mode."""
     from app.search.stores import open_store, parse_spec
     from app.search.sync import sync
     from app.store.probe import MediaInfo
@@ -142,8 +143,14 @@ def bench_sync(n: int) -> None:
         print(f"store {n:,} x {D} vectors in SQLite (change log triggers on): "
               f"{time.perf_counter() - t:.2f} s")
         tag = project.tags.ensure("bees")
-        for spec in ("embedded", "qdrant://local"):
+        print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
+        specs = [("embedded", True), ("embedded", False)]
+        specs += [] if "qdrant" in skip else [("qdrant://local", False)]
+        for spec, bulk in specs:
             store = open_store(project, run, parse_spec(spec))
+            store.bulk_load = bulk
+            if spec == "embedded":
+                spec += ", in one pass" if bulk else ", a chunk of media at a time"
             t = time.perf_counter()
             sync(project, run, store)
             first = time.perf_counter() - t
@@ -202,9 +209,9 @@ def main() -> None:
     ap.add_argument("--qdrant-filtered", type=int, default=3,
                     help="queries per filter for Qdrant local mode (seconds each at 1M)")
     args = ap.parse_args()
-    if args.sync:
-        return bench_sync(args.sync)
     skip = set(args.skip.split(","))
+    if args.sync:
+        return bench_sync(args.sync, skip)
     t = time.perf_counter()
     vectors, points = data(args.n)
     print(f"{args.n:,} x {D} unit vectors and payloads made in {time.perf_counter() - t:.1f} s")

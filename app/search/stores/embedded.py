@@ -51,8 +51,9 @@ class EmbeddedStore(VectorStore):
         self._n = 0
         self._alive = np.zeros(0, bool)
         self._keys: list[EmbeddingKey | None] = []
-        # a payload dict, or (item, run) from load_items until someone asks (_payload)
-        self._payloads: list[dict | tuple[SearchItem, int] | None] = []
+        # a payload dict, or the item load_items was given until someone asks (_payload)
+        self._payloads: list[dict | SearchItem | None] = []
+        self._run = 0                                   # the run of those items
         self._row: dict[EmbeddingKey, int] = {}
         self._cols = {f: np.zeros(0, np.int8) for f in _CODES}
         self._media = np.zeros(0, np.int64)
@@ -92,7 +93,7 @@ class EmbeddedStore(VectorStore):
         self._alive = np.ones(n, bool)
         self._keys = [it.key for it in items]
         self._row = dict(zip(self._keys, range(n)))
-        self._payloads = [(it, run_id) for it in items]
+        self._payloads, self._run = list(items), run_id
         self._media = np.fromiter((k.media_id for k in self._keys), np.int64, n)
         facts = {"kind": [k.kind for k in self._keys], "media_kind": [it.media_kind for it in items],
                  "split": [it.split or "none" for it in items],
@@ -108,8 +109,8 @@ class EmbeddedStore(VectorStore):
 
     def _payload(self, row: int) -> dict[str, Any]:
         p = self._payloads[row]
-        if not isinstance(p, dict):
-            p = self._payloads[row] = payload_of(*p)
+        if isinstance(p, SearchItem):
+            p = self._payloads[row] = payload_of(p, self._run)
         return p
 
     def set_payloads(self, payloads: dict[EmbeddingKey, dict[str, Any]]) -> None:
