@@ -6,7 +6,9 @@ embeddings or facts change in ``search_changes`` with a rising seq. A store
 remembers the seq and point count of its last sync; the next one re-reads only the
 media marked since and, per item, sends a new vector (new item, or re-embedded:
 its stamp differs), a new payload (labels changed), or a delete. A store whose
-state is unknown, or whose count differs from what was left there, is rebuilt.
+state is unknown, or whose count differs from what was left there, is rebuilt: a
+chunk of media at a time, or, for a store that holds everything in memory anyway
+(``bulk_load``: the embedded one), the whole run in one query and one pass.
 """
 
 from __future__ import annotations

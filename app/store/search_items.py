@@ -126,7 +126,9 @@ def all_items(project, run_id: int) -> tuple[list[SearchItem], np.ndarray]:
             blobs.append(row[8])
     if not found:
         return found, np.zeros((0, 0), np.float32)
-    return found, np.frombuffer(b"".join(blobs), np.float32).reshape(len(found), -1).copy()
+    joined = bytearray().join(blobs)        # writable: the array is made without a copy
+    blobs.clear()
+    return found, np.frombuffer(joined, np.float32).reshape(len(found), -1)
 
 
 def _facts(project, where: str, and_where: str, args: list, labelled: set[int]):
