@@ -45,17 +45,18 @@ def sync(project, run_id: int, store: VectorStore,
     if state is None or count != state[1]:
         store.clear()
         report.rebuilt = True
-        media = search_items.embedded_media(project, run_id)
         if store.bulk_load:         # the whole run in one query, indexed in one pass
+            total = search_items.embedded_media_count(project, run_id)
             if progress is not None:
-                progress(0, len(media))
+                progress(0, total)
             found, vectors = search_items.all_items(project, run_id)
             store.load_items(found, vectors, run_id)
             report.vectors = len(found)
             store.save_state(project, head, store.count())
             if progress is not None:
-                progress(len(media), len(media))
+                progress(total, total)
             return report
+        media = search_items.embedded_media(project, run_id)
     else:
         media = search_items.changed_since(project, state[0])
     for i in range(0, len(media), CHUNK):

@@ -10,8 +10,7 @@ those.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -20,8 +19,7 @@ from app.store.models import EmbeddingKey
 CHUNK = 2000          # media per query (well under SQLite's bound on parameters)
 
 
-@dataclass(frozen=True)
-class SearchItem:
+class SearchItem(NamedTuple):      # a tuple: a million are made at a first sync
     key: EmbeddingKey
     stamp: str                  # as in the embeddings table: a new one means a new vector
     media_kind: str             # "image" | "video"
@@ -87,6 +85,11 @@ def known_keys(project, run_id: int, media_ids: Sequence[int]) -> set[EmbeddingK
 def embedded_media(project, run_id: int) -> list[int]:
     return [r[0] for r in project.db.execute(
         "SELECT DISTINCT media_id FROM embeddings WHERE run_id = ? ORDER BY media_id", (run_id,))]
+
+
+def embedded_media_count(project, run_id: int) -> int:
+    return project.db.execute("SELECT COUNT(DISTINCT media_id) FROM embeddings WHERE run_id = ?",
+                              (run_id,)).fetchone()[0]
 
 
 # -- items ---------------------------------------------------------------------------------

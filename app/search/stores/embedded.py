@@ -17,6 +17,7 @@ never copies the matrix.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -91,20 +92,20 @@ class EmbeddedStore(VectorStore):
         self._vectors = np.ascontiguousarray(vectors, np.float32)
         self._n = n
         self._alive = np.ones(n, bool)
-        self._keys = [it.key for it in items]
-        self._row = dict(zip(self._keys, range(n)))
+        keys, _stamps, media_kinds, splits, tags, classes, labelled = zip(*items)
+        self._keys = list(keys)
+        self._row = dict(zip(keys, range(n)))
         self._payloads, self._run = list(items), run_id
-        self._media = np.fromiter((k.media_id for k in self._keys), np.int64, n)
-        facts = {"kind": [k.kind for k in self._keys], "media_kind": [it.media_kind for it in items],
-                 "split": [it.split or "none" for it in items],
-                 "labelled": [bool(it.labelled) for it in items]}
+        self._media = np.fromiter(map(itemgetter(1), keys), np.int64, n)
+        facts = {"kind": map(itemgetter(0), keys), "media_kind": media_kinds,
+                 "split": (s or "none" for s in splits), "labelled": map(bool, labelled)}
         for f, codes in _CODES.items():
             lookup = {v: i for i, v in enumerate(codes)}
-            self._cols[f] = np.fromiter((lookup[v] for v in facts[f]), np.int8, n)
-        for f in LIST_FIELDS:
+            self._cols[f] = np.fromiter(map(lookup.__getitem__, facts[f]), np.int8, n)
+        for f, values in (("tags", tags), ("classes", classes)):
             lists = self._lists[f]
-            for row, it in enumerate(items):
-                for v in getattr(it, f):
+            for row, held in enumerate(values):
+                for v in held:
                     lists.setdefault(v, set()).add(row)
 
     def _payload(self, row: int) -> dict[str, Any]:
