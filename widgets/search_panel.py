@@ -1,6 +1,9 @@
 """Visual search panel: pick an embedder run, embed the project, query by the
-current image, the selected box or a dropped file, and browse the nearest
-neighbours as a grid of thumbnails with their similarity.
+current image, the selected box or a dropped file, filter (tag, class, split,
+labelled or not, media kind), and browse the nearest neighbours as a grid of
+thumbnails with their similarity. Results can be selected (Ctrl/Shift+click, Select
+all) and tagged, or their boxes given a class, in one step; a plain click opens one.
+The vector store (embedded or Qdrant) is chosen in the store field.
 
 Pure view: it shows plain data (``Neighbour`` rows, QImages) and emits intents; the
 app's SearchController does the work off the GUI thread.
@@ -11,12 +14,15 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QLabel,
+                               QListWidget, QListWidgetItem, QProgressBar, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from widgets.media_browser import install_file_drop
+from widgets.search_filters import LabelRow, SearchFilters, StoreField
 
 IdRole = Qt.UserRole + 1
+ItemRole = Qt.UserRole + 2
 THUMB = 96
 
 
@@ -26,6 +32,7 @@ class Neighbour:
     label: str             # e.g. "cat_012.jpg" or "box 7 · frame 30"
     similarity: float
     thumbnail: QImage | None = None
+    item: tuple | None = None  # (kind, media id, frame, box id): what is labelled when selected
 
 
 class SearchPanel(QWidget):
@@ -36,6 +43,10 @@ class SearchPanel(QWidget):
     embed_requested = Signal()
     cancel_requested = Signal()
     run_changed = Signal(int)           # embedder run id (-1: none)
+    filters_changed = Signal()
+    store_requested = Signal(str, str)  # store spec, API key
+    tag_requested = Signal(int, list)   # tag id, selected items
+    class_requested = Signal(int, list)  # class id, selected items
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -69,8 +80,20 @@ class SearchPanel(QWidget):
         self.grid.setResizeMode(QListWidget.Adjust)
         self.grid.setMovement(QListWidget.Static)
         self.grid.setWordWrap(True)
+        self.grid.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.grid.itemClicked.connect(self._clicked)
         self.grid.itemActivated.connect(self._clicked)
+        self.grid.itemSelectionChanged.connect(self._selection_changed)
+        self.filters = SearchFilters()
+        self.filters.changed.connect(self.filters_changed)
+        self.store = StoreField()
+        self.store.store_requested.connect(self.store_requested)
+        self.label_row = LabelRow()
+        self.label_row.select_all_requested.connect(self.grid.selectAll)
+        self.label_row.tag_requested.connect(
+            lambda tag: self.tag_requested.emit(tag, self.selected_items()))
+        self.label_row.class_requested.connect(
+            lambda cls: self.class_requested.emit(cls, self.selected_items()))
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Run"))
@@ -85,11 +108,14 @@ class SearchPanel(QWidget):
         query.addWidget(self.query_text, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.store)
         layout.addWidget(self.progress)
         layout.addLayout(buttons)
+        layout.addWidget(self.filters)
         layout.addLayout(query)
         layout.addWidget(self.status)
         layout.addWidget(self.grid, 1)
+        layout.addWidget(self.label_row)
         self.drop = install_file_drop(self)
         self.drop.files_dropped.connect(lambda paths: self.file_query.emit(paths[0]))
         self.set_runs([])
@@ -122,11 +148,17 @@ class SearchPanel(QWidget):
             self.query_preview.setPixmap(QPixmap.fromImage(image).scaled(
                 THUMB, THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation))
 
+    def set_choices(self, tags: list[tuple[int, str]], classes: list[tuple[int, str]]) -> None:
+        """The project's tags and classes as (id, name), for filtering and labelling."""
+        self.filters.set_choices([n for _, n in tags], [n for _, n in classes])
+        self.label_row.set_choices(tags, classes)
+
     def set_results(self, neighbours: list[Neighbour]) -> None:
         self.grid.clear()
         for n in neighbours:
             item = QListWidgetItem(f"{n.similarity:.3f}\n{n.label}")
             item.setData(IdRole, n.media_id)
+            item.setData(ItemRole, n.item)
             item.setToolTip(f"{n.label}\nsimilarity {n.similarity:.4f}")
             if n.thumbnail is not None and not n.thumbnail.isNull():
                 item.setIcon(QIcon(QPixmap.fromImage(n.thumbnail)))
@@ -134,6 +166,11 @@ class SearchPanel(QWidget):
 
     def results(self) -> list[int]:
         return [self.grid.item(i).data(IdRole) for i in range(self.grid.count())]
+
+    def selected_items(self) -> list[tuple]:
+        """The selected results' items, in the grid's order."""
+        return [tuple(self.grid.item(i).data(ItemRole)) for i in range(self.grid.count())
+                if self.grid.item(i).isSelected() and self.grid.item(i).data(ItemRole)]
 
     def set_busy(self, text: str | None, done: int = 0, total: int = 0) -> None:
         """A running job (``text``) with progress, or idle (None)."""
@@ -150,4 +187,10 @@ class SearchPanel(QWidget):
         self.status.setText(text)
 
     def _clicked(self, item: QListWidgetItem) -> None:
-        self.open_requested.emit(int(item.data(IdRole)))
+        """A plain click opens the result; Ctrl or Shift+click only selects."""
+        if not QApplication.keyboardModifiers() & (Qt.ControlModifier | Qt.ShiftModifier):
+            self.open_requested.emit(int(item.data(IdRole)))
+
+    def _selection_changed(self) -> None:
+        items = self.selected_items()
+        self.label_row.set_selection(len(items), sum(i[0] == "box" for i in items))

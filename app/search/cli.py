@@ -26,6 +26,7 @@ def add_search_parsers(sub) -> None:
     s.add_argument("--compute", metavar="ADDRESS", default=None,
                    help="embed on a Ray cluster (ray://HOST:10001 or http://HOST:8265) with Ray Data")
     s.add_argument("--workers", type=int, default=2, help="with --compute: Ray workers")
+    _store_options(s)
 
     s = sub.add_parser("search", help="nearest neighbours of an image file, a media id or box:ID")
     s.add_argument("project")
@@ -34,14 +35,43 @@ def add_search_parsers(sub) -> None:
     s.add_argument("-k", type=int, default=10, help="how many neighbours")
     s.add_argument("--kinds", default=None, help="search among: image, frame, box "
                    "(default: boxes for a box query, pictures otherwise)")
+    s.add_argument("--where", action="append", default=[], metavar="FILTER",
+                   help="only items matching: tag=NAME, class=NAME, split=train|val|test|none, "
+                        "media=image|video, kind=image|frame|box, labelled, unlabelled; "
+                        "NAME!=… excludes; repeat to combine (all must hold)")
     s.add_argument("--device", default="cpu")
     s.add_argument("--json", action="store_true")
+    _store_options(s)
 
     s = sub.add_parser("classify", help="suggest tags for untagged images (classifier on embeddings)")
     s.add_argument("project")
     s.add_argument("--run", type=int, required=True, help="embedder run id")
     s.add_argument("--threshold", type=float, default=0.5, help="lowest confidence shown")
     s.add_argument("--json", action="store_true")
+
+
+def _store_options(s) -> None:
+    s.add_argument("--store", metavar="SPEC",
+                   help="vector store, saved in the project's settings: embedded (default), "
+                        "qdrant://local (a folder in the project), qdrant://HOST[:PORT] or "
+                        "qdrant+https://HOST[:PORT] (a Qdrant server)")
+    s.add_argument("--api-key", help="Qdrant server API key (default: $QDRANT_API_KEY; "
+                                     "never saved)")
+
+
+def _store(project, args):
+    """The store the project uses (``--store`` changes and saves the choice), synced."""
+    from app.search.stores import StoreError, current_spec, parse_spec, save_spec
+    from app.search.sync import open_synced
+
+    try:
+        spec = parse_spec(args.store) if args.store else current_spec(project)
+        store = open_synced(project, args.run, spec, args.api_key)
+    except StoreError as exc:
+        raise SearchError(str(exc)) from None
+    if args.store:          # saved once it works
+        save_spec(project, spec.text)
+    return spec, store
 
 
 def _kinds(text: str) -> tuple[str, ...]:
@@ -82,10 +112,15 @@ def cmd_embed(args) -> int:
         except KeyboardInterrupt:
             print("\ninterrupted; what was embedded is kept", file=sys.stderr)
             return 130
-    if not args.quiet and counts["embedded"]:
-        print(file=sys.stderr)
-    print(f"embedded {counts['embedded']}, already there {counts['kept']}, "
-          f"removed {counts['removed']}, unreadable {counts['failed']}")
+        if not args.quiet and counts["embedded"]:
+            print(file=sys.stderr)
+        line = (f"embedded {counts['embedded']}, already there {counts['kept']}, "
+                f"removed {counts['removed']}, unreadable {counts['failed']}")
+        if args.store or _uses_qdrant(project):      # send the changes to the vector store now
+            _spec, store = _store(project, args)
+            line += f"; {store.description}: {store.count()} items"
+            store.close()
+    print(line)
     return 0
 
 
@@ -101,6 +136,12 @@ def _embed_on_cluster(project, args, kinds, progress) -> dict:
         raise SearchError(str(exc)) from None
 
 
+def _uses_qdrant(project) -> bool:
+    from app.search.stores import current_spec
+
+    return current_spec(project).kind != "embedded"
+
+
 def _describe(project, hit) -> dict:
     out = hit.to_json()
     try:
@@ -111,30 +152,39 @@ def _describe(project, hit) -> dict:
 
 
 def cmd_search(args) -> int:
+    from app.search import filters
     from app.search.embeddings import load_embedder
-    from app.search.index import EmbeddingIndex, parse_query, query_vector
+    from app.search.index import parse_query, query_vector
 
     with _open(args.project, args.run) as project:
         try:
             query = parse_query(args.query)
+            where = filters.parse(args.where, project)
             vector, key = query_vector(project, args.run, query,
                                        lambda: load_embedder(project, args.run, args.device))
         except (KeyError, LookupError) as exc:
             raise SearchError(str(exc).strip("'\"")) from None
         kinds = _kinds(args.kinds) if args.kinds else (
             ("box",) if query[0] == "box" else ("image", "frame"))
-        index = EmbeddingIndex.from_store(project, args.run, kinds)
-        if not len(index):
-            raise SearchError(f"nothing embedded with run {args.run} yet; "
-                              f"run `kestrel embed {args.project} --run {args.run}`")
-        hits = [_describe(project, h) for h in index.search(vector, args.k)]
+        spec, store = _store(project, args)
+        try:
+            if not store.count():
+                raise SearchError(f"nothing embedded with run {args.run} yet; "
+                                  f"run `kestrel embed {args.project} --run {args.run}`")
+            found = store.search(vector, args.k, where.also(filters.kinds(kinds)))
+        finally:
+            store.close()
+        hits = [_describe(project, h) for h in found]
     if args.json:
-        print(json.dumps({"query": args.query, "run": args.run, "hits": hits}))
+        print(json.dumps({"query": args.query, "run": args.run, "store": spec.text,
+                          "where": args.where, "hits": hits}))
         return 0
+    if not hits:
+        print(f"no item matches {where.text}" if where else "no neighbours")
     for i, h in enumerate(hits, 1):
-        where = f"box:{h['box_id']} in " if h["box_id"] else ""
+        inside = f"box:{h['box_id']} in " if h["box_id"] else ""
         frame = f" frame {h['frame']}" if h["kind"] != "image" else ""
-        print(f"{i:3d}  {h['similarity']:.4f}  {where}media {h['media_id']} {h['name']}{frame}")
+        print(f"{i:3d}  {h['similarity']:.4f}  {inside}media {h['media_id']} {h['name']}{frame}")
     return 0
 
 

@@ -1,12 +1,15 @@
 """SearchController: the visual search panel, project embedding and tag suggestions
-in the main window. Embedding, search and the classifier run on one worker thread
-(torch is imported there, only when an embedder is needed), with its own Project
-connection; results come back as queued Qt signals. Answers for a picture the user
-has left are dropped (latest request wins).
+in the main window. Embedding, syncing the vector store, search and the classifier
+run on one worker thread (torch is imported there, only when an embedder is
+needed), with its own Project connection; results come back as queued Qt signals.
+Answers for a picture the user has left are dropped (latest request wins).
 
-The window gives it the project, the document, the annotator (what is on screen),
-the canvas (the selected box) and the tags panel (suggestions), and wires it to the
-training runs; it asks for media to be opened with ``open_requested``.
+Searches are filtered by the panel's filter row; the store (embedded or Qdrant) is
+the project's setting, changed in the panel's store field. Selected results can be
+tagged, or their boxes given a class, as one undoable step of the document.
+
+The window gives it the project, the document, the annotator (what is on screen), the
+canvas (selected box) and tags panel (suggestions); it asks with ``open_requested``.
 """
 
 from __future__ import annotations
@@ -14,98 +17,25 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QObject, QRect, Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QObject, Qt, Signal
 
+from app.search.worker import SearchWorker, thumbnail
 from widgets.search_panel import THUMB, Neighbour, SearchPanel
 
 K = 24
 
 
-class _Worker:
-    """State touched only on the worker thread."""
-
-    def __init__(self, root):
-        self.root = root
-        self.project = None
-        self.embedders: dict = {}
-        self.indexes: dict = {}
-        self.classifiers: dict = {}
-        self.pictures = None     # one bounded reader for every thumbnail of a search
-
-    def open(self):
-        if self.project is None:
-            from app.store.project import Project
-
-            self.project = Project.open(self.root)
-        return self.project
-
-    def embedder(self, run_id: int):
-        if run_id not in self.embedders:
-            from app.search.embeddings import load_embedder
-
-            self.embedders[run_id] = load_embedder(self.open(), run_id)
-        return self.embedders[run_id]
-
-    def index(self, run_id: int, kinds: tuple[str, ...]):
-        if (run_id, kinds) not in self.indexes:
-            from app.search.index import EmbeddingIndex
-
-            self.indexes[(run_id, kinds)] = EmbeddingIndex.from_store(self.open(), run_id, kinds)
-        return self.indexes[(run_id, kinds)]
-
-    def classifier(self, run_id: int, version: int):
-        cached = self.classifiers.get(run_id)
-        if cached is None or cached[0] != version:
-            from app.search.index import train_classifier
-
-            self.classifiers[run_id] = (version, train_classifier(self.open(), run_id))
-        return self.classifiers[run_id][1]
-
-    def embedded(self, run_id: int) -> None:
-        self.indexes = {k: v for k, v in self.indexes.items() if k[0] != run_id}
-        self.classifiers.pop(run_id, None)
-
-    def close(self) -> None:
-        if self.pictures is not None:
-            self.pictures.close()
-            self.pictures = None
-        if self.project is not None:
-            self.project.close()
-            self.project = None
-
-
-def thumbnail(worker: _Worker, key) -> QImage:
-    """A small QImage of an image, a video frame or a box (QImage is thread-safe).
-    Video frames come through the worker's one bounded reader, not a reader each."""
-    from widgets.imaging import load_image
-
-    project = worker.open()
-    media = project.media.get(key.media_id)
-    path = project.media.path(media)
-    if media.kind == "video":
-        from app.store.pictures import PictureReader
-        from widgets.imaging import to_qimage
-
-        if worker.pictures is None:
-            worker.pictures = PictureReader(project, max_open=1, cache_frames=2)
-        image = to_qimage(worker.pictures.video(media.id, path).frame(key.frame))
-    else:
-        image = load_image(path, max_side=None if key.kind == "box" else 2 * THUMB)
-    if key.kind == "box":
-        b = project.boxes.get(key.box_id)
-        image = image.copy(QRect(int(b.x1), int(b.y1), max(1, int(b.x2 - b.x1)),
-                                 max(1, int(b.y2 - b.y1))))
-    return image.scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation)
-
-
 class SearchController(QObject):
     open_requested = Signal(int)                  # a result the user clicked
+    message = Signal(str)                         # status bar
+    problem = Signal(str, str)                    # title, text: a non-modal warning
     _progress = Signal(int, int)
     _embedded = Signal(dict)
     _results = Signal(int, object, str, list)     # request, query image, text, neighbours
     _suggested = Signal(int, list)                # media id, [(tag id, confidence)]
     untagged_suggested = Signal(object, str)      # {media id: (confidence, "tag 0.92")}, note
+    _store_ready = Signal(str, str)               # spec, description
+    _note = Signal(int, str)                      # request, progress of a search
     _failed = Signal(str)
 
     def __init__(self, project, doc, annotator, canvas, tags_panel, parent: QObject | None = None):
@@ -114,9 +44,10 @@ class SearchController(QObject):
         self.canvas, self.tags_panel = canvas, tags_panel
         self.panel = SearchPanel()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kestrel-search")
-        self._worker = _Worker(self.project.root)
+        self._worker = SearchWorker(self.project.root)
         self._cancel = threading.Event()
         self._request = 0
+        self._last: tuple | None = None               # (query, frame) of the last search
         self._tags_version = 0
         self.embedding = False
         p = self.panel
@@ -127,14 +58,26 @@ class SearchController(QObject):
         p.file_query.connect(self.search_file)
         p.open_requested.connect(self.open_requested)
         p.run_changed.connect(self._run_changed)
+        p.filters_changed.connect(self._filters_changed)
+        p.store_requested.connect(self.use_store)
+        p.tag_requested.connect(self.tag_results)
+        p.class_requested.connect(self.class_results)
         self._progress.connect(self._on_progress)
         self._embedded.connect(self._on_embedded)
         self._results.connect(self._on_results)
         self._suggested.connect(self._on_suggested)
+        self._store_ready.connect(self._on_store_ready)
+        self._note.connect(lambda request, text: request == self._request
+                           and self.panel.set_status(text))
         self._failed.connect(self._on_failed)
         annotator.media_loaded.connect(self._media_loaded)
         doc.tags_changed.connect(self._tags_changed)
+        doc.classes_changed.connect(self.refresh_choices)
         tags_panel.suggestion_accepted.connect(self._accept)
+        from app.search.stores import current_spec
+
+        p.store.set_spec(current_spec(project).text)
+        self.refresh_choices()
         self.refresh_runs()
 
     # -- runs --------------------------------------------------------------------------
@@ -191,6 +134,7 @@ class SearchController(QObject):
                                    progress=lambda d, t: self._progress.emit(d, t),
                                    cancel=self._cancel.is_set)
         w.embedded(run_id)
+        w.store(run_id)             # the new vectors go to the store now, not at the next search
         self._embedded.emit(counts)
 
     def _on_progress(self, done: int, total: int) -> None:
@@ -226,26 +170,42 @@ class SearchController(QObject):
         self._search(("file", Path(path)))
 
     def _search(self, query: tuple, frame: int = 0) -> None:
+        from app.search import filters
+
         run_id = self.panel.current_run()
         if run_id is None:
             return
+        try:
+            where = filters.build(self.project, **self.panel.filters.values())
+        except filters.FilterError as exc:      # a tag renamed since the list was filled
+            self.refresh_choices()
+            self.panel.set_status(str(exc))
+            return
+        self._last = (query, frame)
         self._request += 1
         self.panel.set_status("Searching…")
-        self._submit(self._search_job, self._request, run_id, query, frame)
+        self._submit(self._search_job, self._request, run_id, query, frame, where)
 
-    def _search_job(self, request: int, run_id: int, query: tuple, frame: int) -> None:
-        from widgets.imaging import load_image
+    def _search_job(self, request: int, run_id: int, query: tuple, frame: int, where) -> None:
+        from app.search import filters
         from app.search.index import query_vector
+        from widgets.imaging import load_image
 
+        if request != self._request:        # a newer search is queued: it answers instead
+            return
         w = self._worker
         project = w.open()
         vector, key = query_vector(project, run_id, query, lambda: w.embedder(run_id), frame)
+        store = w.store(run_id, lambda done, total: self._note.emit(
+            request, f"Indexing the run's vectors: {done:,} of {total:,} media…"))
         kinds = ("box",) if query[0] == "box" else ("image", "frame")
-        hits = w.index(run_id, kinds).search(vector, K)
+        hits = store.search(vector, K, where.also(filters.kinds(kinds)))
         image = thumbnail(w, key) if key is not None else load_image(query[1]).scaled(
             THUMB, THUMB, Qt.KeepAspectRatio)
         text = {"media": "This picture", "box": f"Box {query[1]}",
                 "file": str(query[1])}[query[0]]
+        if where:
+            text += f"\namong: {where.text}"
         neighbours = []
         for h in hits:
             label = project.media.get(h.key.media_id).name
@@ -253,16 +213,107 @@ class SearchController(QObject):
                 label += f" · frame {h.key.frame}"
             elif h.key.kind == "box":
                 label = f"box {h.key.box_id} · {label}"
-            neighbours.append(Neighbour(h.key.media_id, label, h.score, thumbnail(w, h.key)))
-        self._results.emit(request, image, text, neighbours)
+            try:
+                thumb = thumbnail(w, h.key)
+            except Exception:   # a moved file or a damaged frame: the result without a picture
+                thumb = None
+            neighbours.append(Neighbour(h.key.media_id, label, h.score, thumb, tuple(h.key)))
+        self._results.emit(request, image, text, [bool(store.count()), neighbours])
 
-    def _on_results(self, request: int, image, text: str, neighbours: list) -> None:
+    def _on_results(self, request: int, image, text: str, answer: list) -> None:
         if request != self._request:
             return
+        anything, neighbours = answer
         self.panel.set_query(image, text)
         self.panel.set_results(neighbours)
-        self.panel.set_status(f"{len(neighbours)} nearest neighbours." if neighbours else
-                              "Nothing embedded with this run yet: press Embed project.")
+        if neighbours:
+            self.panel.set_status(f"{len(neighbours)} nearest neighbours.")
+        elif anything:
+            self.panel.set_status("No embedded item matches these filters.")
+        else:
+            self.panel.set_status("Nothing embedded with this run yet: press Embed project.")
+
+    def _filters_changed(self) -> None:
+        if self._last is not None:
+            self._search(*self._last)
+
+    # -- the vector store ------------------------------------------------------------------
+    def use_store(self, text: str, api_key: str = "") -> None:
+        """Search with another store: checked (opened and brought up to date) on the
+        worker before it becomes the project's choice."""
+        from app.search.stores import StoreError, parse_spec
+
+        try:
+            spec = parse_spec(text)
+        except StoreError as exc:
+            self.panel.set_status(str(exc))
+            self.problem.emit("Vector store", str(exc))
+            return
+        self.panel.set_status(f"Connecting to {spec.label}…")
+        self._submit(self._store_job, spec, api_key or None)
+
+    def _store_job(self, spec, api_key) -> None:
+        w = self._worker
+        w.use_store(spec, api_key)
+        run_id = self.panel.current_run()
+        store = w.store(run_id) if run_id is not None else None
+        self._store_ready.emit(spec.text, store.description if store else spec.label)
+
+    def _on_store_ready(self, text: str, description: str) -> None:
+        from app.search.stores import save_spec
+
+        save_spec(self.project, text)
+        self.panel.store.set_spec(text)
+        self.panel.set_status(f"Searching in {description}.")
+        self.message.emit(f"Vector store: {description}")
+        if self._last is not None:
+            self._search(*self._last)
+
+    # -- find similar, then label them all ------------------------------------------------------
+    def tag_results(self, tag_id: int, items: list) -> None:
+        """Give a tag to the media of the selected results: one undoable step."""
+        media = sorted({m for _kind, m, _frame, _box in items})
+        if not media:
+            return
+        name = next((t.name for t in self.project.tags.all() if t.id == tag_id), None)
+        if name is None:
+            return
+
+        def fn(p):
+            for media_id in media:
+                p.tags.set(media_id, tag_id, True)
+
+        self.doc.edit(f"Tag {name} on {len(media)} search results", fn)
+        self.message.emit(f"Tagged {len(media)} media {name} (Ctrl+Z undoes).")
+        self._relabelled()
+
+    def class_results(self, class_id: int, items: list) -> None:
+        """Give a class to the selected box results: one undoable step."""
+        boxes = sorted({b for kind, _m, _f, b in items if kind == "box"})
+        boxes = [b for b in boxes if self.project.boxes.exists(b)]
+        if not boxes:
+            self.panel.set_status("Select box results to give them a class.")
+            return
+        name = self.project.classes.get(class_id).name
+        media = {self.project.boxes.get(b).media_id for b in boxes}
+
+        def fn(p):
+            for box_id in boxes:
+                p.boxes.update(box_id, class_id=class_id)
+
+        self.doc.edit(f"Set class {name} on {len(boxes)} boxes", fn, media)
+        self.message.emit(f"{len(boxes)} boxes are now {name} (Ctrl+Z undoes).")
+        self._relabelled()
+
+    def _relabelled(self) -> None:
+        """Labels changed: a filtered search shows what now matches."""
+        if self._last is not None and any(v is not None for v in
+                                          self.panel.filters.values().values()):
+            self._search(*self._last)
+
+    def refresh_choices(self, *_args) -> None:
+        self.panel.set_choices([(t.id, t.name) for t in self.project.tags.all()],
+                               [(c.id, c.name) for c in self.project.classes.all()])
 
     # -- tag suggestions from the classifier on top ------------------------------------------
     def _media_loaded(self, media_id) -> None:
@@ -317,6 +368,8 @@ class SearchController(QObject):
 
     def _tags_changed(self, media_ids) -> None:
         self._tags_version += 1
+        if not media_ids:                   # the tag list itself changed
+            self.refresh_choices()
         if self.annotator.media_id in (media_ids or ()):
             self._media_loaded(self.annotator.media_id)
 
@@ -336,6 +389,8 @@ class SearchController(QObject):
         self.embedding = False
         self.panel.set_busy(None)
         self.panel.set_status(message)
+        if message.startswith("StoreError"):
+            self.problem.emit("Vector store", message.partition(": ")[2])
 
     def shutdown(self) -> None:
         """Window closing: stop an embedding job (it checks between pictures), drop

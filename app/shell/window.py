@@ -92,9 +92,9 @@ class MainWindow(QMainWindow):
 
         # -- wiring -----------------------------------------------------------------------
         for c in (self.browsing, self.video, self.review, self.datasets, self.annotator,
-                  self.weights, self.next):
+                  self.weights, self.next, self.search):
             c.message.connect(self.show_message)
-        for c in (self.video, self.panels, self.review, self.weights, self.next):
+        for c in (self.video, self.panels, self.review, self.weights, self.next, self.search):
             c.problem.connect(lambda title, text: self.inform(title, text, warning=True))
         self.browsing.open_requested.connect(self.open_media)
         self.search.open_requested.connect(self.open_media)

@@ -252,9 +252,68 @@ _V9_LABEL_NEXT = [
     )""",
 ]
 
+
+# v10: what visual search must send to a vector store. Every change to what a search
+# filter reads (labelled boxes, tags, a split, embeddings, media) marks its media in
+# ``search_changes``, whoever writes (the window, its undo, a CLI, a worker); a store
+# remembers the last ``seq`` it took in and, at its next sync, re-reads only the media
+# marked after it. One row per media: a new mark deletes the old one and takes a new,
+# higher seq (AUTOINCREMENT never reuses one). Delete-then-insert, not INSERT OR
+# REPLACE: a trigger's conflict clause is overridden by the outer statement's (INSERT
+# OR IGNORE). ``search_gone`` keeps the keys of embeddings deleted while their media
+# and run remain (a vanished box's vector), so a store can drop exactly those points
+# without listing what it holds; a key embedded again leaves it.
+def _search_mark(row: str, media: str = "media_id") -> str:
+    return (f"DELETE FROM search_changes WHERE media_id = {row}.{media}; "
+            f"INSERT INTO search_changes (media_id) VALUES ({row}.{media});")
+
+
+_GONE_KEY = ("media_id = {r}.media_id AND run_id = {r}.run_id AND kind = {r}.kind "
+             "AND frame = {r}.frame AND box_id = {r}.box_id")
+
+_V10_SEARCH_CHANGES = [
+    """CREATE TABLE search_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        media_id INTEGER NOT NULL UNIQUE
+    )""",
+    """CREATE TABLE search_gone (
+        media_id INTEGER NOT NULL,
+        run_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        frame INTEGER NOT NULL,
+        box_id INTEGER NOT NULL,
+        PRIMARY KEY (media_id, run_id, kind, frame, box_id)
+    ) WITHOUT ROWID""",
+    # a store re-reads the embeddings of a few media; a media's delete cascades here
+    "CREATE INDEX embeddings_media ON embeddings (media_id, run_id)",
+    "CREATE TRIGGER search_boxes_insert AFTER INSERT ON boxes "
+    f"WHEN NEW.source != 'predicted' BEGIN {_search_mark('NEW')} END",
+    "CREATE TRIGGER search_boxes_delete AFTER DELETE ON boxes "
+    f"WHEN OLD.source != 'predicted' BEGIN {_search_mark('OLD')} END",
+    "CREATE TRIGGER search_boxes_update AFTER UPDATE OF media_id, frame, class_id, source ON boxes "
+    "WHEN OLD.source != 'predicted' OR NEW.source != 'predicted' "
+    f"BEGIN {_search_mark('OLD')} {_search_mark('NEW')} END",
+    f"CREATE TRIGGER search_tags_insert AFTER INSERT ON media_tags BEGIN {_search_mark('NEW')} END",
+    f"CREATE TRIGGER search_tags_delete AFTER DELETE ON media_tags BEGIN {_search_mark('OLD')} END",
+    "CREATE TRIGGER search_media_split AFTER UPDATE OF split ON media "
+    f"BEGIN {_search_mark('NEW', 'id')} END",
+    "CREATE TRIGGER search_media_delete AFTER DELETE ON media "
+    f"BEGIN {_search_mark('OLD', 'id')} DELETE FROM search_gone WHERE media_id = OLD.id; END",
+    "CREATE TRIGGER search_embeddings_insert AFTER INSERT ON embeddings "
+    f"BEGIN {_search_mark('NEW')} DELETE FROM search_gone WHERE {_GONE_KEY.format(r='NEW')}; END",
+    # In a cascade from a media or run delete the parent is already gone: nothing kept.
+    "CREATE TRIGGER search_embeddings_delete AFTER DELETE ON embeddings "
+    f"BEGIN {_search_mark('OLD')} "
+    "INSERT OR IGNORE INTO search_gone (media_id, run_id, kind, frame, box_id) "
+    "SELECT OLD.media_id, OLD.run_id, OLD.kind, OLD.frame, OLD.box_id "
+    "WHERE EXISTS (SELECT 1 FROM media WHERE id = OLD.media_id) "
+    "AND EXISTS (SELECT 1 FROM runs WHERE id = OLD.run_id); END",
+]
+
+
 Statement = Union[str, Callable[[sqlite3.Connection], None]]
 MIGRATIONS: list[list[Statement]] = [_V1, _V2, _V3, _V4, _V5, _V6_SPLITS, _V7_JOURNAL,
-                                     _V8_LABEL_STATUS, _V9_LABEL_NEXT]
+                                     _V8_LABEL_STATUS, _V9_LABEL_NEXT, _V10_SEARCH_CHANGES]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
