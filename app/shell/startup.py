@@ -31,6 +31,9 @@ def application():
         from widgets.theme import apply_theme
 
         apply_theme(app)
+    from app.shell.gc_guard import collect_on_gui_thread
+
+    collect_on_gui_thread(app)
     return app
 
 
