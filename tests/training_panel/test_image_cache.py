@@ -119,6 +119,8 @@ def test_prepare_run_reduces_a_detector_runs_photos(tmp_path):
         big = next(m for m in report.added if project.media.get(m).name == "big.jpg")
         cls = project.classes.ensure("thing")
         project.boxes.add_one(big, cls, 400, 300, 800, 900)
+        small = next(m for m in report.added if project.media.get(m).name == "small.png")
+        project.status.set_mark(small, 0, "empty")   # labelled: no objects (runs take it)
         launch = prepare_run(project, "fasterrcnn_mobilenet_v2", {"min_size": 300},
                              frames={})
         launch.lock.release()
