@@ -67,8 +67,9 @@ def test_an_embedder_from_tags_alone_embeds_searches_and_suggests(tmp_path, monk
                                                                   capsys):
     """The run's model in use: every picture embedded (no boxes), searchable, and its
     tags learnt on top. embed_resnet18 from random weights: a few steps are enough for
-    it, while a random-start MobileNetV2 still gives one vector for every picture after
-    24 steps here (its BatchNorm running statistics; a pretrained start does not)."""
+    it. A random-start MobileNetV2 still gives one vector for every picture after 24
+    steps here: its BatchNorm running variances keep much of their initial 1.0 against
+    far smaller true ones, so in eval mode the picture's signal fades layer by layer."""
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     class_folders(tmp_path / "shapes", {"train": 4, "val": 2})
     project = tmp_path / "proj"
