@@ -36,7 +36,10 @@ from training.embedding.metrics import retrieval_metrics  # noqa: E402
 from training.events import Emitter  # noqa: E402
 from training.run import TrainConfig, run_train  # noqa: E402
 
-KANGAROO = Path(__file__).resolve().parents[3] / "shared" / "data" / "kangaroo-voc"
+# beside the main checkout, or the shared folder as seen from a worktree
+CANDIDATES = [Path(__file__).resolve().parents[3] / "shared" / "data" / "kangaroo-voc",
+              Path("/work/shared/data/kangaroo-voc")]
+KANGAROO = next((p for p in CANDIDATES if p.is_dir()), CANDIDATES[0])
 TEMPLATE = "embed_mobilenet_v2"
 SIZE = 96
 

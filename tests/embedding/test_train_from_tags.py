@@ -63,6 +63,39 @@ def test_tagged_images_without_boxes_train_an_embedder(tmp_path, monkeypatch, ca
     assert any(e["event"] == "weights" and e["warning"] for e in events)  # said: random start
 
 
+def test_an_embedder_from_tags_alone_embeds_searches_and_suggests(tmp_path, monkeypatch,
+                                                                  capsys):
+    """The run's model in use: every picture embedded (no boxes), searchable, and its
+    tags learnt on top. embed_resnet18 from random weights: a few steps are enough for
+    it. A random-start MobileNetV2 still gives one vector for every picture after 24
+    steps here: its BatchNorm running variances keep much of their initial 1.0 against
+    far smaller true ones, so in eval mode the picture's signal fades layer by layer."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    class_folders(tmp_path / "shapes", {"train": 4, "val": 2})
+    project = tmp_path / "proj"
+    assert kestrel("new", project) == 0
+    assert kestrel("import", project, tmp_path / "shapes") == 0
+    sets = [a for s in [*SETS, "image_size=64", "pretrained=none"] for a in ("--set", s)]
+    assert kestrel("train", project, "--template", "embed_resnet18", "--device", "cpu",
+                   "--quiet", *sets) == 0
+    capsys.readouterr()
+    assert kestrel("embed", project, "--run", 1, "--quiet") == 0
+    assert capsys.readouterr().out.startswith("embedded 18,")   # 18 images, no boxes
+    from app.store.project import Project
+
+    with Project.open(project) as p:
+        first = min(p.media.ids())
+        name = p.media.get(first).name
+    assert kestrel("search", project, "--run", 1, first, "-k", "3", "--json") == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert [h["kind"] for h in hits] == ["image"] * 3
+    assert hits[0]["media_id"] == first and hits[0]["similarity"] == pytest.approx(1, abs=1e-4)
+    assert hits[1]["similarity"] < 0.9999 and hits[0]["name"] == name   # not all one vector
+    assert kestrel("classify", project, "--run", 1, "--threshold", "0", "--json") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["learnt"] == CLASSES and out["suggestions"] == []  # every image is tagged
+
+
 def test_tags_only_coco_loads_for_an_embedder_and_not_for_a_detector(tmp_path):
     from training.data import DatasetError, load_coco
     from training.embedding.data import load_examples, split_examples

@@ -27,7 +27,7 @@ def test_fit_follows_the_models_own_resize():
 
 def test_fit_of_a_template_with_overrides():
     fit = run_input_fit("fasterrcnn_mobilenet_v2", {"min_size": 288, "scale_jitter": "0.25"})
-    assert (fit.min_size, fit.max_size, fit.square, fit.margin) == (288, 640, False, 1.25)
+    assert (fit.min_size, fit.max_size, fit.square, fit.margin) == (288, 512, False, 1.25)
     ssd = run_input_fit("ssdlite320_mobilenet_v3_large")
     assert ssd.square and ssd.min_size == 320 and ssd.margin == pytest.approx(1.3)
     assert run_input_fit("embed_resnet18") is None       # embedders crop: every pixel kept
