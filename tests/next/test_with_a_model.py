@@ -55,6 +55,11 @@ def trained(tmp_path_factory):
         os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
+def copy_project(src, dst) -> None:
+    """A copy of a closed project (not SQLite's shared-memory file of the original)."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*-shm", "*-wal", "*.lock"))
+
+
 def run_json(capsys, *argv) -> dict:
     assert main([*argv, "--json", "--quiet", "--device", "cpu"]) == 0
     return json.loads(capsys.readouterr().out)
@@ -128,7 +133,7 @@ def test_keep_training_fine_tunes_after_k_labels_and_records_the_chain(trained, 
 
     folder, run, left, _copy = trained
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    shutil.copytree(folder, tmp_path / "proj")       # the other tests keep theirs
+    copy_project(folder, tmp_path / "proj")       # the other tests keep theirs
     p = Project.open(tmp_path / "proj")
     p.settings.set("active_run", str(run))
     window = QMainWindow()
@@ -179,7 +184,7 @@ def test_check_labels_in_the_window_opens_a_suspect_highlighted(trained, tmp_pat
 
     folder, run, _left, _copy = trained
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    shutil.copytree(folder, tmp_path / "proj")
+    copy_project(folder, tmp_path / "proj")
     p = Project.open(tmp_path / "proj")
     p.settings.set("active_run", str(run))
     p.predictions.clear(run)                 # the held-out pictures are predicted first
@@ -213,6 +218,55 @@ def test_check_labels_in_the_window_opens_a_suspect_highlighted(trained, tmp_pat
         other = next(m for m in p.media.ids() if m != s.media_id)
         w.open_media(other)                   # the highlight belongs to that picture
         qtbot.waitUntil(lambda: w.next.highlight.region is None, timeout=3000)
+    finally:
+        w.close()
+        p.close()
+
+
+def test_n_opens_the_queue_head_with_the_models_proposals(trained, tmp_path, qtbot, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from app.shell.window import MainWindow
+
+    folder, run, left, _copy = trained
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    copy_project(folder, tmp_path / "proj")
+    p = Project.open(tmp_path / "proj")
+    p.settings.set("active_run", str(run))
+    w = MainWindow(p)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        w.review.set_run(run)
+        w.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+        qtbot.wait(200)
+        w.canvas.setFocus()
+        QTest.keyClick(w.windowHandle(), Qt.Key_N)
+        qtbot.waitUntil(lambda: w.next.queue is not None and w.media_id in left, timeout=120000)
+        q = w.next.queue
+        assert q.run_id == run and w.media_id == q.items[0].media_id
+        m = w.media_id
+        preds = p.predictions.boxes(run, m, 0)        # stored by the scoring job
+        assert preds
+        top = max(b.score for b in preds)
+        w.review.panel.slider.setValue(int(top * 100))     # a threshold some pass
+        want = sorted(b.id for b in preds if b.score >= w.review.panel.threshold())
+        qtbot.waitUntil(lambda: sorted(w.next.prelabels.shown_ids()) == want, timeout=5000)
+        assert {s.source for s in w.canvas.boxes()} == {"proposal"}
+        w.canvas.setFocus()
+        QTest.keyClick(w.windowHandle(), Qt.Key_Return)
+        qtbot.waitUntil(lambda: len(p.boxes.labels(m)) == len(want), timeout=5000)
+        assert p.status.of(m) == "labelled" and not w.next.prelabels.shown_ids()
+        assert f"proposals: {len(want)} accepted" in w.status.proposals_label.text()
+        before = m
+        QTest.keyClick(w.windowHandle(), Qt.Key_N)            # on to the next one
+        qtbot.waitUntil(lambda: w.media_id != before, timeout=10000)
+        assert w.media_id in left and p.status.of(w.media_id) == "unlabelled"
     finally:
         w.close()
         p.close()
