@@ -270,3 +270,27 @@ def test_n_opens_the_queue_head_with_the_models_proposals(trained, tmp_path, qtb
     finally:
         w.close()
         p.close()
+
+
+def test_suspects_with_folds_checks_every_labelled_picture(trained, tmp_path, capsys):
+    folder, run, _left, _copy = trained
+    copy_project(folder, tmp_path / "proj")
+    root = str(tmp_path / "proj")
+    out = run_json(capsys, "suspects", root, "--run", str(run), "--folds", "2", "-n", "0")
+    with Project.open(root) as p:
+        folds = [r for r in p.runs.all() if (r.dataset or {}).get("fold_of") == run]
+        assert sorted(r.dataset["fold"] for r in folds) == [0, 1]
+        assert all(r.status == "finished" and r.template == TEMPLATE for r in folds)
+        labelled = p.status.labelled_pictures()
+        assert out["checked"] == len(labelled)          # every one, by the fold that held it out
+        held = {}
+        for r in folds:
+            coco = json.loads((p.resolve(r.run_dir) / "dataset" / "annotations.json").read_text())
+            held[r.id] = {im["file_name"] for im in coco["images"] if im["kestrel_split"] == "val"}
+        assert not held[folds[0].id] & held[folds[1].id]
+        assert sum(map(len, held.values())) == len(labelled)
+    assert {s["run_id"] for s in out["suspects"]} <= {r.id for r in folds}
+    # a second call trains nothing more
+    run_json(capsys, "suspects", root, "--run", str(run), "--folds", "2")
+    with Project.open(root) as p:
+        assert len([r for r in p.runs.all() if (r.dataset or {}).get("fold_of") == run]) == 2
