@@ -47,6 +47,7 @@ def window(qtbot, tmp_path, monkeypatch):
     w.ids = ids
     yield w
     w.close()
+    w.guard.backups.wait(30)     # the closing backup ends before the project does
     p.close()
 
 

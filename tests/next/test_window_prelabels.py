@@ -54,6 +54,7 @@ def window(qtbot, tmp_path):
     w.ids = ids
     yield w
     w.close()
+    w.guard.backups.wait(30)     # the closing backup ends before the project does
     p.close()
 
 

@@ -220,6 +220,7 @@ def test_check_labels_in_the_window_opens_a_suspect_highlighted(trained, tmp_pat
         qtbot.waitUntil(lambda: w.next.highlight.region is None, timeout=3000)
     finally:
         w.close()
+        w.guard.backups.wait(30)
         p.close()
 
 
@@ -269,6 +270,7 @@ def test_n_opens_the_queue_head_with_the_models_proposals(trained, tmp_path, qtb
         assert w.media_id in left and p.status.of(w.media_id) == "unlabelled"
     finally:
         w.close()
+        w.guard.backups.wait(30)
         p.close()
 
 
