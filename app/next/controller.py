@@ -10,7 +10,7 @@ model's scores are cached per model), and the job scores only what it has not.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from app.next import job
 from app.next.duplicates import find_duplicates
@@ -91,9 +91,13 @@ class LabelNextController(QObject):
         self.video.player.frame_shown.connect(lambda _f: self._picture_changed())
 
     def actions(self, parent) -> dict:
+        accept = make_action(parent, "Accept the model's &proposals", self.prelabels.accept_all,
+                             ["Return", "Enter"])
+        # Enter is the canvas's only: in a field, a spin box or a list it commits or opens
+        accept.setShortcutContext(Qt.WidgetShortcut)
+        self.annotator.canvas.addAction(accept)
         return {"label_next": make_action(parent, "&Label next", self.label_next, "N"),
-                "accept_proposals": make_action(parent, "Accept the model's &proposals",
-                                                self.prelabels.accept_all, ["Return", "Enter"]),
+                "accept_proposals": accept,
                 "find_suspects": make_action(parent, "Find probable label &errors",
                                              self.find_suspects),
                 "near_duplicates": make_action(parent, "Find near-&duplicates",

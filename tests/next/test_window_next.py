@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from app.shell.window import MainWindow
@@ -47,6 +47,7 @@ def window(qtbot, tmp_path, monkeypatch):
     w.ids = ids
     yield w
     w.close()
+    w.guard.backups.wait(30)     # the closing backup ends before the project does
     p.close()
 
 
@@ -100,3 +101,26 @@ def test_n_opens_the_pictures_unlike_the_labelled_ones(window, qtbot):
     assert w.project.status.of(here) == "labelled"
     qtbot.waitUntil(lambda: w.next.queue.labelled == 3, timeout=10000)
     assert here not in {i.media_id for i in w.next.queue.items}
+
+
+def test_near_duplicates_shown_as_groups_and_kept_together(window, qtbot):
+    from PySide6.QtWidgets import QDockWidget
+
+    w = window
+    docks = {d.windowTitle(): d for d in w.findChildren(QDockWidget)}
+    docks["Label next"].raise_()
+    tab = w.next.panel.duplicates
+    w.next.panel.setCurrentWidget(tab)
+    tab.threshold.setValue(0.95)
+    qtbot.mouseClick(tab.find_button, Qt.LeftButton)      # scores first (cold start), then finds
+    qtbot.waitUntil(lambda: tab.tree.topLevelItemCount() > 0, timeout=60000)
+    copies = {w.ids[f"a{i}.png"] for i in range(N_COPIES)}
+    assert [set(g) for g in w.next.duplicate_groups] == [copies]   # the other scenes stand alone
+    assert "1 groups (8 images)" in tab.status.text()
+    box = QPoint(8, tab.keep.height() // 2)               # on the box, not the empty width
+    qtbot.mouseClick(tab.keep, Qt.LeftButton, pos=box)
+    assert tab.keep.isChecked()
+    kept = w.project.next.groups()
+    assert set(kept) == copies and len(set(kept.values())) == 1
+    qtbot.mouseClick(tab.keep, Qt.LeftButton, pos=box)
+    assert w.project.next.groups() == {}

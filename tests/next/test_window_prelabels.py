@@ -54,6 +54,7 @@ def window(qtbot, tmp_path):
     w.ids = ids
     yield w
     w.close()
+    w.guard.backups.wait(30)     # the closing backup ends before the project does
     p.close()
 
 
@@ -181,3 +182,19 @@ def test_a_class_key_on_a_selected_proposal_makes_a_label_of_that_class(window, 
     assert [names[b.class_id] for b in w.project.boxes.labels(m)] == ["cat"]
     assert len(w.project.predictions.boxes(w.next.prelabels.run_id, m, 0)) == 3   # kept
     assert "0 accepted · 1 edited · 0 deleted" in w.status.proposals_label.text()
+
+
+def test_enter_in_a_field_stays_the_fields(window, qtbot):
+    from PySide6.QtWidgets import QLineEdit
+
+    w = window
+    m = open_unlabelled(w, qtbot)
+    field = next(e for e in w.findChildren(QLineEdit) if e.isVisible() and e.isEnabled())
+    fired = []
+    field.returnPressed.connect(lambda: fired.append(1))
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=2000)
+    QTest.keyClick(w.windowHandle(), Qt.Key_Return)
+    assert fired == [1] and rects(w, m) == [] and len(shown(w)) == 2
+    key(w, Qt.Key_Return)                            # on the canvas it accepts them
+    qtbot.waitUntil(lambda: len(rects(w, m)) == 2, timeout=3000)

@@ -55,6 +55,11 @@ def trained(tmp_path_factory):
         os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
+def copy_project(src, dst) -> None:
+    """A copy of a closed project (not SQLite's shared-memory file of the original)."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*-shm", "*-wal", "*.lock"))
+
+
 def run_json(capsys, *argv) -> dict:
     assert main([*argv, "--json", "--quiet", "--device", "cpu"]) == 0
     return json.loads(capsys.readouterr().out)
@@ -128,7 +133,7 @@ def test_keep_training_fine_tunes_after_k_labels_and_records_the_chain(trained, 
 
     folder, run, left, _copy = trained
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    shutil.copytree(folder, tmp_path / "proj")       # the other tests keep theirs
+    copy_project(folder, tmp_path / "proj")       # the other tests keep theirs
     p = Project.open(tmp_path / "proj")
     p.settings.set("active_run", str(run))
     window = QMainWindow()
@@ -179,7 +184,7 @@ def test_check_labels_in_the_window_opens_a_suspect_highlighted(trained, tmp_pat
 
     folder, run, _left, _copy = trained
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    shutil.copytree(folder, tmp_path / "proj")
+    copy_project(folder, tmp_path / "proj")
     p = Project.open(tmp_path / "proj")
     p.settings.set("active_run", str(run))
     p.predictions.clear(run)                 # the held-out pictures are predicted first
@@ -215,4 +220,79 @@ def test_check_labels_in_the_window_opens_a_suspect_highlighted(trained, tmp_pat
         qtbot.waitUntil(lambda: w.next.highlight.region is None, timeout=3000)
     finally:
         w.close()
+        w.guard.backups.wait(30)
         p.close()
+
+
+def test_n_opens_the_queue_head_with_the_models_proposals(trained, tmp_path, qtbot, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from app.shell.window import MainWindow
+
+    folder, run, left, _copy = trained
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    copy_project(folder, tmp_path / "proj")
+    p = Project.open(tmp_path / "proj")
+    p.settings.set("active_run", str(run))
+    w = MainWindow(p)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        w.review.set_run(run)
+        w.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+        qtbot.wait(200)
+        w.canvas.setFocus()
+        QTest.keyClick(w.windowHandle(), Qt.Key_N)
+        qtbot.waitUntil(lambda: w.next.queue is not None and w.media_id in left, timeout=120000)
+        q = w.next.queue
+        assert q.run_id == run and w.media_id == q.items[0].media_id
+        m = w.media_id
+        preds = p.predictions.boxes(run, m, 0)        # stored by the scoring job
+        assert preds
+        top = max(b.score for b in preds)
+        w.review.panel.slider.setValue(int(top * 100))     # a threshold some pass
+        want = sorted(b.id for b in preds if b.score >= w.review.panel.threshold())
+        qtbot.waitUntil(lambda: sorted(w.next.prelabels.shown_ids()) == want, timeout=5000)
+        assert {s.source for s in w.canvas.boxes()} == {"proposal"}
+        w.canvas.setFocus()
+        QTest.keyClick(w.windowHandle(), Qt.Key_Return)
+        qtbot.waitUntil(lambda: len(p.boxes.labels(m)) == len(want), timeout=5000)
+        assert p.status.of(m) == "labelled" and not w.next.prelabels.shown_ids()
+        assert f"proposals: {len(want)} accepted" in w.status.proposals_label.text()
+        before = m
+        QTest.keyClick(w.windowHandle(), Qt.Key_N)            # on to the next one
+        qtbot.waitUntil(lambda: w.media_id != before, timeout=10000)
+        assert w.media_id in left and p.status.of(w.media_id) == "unlabelled"
+    finally:
+        w.close()
+        w.guard.backups.wait(30)
+        p.close()
+
+
+def test_suspects_with_folds_checks_every_labelled_picture(trained, tmp_path, capsys):
+    folder, run, _left, _copy = trained
+    copy_project(folder, tmp_path / "proj")
+    root = str(tmp_path / "proj")
+    out = run_json(capsys, "suspects", root, "--run", str(run), "--folds", "2", "-n", "0")
+    with Project.open(root) as p:
+        folds = [r for r in p.runs.all() if (r.dataset or {}).get("fold_of") == run]
+        assert sorted(r.dataset["fold"] for r in folds) == [0, 1]
+        assert all(r.status == "finished" and r.template == TEMPLATE for r in folds)
+        labelled = p.status.labelled_pictures()
+        assert out["checked"] == len(labelled)          # every one, by the fold that held it out
+        held = {}
+        for r in folds:
+            coco = json.loads((p.resolve(r.run_dir) / "dataset" / "annotations.json").read_text())
+            held[r.id] = {im["file_name"] for im in coco["images"] if im["kestrel_split"] == "val"}
+        assert not held[folds[0].id] & held[folds[1].id]
+        assert sum(map(len, held.values())) == len(labelled)
+    assert {s["run_id"] for s in out["suspects"]} <= {r.id for r in folds}
+    # a second call trains nothing more
+    run_json(capsys, "suspects", root, "--run", str(run), "--folds", "2")
+    with Project.open(root) as p:
+        assert len([r for r in p.runs.all() if (r.dataset or {}).get("fold_of") == run]) == 2
