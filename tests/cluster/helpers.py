@@ -6,10 +6,11 @@ import asyncio
 import json
 
 DETECTOR = "ssdlite320_mobilenet_v3_large"
-TINY = {"epochs": "1", "batch_size": "2", "min_size": "64", "max_size": "96",
+# time_budget 0: one epoch, whatever the window suggests for a CPU (a 10-minute budget)
+TINY = {"epochs": "1", "time_budget": "0", "batch_size": "2", "min_size": "64", "max_size": "96",
         "pretrained": "none", "workers": "0", "warmup_iters": "2", "val_fraction": "0.25"}
 EMBEDDER = "embed_resnet18"
-TINY_EMBEDDER = {"epochs": "1", "batch_size": "6", "samples_per_class": "2", "image_size": "64",
+TINY_EMBEDDER = {"epochs": "1", "time_budget": "0", "batch_size": "6", "samples_per_class": "2", "image_size": "64",
                  "embedding_size": "16", "pretrained": "none", "workers": "0",
                  "warmup_iters": "1", "val_fraction": "0.34", "photometric": "false",
                  "source": "boxes"}

@@ -239,7 +239,7 @@ def worker_loop(config: dict[str, Any]) -> None:
         """Asks the channel, every STOP_POLL_S, whether the driver was told to stop."""
         asked = 0.0
 
-        def after_step(self, trainer, loss, parts, images) -> None:
+        def after_step(self, trainer, images) -> None:
             now = time.monotonic()
             if now - self.asked >= STOP_POLL_S:
                 self.asked = now
