@@ -59,14 +59,20 @@ def job_client(address: str):
                  "ray._private.runtime_env.packaging"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
-    try:
-        client = JobSubmissionClient(_RESOLVED.get(address, address))
-        if address.startswith("ray://"):   # found through a Ray Client connection: once
-            _RESOLVED[address] = client.get_address()
-        return client
-    except Exception as exc:
-        raise ClusterError(f"cannot reach the Ray cluster at {address}: "
-                           f"{_reason(exc)}") from None
+    # A ray:// address goes through the head's Ray Client proxy, which starts a server
+    # process per connection; on a busy head that start can time out once: try again.
+    attempts = 2 if address.startswith("ray://") and address not in _RESOLVED else 1
+    for attempt in range(attempts):
+        try:
+            client = JobSubmissionClient(_RESOLVED.get(address, address))
+            if address.startswith("ray://"):   # found through a Ray Client connection: once
+                _RESOLVED[address] = client.get_address()
+            return client
+        except Exception as exc:
+            if attempt + 1 < attempts and "client server failed" in str(exc):
+                continue
+            raise ClusterError(f"cannot reach the Ray cluster at {address}: "
+                               f"{_reason(exc)}") from None
 
 
 def _reason(exc: Exception) -> str:
