@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 
-from app.next.uncertainty import iou_matrix
+from app.review.metrics import iou_matrix
 from widgets.shapes import BoxShape
 
 SETTING = "next/prelabels"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.next.uncertainty import iou_matrix
+from app.review.metrics import iou_matrix
 
 CONFIDENT = 0.5       # a prediction this sure, with no label, is a missed object
 NEAR = 0.1            # IoU below this: not about the same object

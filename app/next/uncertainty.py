@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.review.metrics import iou_matrix
+
 TOP_K = 3
 BOX_SCORE = 0.3      # a detection this confident counts fully
 SAME_REGION = 0.7    # IoU at which two detections describe the same region
@@ -32,23 +34,6 @@ class PictureUncertainty:
     entropy: float        # mean entropy of those boxes
     instability: float    # mean instability of those boxes
     boxes: int            # how many boxes were considered
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) IoU of xyxy boxes."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    if not len(a) or not len(b):
-        return np.zeros((len(a), len(b)))
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
 def class_distributions(boxes, labels, scores, n_classes: int, at: np.ndarray) -> np.ndarray:
