@@ -71,8 +71,9 @@ def predict_items(project, run_id: int, model, items: Iterable[Item],
                   cancelled: Callable[[], bool] = lambda: False, batch_size: int = 4) -> int:
     """Predict and store ``items`` (skipping those already cached); returns how many ran.
 
-    Frames are read one batch ahead (app.predictions.prefetch), at the model's input
-    size when it says what that is (``model.input_fit``: a Predictor); batches hold
+    Frames are read at the model's input size when it says what that is
+    (``model.input_fit``: a Predictor), one batch ahead when the model is on an
+    accelerator (app.predictions.prefetch), in turn on the CPU; batches hold
     frames of one shape (a detector pads a batch to its largest image) and each is
     stored in one transaction."""
     from app.predictions.prefetch import FrameReader, read_ahead, sources
@@ -83,10 +84,12 @@ def predict_items(project, run_id: int, model, items: Iterable[Item],
     srcs = sources(project, items)
     order = sorted(range(len(items)), key=lambda k: srcs[k].aspect)  # stable: frames in order
     chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    device = getattr(model, "device", None)
+    overlap = device is not None and getattr(device, "type", str(device)) != "cpu"
     done = 0
     with FrameReader(fit) as reader:
         for chunk, frames in zip(chunks, read_ahead([[srcs[k] for k in c] for c in chunks],
-                                                    reader)):
+                                                    reader, overlap)):
             if cancelled():
                 break
             pixels, sizes = [f for f, _ in frames], [s for _, s in frames]

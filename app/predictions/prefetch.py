@@ -1,5 +1,5 @@
-"""Frames for *Predict all*, decoded one batch ahead on a thread while the model works
-on the current one (Pillow, OpenCV and PyAV release the GIL while decoding).
+"""Frames for *Predict all*, decoded one batch ahead on a thread while an accelerator
+works on the current one (Pillow, OpenCV and PyAV release the GIL while decoding).
 
 Each file is read once, at the size the model looks at: a JPEG photo is decoded in
 draft mode (1/2, 1/4 or 1/8 of its DCT) and reduced to the model's input
@@ -77,9 +77,17 @@ class FrameReader:
         self.close()
 
 
-def read_ahead(batches: list[list[Source]], reader: FrameReader
+def read_ahead(batches: list[list[Source]], reader: FrameReader, overlap: bool = True
                ) -> Iterator[list[tuple[np.ndarray, tuple[int, int] | None]]]:
-    """Yield each batch's frames while the next batch is being read."""
+    """Yield each batch's frames, with the next batch being read meanwhile when
+    ``overlap``. Overlap pays when the model runs on an accelerator and the CPU would
+    otherwise wait. On the CPU torch's threads already fill every core, and a decoding
+    thread beside them only competes (measured on 2 cores: 17.0 vs 15.6 ms per 640x480
+    image, 41 vs 37 ms per 12 MP photo), so there the batches are read in turn."""
+    if not overlap:
+        for batch in batches:
+            yield [reader.read(s) for s in batch]
+        return
     if not batches:
         return
     with ThreadPoolExecutor(1, thread_name_prefix="kestrel-read-ahead") as pool:

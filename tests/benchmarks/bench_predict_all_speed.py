@@ -8,10 +8,11 @@ The project holds ``--images`` distinct JPEG files (generated photos: 12 MP or
 640x480, each file's bytes unique). Each path predicts every image once into its own
 run; they alternate chunk by chunk (before on chunk 1, now on chunk 1, before on
 chunk 2, ...) so a busy shared CPU hurts both alike. "Before": each image decoded
-whole on the calling thread, four at a time through the Predictor as it was (float
-tensors of the whole image, the model's resize), one transaction per image. "Now":
-read a batch ahead on a thread, JPEG draft mode at the model's input size, batches
-of one shape, one transaction per batch.
+whole on the calling thread, four at a time through the Predictor as it was (the
+model as the checkpoint builds it: batch norm not folded, NCHW; float tensors of the
+whole image, the model's resize), one transaction per image. "Now": the Predictor
+(batch norm folded, channels-last), JPEG draft mode at the model's input size,
+batches of one shape (read a batch ahead on an accelerator), one transaction per batch.
 """
 from __future__ import annotations
 
@@ -48,8 +49,19 @@ def checkpoint(run_dir: Path, template: str) -> Path:
         "category_ids": [1, 2], "model": model.state_dict(), "epoch": 1, "step": 0})
 
 
-def before_items(project, run_id, predictor, items, batch_size=4) -> int:
-    """predict_items, read_frame and Predictor.predict as they were."""
+def model_as_it_was(checkpoint_path, device):
+    """The Predictor's model as it was before: built from the checkpoint, batch norm
+    not folded, default (NCHW) layout."""
+    from training.checkpoint import load_detector_checkpoint
+    from training.predictor import build_from_checkpoint
+
+    model = build_from_checkpoint(load_detector_checkpoint(checkpoint_path))
+    return model.to(device).eval()
+
+
+def before_items(project, run_id, predictor, model, items, batch_size=4) -> int:
+    """predict_items, read_frame and Predictor.predict as they were; ``model`` from
+    model_as_it_was."""
     import torch
     from PIL import Image, ImageOps
 
@@ -65,7 +77,7 @@ def before_items(project, run_id, predictor, items, batch_size=4) -> int:
         out = []
         batch = [torch.from_numpy(np.ascontiguousarray(f)).to(predictor.device)
                  .permute(2, 0, 1).float() / 255.0 for f in frames]
-        for pred in predictor.model(batch):
+        for pred in model(batch):
             keep = pred["scores"] >= predictor.score_threshold
             out.append(Detections(pred["boxes"][keep].float().cpu().numpy().astype(np.float32),
                                   (pred["labels"][keep].cpu().numpy() - 1).astype(np.int64),
@@ -113,6 +125,8 @@ def main() -> int:
                 runs.append(project.runs.add(name=name, task="detector", template=args.template,
                                              run_dir=project.stored_path(run_dir)))
             predictor = load_model(project, runs[0], "auto", args.score)
+            old_model = model_as_it_was(Path(tmp) / "proj" / "runs" / "before" / "best.pt",
+                                        predictor.device)
             items = all_items(project)
             print(f"{args.template}, Predict all over {len(items)} {kind} {size[0]}x{size[1]}",
                   flush=True)
@@ -120,7 +134,7 @@ def main() -> int:
             for start in range(0, len(items), args.chunk):
                 chunk = items[start:start + args.chunk]
                 t0 = time.perf_counter()
-                before_items(project, runs[0], predictor, chunk)
+                before_items(project, runs[0], predictor, old_model, chunk)
                 t1 = time.perf_counter()
                 predict_items(project, runs[1], predictor, chunk)
                 t2 = time.perf_counter()

@@ -70,3 +70,57 @@ def test_predict_all_keeps_only_a_few_videos_open(tmp_path):
         pixels, size = reader.read(srcs[0])
         assert list(reader._videos) == [2, 0] and size is None
         assert read_index(pixels[..., ::-1]) == 5
+
+
+def test_read_ahead_overlaps_only_when_asked_and_gives_the_same_frames(tmp_path, monkeypatch):
+    """On an accelerator the next batch is read on a thread while the model works; on
+    the CPU in turn on the caller's thread. Either way the same frames, in order."""
+    import threading
+
+    paths = []
+    for i in range(5):
+        paths.append(tmp_path / f"{i}.png")
+        Image.new("RGB", (20, 10), (i * 40, 0, 0)).save(paths[-1])
+    batches = [[prefetch.Source(i, p, False, 0, 2.0) for i, p in enumerate(paths[:3])],
+               [prefetch.Source(i, p, False, 0, 2.0) for i, p in enumerate(paths[3:], 3)]]
+    threads = []
+    real = prefetch.FrameReader.read
+
+    def noting(self, src):
+        threads.append(threading.current_thread().name)
+        return real(self, src)
+    monkeypatch.setattr(prefetch.FrameReader, "read", noting)
+    out = {}
+    for overlap in (False, True):
+        threads.clear()
+        with prefetch.FrameReader() as reader:
+            out[overlap] = [[int(px[0, 0, 0]) for px, _ in b]
+                            for b in prefetch.read_ahead(batches, reader, overlap)]
+        on_caller = {t == threading.current_thread().name for t in threads}
+        assert on_caller == {not overlap}, (overlap, threads)
+    assert out[False] == out[True] == [[0, 40, 80], [120, 160]]
+
+
+def test_predict_all_overlaps_reading_on_an_accelerator_only(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from app.store.project import Project
+
+    (tmp_path / "imgs").mkdir()
+    for i in range(3):
+        Image.new("RGB", (40, 30)).save(tmp_path / "imgs" / f"{i}.png")
+    asked = []
+    real = prefetch.read_ahead
+    monkeypatch.setattr(prefetch, "read_ahead",
+                        lambda b, r, overlap=True: asked.append(overlap) or real(b, r, overlap))
+    project = Project.create(tmp_path / "proj")
+    try:
+        project.media.import_files([tmp_path / "imgs"])
+        for device in ("cpu", "cuda"):
+            run_id = project.runs.add(name=device, task="detector", template="stub", run_dir="")
+            model = FitModel()
+            model.device = SimpleNamespace(type=device)
+            assert core.predict_items(project, run_id, model, core.all_items(project)) == 3
+        assert asked == [False, True]
+    finally:
+        project.close()
