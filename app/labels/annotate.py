@@ -169,10 +169,8 @@ class AnnotationController(QObject):
         if self.current_class not in classes:
             self.current_class = next(iter(classes), None)
         shapes = []
-        for b in self.project.boxes.of(self.media_id, self.frame):
-            if b.source == "predicted":
-                continue  # predictions are drawn by the review overlay
-            c = classes[b.class_id]
+        for b in self.project.boxes.labels(self.media_id, self.frame):
+            c = classes[b.class_id]   # (predictions are drawn by the review overlay)
             shapes.append(BoxShape(b.id, b.x1, b.y1, b.x2, b.y2, b.class_id, c.name, c.color,
                                    b.source, b.score, b.track_id))
         n = len(shapes)

@@ -93,8 +93,8 @@ class Prelabels(QObject):
         thr = self.review.panel.threshold()
         hidden = set(self.review.panel.hidden())
         decided = self.project.next.decided(run_id, media_id, frame)
-        preds = [p for p in self.project.predictions.boxes(run_id, media_id, frame)
-                 if (p.score or 0) >= thr and p.id not in decided and p.class_id not in hidden]
+        preds = [p for p in self.project.predictions.boxes(run_id, media_id, frame, min_score=thr)
+                 if p.id not in decided and p.class_id not in hidden]
         labels = self.project.boxes.labels(media_id, frame)
         if not preds or not labels:
             return preds

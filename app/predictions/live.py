@@ -28,6 +28,7 @@ class LivePredictions(QObject):
     stats_changed = Signal(str)             # "model 4.8 fps · 205 ms"
     failed = Signal(str)
     missing_classes = Signal(list)          # model classes the project lacks (left out)
+    stored = Signal(int, int)               # media id, frame: a new answer is in the store
 
     def __init__(self, project, parent: QObject | None = None):
         super().__init__(parent)
@@ -116,6 +117,7 @@ class LivePredictions(QObject):
             self._class_ids = class_ids_for(self.project, self.class_names)
         self.project.predictions.store(self.run_id, req.media_id, req.frame,
                                        to_rows(det, self._class_ids))
+        self.stored.emit(req.media_id, req.frame)
         now = time.monotonic()
         self._done.append(now)
         self._latency = seconds

@@ -58,6 +58,7 @@ class ReviewController(QObject):
         self.iou = 0.5
         self.show_mode = "both"
         self._shown: tuple[int, int] | None = None
+        self._coverage_of: int | None = None    # the run whose coverage the panel says
         self._recount = QTimer(self, singleShot=True, interval=150)  # the slider moves in bursts
         self._recount.timeout.connect(self.actions.resort)
         self._wire()
@@ -73,6 +74,7 @@ class ReviewController(QObject):
         self.doc.boxes_changed.connect(self._labels_changed)
         self.doc.classes_changed.connect(self.refresh_classes)
         self.live.shown.connect(self._draw)
+        self.live.stored.connect(self._answer_stored)
         self.live.stats_changed.connect(self._stats)
         self.live.failed.connect(lambda text: self.message.emit(f"model: {text}"))
         self.live.missing_classes.connect(self.actions.offer_missing_classes)
@@ -139,10 +141,18 @@ class ReviewController(QObject):
         self._update_enabled()
         w, h = self.canvas.image_size()
         self.overlay.set_size(w, h)
-        self.actions.update_coverage()
+        if self._coverage_of != self.live.run_id:
+            # once per model: a page turn changes neither the labels nor the predictions
+            # (recounting on every page scanned every box and prediction while paging)
+            self._coverage_of = self.live.run_id
+            self.actions.update_coverage()
         if self.video.media_id == media_id:
             return   # frames come through _video_frame
         self.live.show(media_id, 0, str(self.project.media.path(media_id)))
+
+    def _answer_stored(self, media_id: int, frame: int) -> None:
+        if self.project.status.is_labelled(media_id, frame):
+            self.actions.update_coverage()      # one more labelled picture predicted
 
     def _video_frame(self, index: int, image) -> None:
         media_id = self.video.media_id

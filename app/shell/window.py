@@ -4,7 +4,7 @@ their signals to one another and lays their actions out into menus."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from app.browser.controller import BrowserController
@@ -28,6 +28,7 @@ from widgets.status import CanvasStatus
 from widgets.timeline import Timeline
 
 LAST_MEDIA = "last_media"
+LAST_MEDIA_EVERY_MS = 2000   # "last viewed" is written at most this often while paging
 LAYOUT_VERSION = 4   # bump when the docks change: an older saved layout is then ignored
 DOCK_WIDTHS = (176, 440)   # media browser (a column of thumbnails), right-hand panels
 
@@ -43,6 +44,9 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.doc = Document(project, self)
         self.last_message = ""
+        self._last_media = self._last_media_saved = None
+        self._last_media_timer = QTimer(self, singleShot=True, interval=LAST_MEDIA_EVERY_MS)
+        self._last_media_timer.timeout.connect(lambda: self._remember_media(None))
         # app/durability: one writing window (a second is read-only), backups, other writers.
         self.guard = ProjectGuard(project, self.doc, self)
         if self.guard.read_only:
@@ -201,7 +205,7 @@ class MainWindow(QMainWindow):
         media = self.project.media.get(media_id)
         self.browsing.set_current(media_id)
         self.status.set_image_size((media.width, media.height))
-        self.project.settings.set(LAST_MEDIA, str(media_id))
+        self._remember_media(media_id)
         if media.is_video:
             self.video.open(media)
         else:
@@ -211,6 +215,40 @@ class MainWindow(QMainWindow):
             except ImageLoadError as exc:
                 self.inform("Cannot show image", str(exc), warning=True)
         self.panels.media_changed(media_id)
+
+    def _remember_media(self, media_id: int | None) -> None:
+        """Record the picture on screen for the next start, without making a page wait.
+        A write waits for any other writer (a scoring job, a trainer's predictions): one
+        per page cost paging 20-60 ms stalls while Label next scored. So the first page
+        writes at once, later ones at most every LAST_MEDIA_EVERY_MS, and a busy
+        database is tried again then instead of waited for."""
+        if media_id is not None:
+            self._last_media = media_id
+        if self._last_media is None or self._last_media == self._last_media_saved:
+            return
+        if self._last_media_timer.isActive() and media_id is not None:
+            return                                 # the timer writes the newest one
+        import sqlite3
+
+        try:
+            with self.project.db.waiting_at_most(0):
+                self.project.settings.set(LAST_MEDIA, str(self._last_media))
+            self._last_media_saved = self._last_media
+        except sqlite3.OperationalError:           # busy: the timer tries again
+            pass
+        except sqlite3.ProgrammingError:           # the project was closed first
+            return
+        self._last_media_timer.start()
+
+    def _flush_last_media(self) -> None:
+        import sqlite3
+
+        if self._last_media is not None and self._last_media != self._last_media_saved:
+            try:
+                self.project.settings.set(LAST_MEDIA, str(self._last_media))
+            except sqlite3.ProgrammingError:       # the project was closed first
+                return
+            self._last_media_saved = self._last_media
 
     def restore_last_media(self) -> None:
         last = self.project.settings.get(LAST_MEDIA)
@@ -253,6 +291,8 @@ class MainWindow(QMainWindow):
         for controller in (self.video, self.review, self.search, self.datasets, self.weights,
                            self.next):
             controller.shutdown()      # none of them waits on a thread
+        self._last_media_timer.stop()
+        self._flush_last_media()
         self.guard.close()             # last backup (off this thread), window lock released
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())

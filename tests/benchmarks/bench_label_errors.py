@@ -2,7 +2,7 @@
 k-fold cross-check (``kestrel suspects --folds K``'s code path).
 
     python tests/benchmarks/bench_label_errors.py [--folds 4] [--per-kind 10] [--epochs 10]
-        [--out DIR]
+        [--size 320] [--trainable 4] [--out DIR]
 
 A project holds the 163 kangaroo photos the app imports, with their labels, except
 for ``--per-kind`` planted errors of each kind, on distinct photos: a box deleted (a
@@ -80,7 +80,8 @@ def main() -> int:
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--per-kind", type=int, default=10)
     ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--size", type=int, default=320, help="min_size (the template's default)")
+    ap.add_argument("--trainable", type=int, default=4, help="trainable backbone stages")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "kestrel-bench-label-errors")
     args = ap.parse_args()
@@ -109,7 +110,7 @@ def main() -> int:
         (args.out / "planted.json").write_text(json.dumps(planted))
         settings = {"pretrained": "imagenet", "epochs": args.epochs, "batch_size": 4,
                     "min_size": args.size, "max_size": int(args.size * 5 / 3), "lr": 0.01,
-                    "warmup_iters": 20, "trainable_backbone_layers": 3, "workers": 0,
+                    "warmup_iters": 20, "trainable_backbone_layers": args.trainable, "workers": 0,
                     "patience": 0, "seed": args.seed}
         parent = project.runs.add(name="template for the folds", task="detector",
                                   template="fasterrcnn_mobilenet_v2", run_dir="",

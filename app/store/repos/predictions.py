@@ -37,12 +37,17 @@ class PredictionRepository(Repository):
             "SELECT 1 FROM prediction_frames WHERE run_id = ? AND media_id = ? AND frame = ?",
             (run_id, media_id, frame)).fetchone() is not None
 
-    def boxes(self, run_id: int, media_id: int, frame: int | None = 0) -> list[Box]:
-        """Predicted boxes of a frame (``frame=None``: every frame), best score first."""
+    def boxes(self, run_id: int, media_id: int, frame: int | None = 0,
+              min_score: float | None = None) -> list[Box]:
+        """Predicted boxes of a frame (``frame=None``: every frame), best score first;
+        only those scoring at least ``min_score`` when it is given."""
         where, args = "run_id = ? AND media_id = ? AND source = 'predicted'", [run_id, media_id]
         if frame is not None:
             where += " AND frame = ?"
             args.append(frame)
+        if min_score is not None:
+            where += " AND score >= ?"
+            args.append(min_score)
         return [Box(*r) for r in self.db.execute(
             f"SELECT {BOX_COLS} FROM boxes WHERE {where} ORDER BY frame, score DESC, id", args)]
 
