@@ -22,7 +22,7 @@ def saved(folder) -> str | None:
 
 def test_paging_writes_last_media_at_most_every_interval_and_at_close(tmp_path, qtbot,
                                                                       monkeypatch):
-    monkeypatch.setattr(window_module, "LAST_MEDIA_EVERY_MS", 300)
+    monkeypatch.setattr(window_module, "LAST_MEDIA_EVERY_MS", 1500)   # longer than 3 keys
     folder = tmp_path / "demo"
     make_demo(folder, n_images=6, video=False).close()
     w = MainWindow(Project.open(folder))
@@ -37,7 +37,7 @@ def test_paging_writes_last_media_at_most_every_interval_and_at_close(tmp_path, 
         QTest.keyClick(w.windowHandle(), Qt.Key_D)
     assert w.media_id != first
     assert saved(folder) == str(first)                 # not on every page…
-    qtbot.waitUntil(lambda: saved(folder) == str(w.media_id), timeout=3000)   # …but soon
+    qtbot.waitUntil(lambda: saved(folder) == str(w.media_id), timeout=6000)   # …but soon
     w.canvas.setFocus()
     QTest.keyClick(w.windowHandle(), Qt.Key_D)
     last = w.media_id
@@ -61,10 +61,10 @@ def test_a_busy_project_does_not_make_a_page_wait(tmp_path, qtbot, monkeypatch):
     monkeypatch.setattr(w.project.db, "waiting_at_most", lambda ms: waits.append(ms) or real(ms))
     w.restore_last_media()                             # busy: not written, not waited for
     assert waits == [0] and saved(folder) is None
-    qtbot.wait(500)                                    # tried again, still busy
+    qtbot.wait(1000)                                   # tried again, still busy
     assert saved(folder) is None and len(waits) >= 2
     other.execute("COMMIT")
     other.close()
-    qtbot.waitUntil(lambda: saved(folder) == str(w.media_id), timeout=3000)
+    qtbot.waitUntil(lambda: saved(folder) == str(w.media_id), timeout=6000)
     w.close()
     w.project.close()

@@ -1,6 +1,6 @@
 """Label next vs random selection, simulated on the kangaroo photos (full labels known).
 
-    python tests/benchmarks/bench_label_next.py [--rounds 7] [--batch 13] [--epochs 8]
+    python tests/benchmarks/bench_label_next.py [--rounds 10] [--batch 13] [--epochs 8]
         [--seeds 0] [--out DIR]
 
 A fixed test set (34 photos) is held out; of the other 130, 10% start labelled. Each
@@ -16,6 +16,7 @@ its labels. Results are kept per round: a rerun goes on where it stopped.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import shutil
@@ -65,18 +66,22 @@ def run_strategy(strategy: str, seed: int, args, truth, test, pool, initial, res
                 result = rounds[r]
                 assert result["labelled"] == sorted(labelled), "resumed with other settings"
             else:
-                shared = out / "runs" / f"shared-{seed}-r0"
-                if r == 0 and (shared / "best.pt").is_file() and "metrics" in results.get(f"r0/{seed}", {}):
-                    metrics = results[f"r0/{seed}"]["metrics"]      # round 0 is the same set
+                # the same labelled set trains once (round 0 is common to both strategies,
+                # and so is a last round that has labelled the whole pool)
+                digest = hashlib.sha1(",".join(sorted(labelled)).encode()).hexdigest()
+                set_key = f"{seed}-{digest[:16]}"
+                shared = out / "runs" / f"set-{set_key}"
+                trained = results.setdefault("trained", {})
+                if set_key in trained and (shared / "best.pt").is_file():
+                    metrics = trained[set_key]
                     shutil.copytree(shared, run_dir, dirs_exist_ok=True)
                 else:
                     coco = write_coco(out / f"{strategy}-{seed}-r{r}.json", sizes.get,
                                       {n: truth[n] for n in labelled}, {n: truth[n] for n in test},
                                       ["kangaroo"])
                     metrics = train(coco, run_dir, settings(args.epochs, args.size))
-                    if r == 0:
-                        shutil.copytree(run_dir, shared, dirs_exist_ok=True)
-                        results[f"r0/{seed}"] = {"metrics": metrics}
+                    shutil.copytree(run_dir, shared, dirs_exist_ok=True)
+                    trained[set_key] = metrics
                 result = {"round": r, "labelled": sorted(labelled), "n": len(labelled), **metrics}
                 rounds.append(result)
                 save()
@@ -101,7 +106,7 @@ def run_strategy(strategy: str, seed: int, args, truth, test, pool, initial, res
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=10, help="10 x 13 labels the whole pool")
     ap.add_argument("--batch", type=int, default=13)
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--size", type=int, default=256)
