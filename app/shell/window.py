@@ -20,6 +20,7 @@ from app.runs.weights import WeightsController
 from app.search.controller import SearchController
 from app.shell.menus import build_menus
 from app.store.project import Project
+from app.store.repos.base import StoreError
 from app.video.controller import VideoController
 from widgets.canvas import BoxCanvas
 from widgets.imaging import ImageLoadError
@@ -228,25 +229,18 @@ class MainWindow(QMainWindow):
             return
         if self._last_media_timer.isActive() and media_id is not None:
             return                                 # the timer writes the newest one
-        import sqlite3
-
         try:
-            with self.project.db.waiting_at_most(0):
-                self.project.settings.set(LAST_MEDIA, str(self._last_media))
-            self._last_media_saved = self._last_media
-        except sqlite3.OperationalError:           # busy: the timer tries again
-            pass
-        except sqlite3.ProgrammingError:           # the project was closed first
+            if self.project.settings.set_if_free(LAST_MEDIA, str(self._last_media)):
+                self._last_media_saved = self._last_media
+        except StoreError:      # the project was closed first: "last viewed" is a courtesy
             return
-        self._last_media_timer.start()
+        self._last_media_timer.start()             # busy: tried again then
 
     def _flush_last_media(self) -> None:
-        import sqlite3
-
         if self._last_media is not None and self._last_media != self._last_media_saved:
             try:
                 self.project.settings.set(LAST_MEDIA, str(self._last_media))
-            except sqlite3.ProgrammingError:       # the project was closed first
+            except StoreError:                     # the project was closed first
                 return
             self._last_media_saved = self._last_media
 

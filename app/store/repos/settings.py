@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.store.repos.base import Repository
+from app.store.repos.base import Repository, StoreError, is_busy
 
 
 class SettingRepository(Repository):
@@ -17,3 +17,15 @@ class SettingRepository(Repository):
             else:
                 c.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def set_if_free(self, key: str, value: str | None) -> bool:
+        """``set`` unless another writer holds the project now: then nothing is written
+        and False is returned at once (for values not worth a wait on the GUI thread)."""
+        try:
+            with self.db.waiting_at_most(0):
+                self.set(key, value)
+        except StoreError as exc:
+            if is_busy(exc):
+                return False
+            raise
+        return True
