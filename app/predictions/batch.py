@@ -43,11 +43,13 @@ class PredictAll(ThreadJob):
                 self.emit(self.progress, 0, len(todo))
                 done = 0
                 if todo and not self._cancel:
-                    model = self.factory()
-                    done = predict_items(project, self.run_id, model, todo,
-                                         progress=lambda d, t: self.emit(self.progress, d, t),
-                                         cancelled=lambda: self._cancel,
-                                         batch_size=self.batch_size)
+                    done = self._predict(project, todo)
             self.emit(self.finished_ok, done, self._cancel)
         except Exception as exc:  # reported in the window, never a crash
             self.emit(self.failed, f"{type(exc).__name__}: {exc}")
+
+    def _predict(self, project, todo) -> int:
+        """Predict and store ``todo``; returns how many ran (the cluster job overrides)."""
+        return predict_items(project, self.run_id, self.factory(), todo,
+                             progress=lambda d, t: self.emit(self.progress, d, t),
+                             cancelled=lambda: self._cancel, batch_size=self.batch_size)

@@ -9,9 +9,8 @@ from typing import Callable
 
 from app.cluster.batch import Progress, Staging, has_gpu, run_job
 from app.predictions.batch import PredictAll
-from app.predictions.core import PredictError, all_items, class_ids_for
+from app.predictions.core import PredictError, class_ids_for
 from app.runs.records import model_path
-from app.store.project import Project
 
 
 def predict_on_cluster(project, run_id: int, items, address: str, *, workers: int = 2,
@@ -54,18 +53,8 @@ class ClusterPredictAll(PredictAll):
         super().__init__(root, run_id, lambda: None, items, parent, batch_size)
         self.target = target
 
-    def run(self) -> None:
-        try:
-            with Project.open(self.root) as project:
-                items = self.items if self.items is not None else all_items(project)
-                todo = [i for i in items if not project.predictions.has(self.run_id, *i)]
-                self.emit(self.progress, 0, len(todo))
-                done = 0
-                if todo and not self._cancel:
-                    done = predict_on_cluster(
-                        project, self.run_id, todo, self.target["address"],
-                        workers=self.target["workers"], batch_size=self.batch_size,
-                        progress=lambda d, t: self.emit(self.progress, d, t), cancelled=lambda: self._cancel)
-            self.emit(self.finished_ok, done, self._cancel)
-        except Exception as exc:  # reported in the window, never a crash
-            self.emit(self.failed, f"{type(exc).__name__}: {exc}")
+    def _predict(self, project, todo) -> int:
+        return predict_on_cluster(
+            project, self.run_id, todo, self.target["address"], workers=self.target["workers"],
+            batch_size=self.batch_size, progress=lambda d, t: self.emit(self.progress, d, t),
+            cancelled=lambda: self._cancel)

@@ -20,15 +20,20 @@ def saved(folder) -> str | None:
         conn.close()
 
 
-def test_paging_writes_last_media_at_most_every_interval_and_at_close(tmp_path, qtbot,
-                                                                      monkeypatch):
-    monkeypatch.setattr(window_module, "LAST_MEDIA_EVERY_MS", 1500)   # longer than 3 keys
-    folder = tmp_path / "demo"
-    make_demo(folder, n_images=6, video=False).close()
+def shown_window(qtbot, folder, n_images):
+    make_demo(folder, n_images=n_images, video=False).close()
     w = MainWindow(Project.open(folder))
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
+    return w
+
+
+def test_paging_writes_last_media_at_most_every_interval_and_at_close(tmp_path, qtbot,
+                                                                      monkeypatch):
+    monkeypatch.setattr(window_module, "LAST_MEDIA_EVERY_MS", 1500)   # longer than 3 keys
+    folder = tmp_path / "demo"
+    w = shown_window(qtbot, folder, 6)
     w.restore_last_media()
     first = w.media_id
     assert saved(folder) == str(first)                 # the first page is written at once
@@ -49,11 +54,7 @@ def test_paging_writes_last_media_at_most_every_interval_and_at_close(tmp_path, 
 def test_a_busy_project_does_not_make_a_page_wait(tmp_path, qtbot, monkeypatch):
     monkeypatch.setattr(window_module, "LAST_MEDIA_EVERY_MS", 200)
     folder = tmp_path / "demo"
-    make_demo(folder, n_images=4, video=False).close()
-    w = MainWindow(Project.open(folder))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    w = shown_window(qtbot, folder, 4)
     other = sqlite3.connect(folder / "kestrel.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")                   # another writer holds the lock
     waits = []
