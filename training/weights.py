@@ -67,11 +67,13 @@ class Policy:
 
 def cache_dir() -> Path:
     """torch.hub's checkpoint folder, found as torch finds it but without importing
-    torch (unless it is loaded already: then from torch, which honours set_dir)."""
-    if "torch" in sys.modules:
-        import torch.hub
-
-        return Path(torch.hub.get_dir()) / "checkpoints"
+    torch. Once torch.hub is loaded, from torch.hub (which honours ``set_dir``); never
+    an import here: the window asks this on its own thread while a worker thread may be
+    importing torch, and two threads importing torch at once fail ("KeyError: 'torch'",
+    seen in the test suite) or wait on each other."""
+    hub = sys.modules.get("torch.hub")
+    if hub is not None and hasattr(hub, "get_dir"):
+        return Path(hub.get_dir()) / "checkpoints"
     home = os.getenv("TORCH_HOME") or os.path.join(os.getenv("XDG_CACHE_HOME", "~/.cache"),
                                                     "torch")
     return Path(os.path.expanduser(home)) / "hub" / "checkpoints"

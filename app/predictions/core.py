@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from app.runs.records import model_path
+from app.tasks.torch_import import import_torch
 
 Item = tuple[int, int]   # (media id, frame); frame 0 for images
 
@@ -27,6 +28,7 @@ def load_model(project, run_id: int, device: str = "auto", score_threshold: floa
     path = model_path(project, run_id)
     if path is None:
         raise PredictError(f"run #{run_id} has no checkpoint (best.pt or last.pt) yet")
+    import_torch()
     from training.checkpoint import CheckpointError
     from training.predictor import Predictor
 

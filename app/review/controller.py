@@ -17,6 +17,7 @@ from app.predictions.live import LivePredictions
 from app.review import evaluation as split
 from app.review.actions import ReviewActions
 from app.runs.records import model_path
+from app.tasks.torch_import import import_torch
 from app.tasks.worker import ProjectWorker
 from widgets.canvas.overlay import OverlayBox, PredictionOverlay
 from widgets.review.panel import ReviewPanel
@@ -27,6 +28,7 @@ ACTIVE_RUN = "active_run"
 def predictor_factory(path, device: str = "auto"):
     """Builds the Predictor where it is called (the worker thread): torch loads there."""
     def build():
+        import_torch()
         from training.predictor import Predictor
 
         return Predictor(path, device=device, score_threshold=0.05)

@@ -18,6 +18,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from app.tasks.torch_import import import_torch
 from training.weights import ENV_ALLOW, ENV_MIRROR, Policy
 from widgets.actions import make_action
 
@@ -158,6 +159,7 @@ class WeightsController(QObject):
         from training.weights import WeightsError, describe_file, import_weights
 
         def work() -> None:
+            import_torch()            # describe_file may look in torchvision's enums
             try:
                 dest = import_weights(path)
             except (WeightsError, OSError) as exc:

@@ -19,6 +19,7 @@ import numpy as np
 
 from app.store.models import EmbeddingKey
 from app.store.pictures import PictureReader
+from app.tasks.torch_import import import_torch
 
 KINDS = ("image", "frame", "box")
 
@@ -44,6 +45,7 @@ def run_checkpoint(project, run_id: int) -> Path:
 
 
 def load_embedder(project, run_id: int, device: str = "cpu"):
+    import_torch()
     from training.embedding.inference import Embedder
 
     return Embedder(run_checkpoint(project, run_id), device=device)

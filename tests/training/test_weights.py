@@ -146,3 +146,16 @@ def test_weights_list_and_fetch_commands(home, test_file, capsys):
     assert fetched == {"fetched": str(home / name), "weights": TEST_REF}
     assert {r["state"] for r in allowed} == {"downloadable"}
     assert (home / name).read_bytes() == data
+
+
+def test_cache_dir_never_imports_torch(monkeypatch, tmp_path):
+    """The window asks for the cache folder while a worker thread may be importing
+    torch: a torch half made (no torch.hub yet) is not touched, nothing is imported."""
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "torch", types.ModuleType("torch"))
+    monkeypatch.delitem(sys.modules, "torch.hub", raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / "hub" / "checkpoints"
+    assert "torch.hub" not in sys.modules
