@@ -6,21 +6,28 @@ or, when the run was cross-checked (``app.next.folds``: k runs, each holding one
 fold out), each fold's model on its fold: then every labelled picture is covered.
 On each such picture, per label and prediction:
 
-* *missed object*: a confident prediction with no label near it (weight: its score);
+* *missed object*: a confident prediction with no label near it (weight: its score,
+  times how often the model's predictions of about that score match a label on
+  these pictures: a weak model is as sure of a horse as of a kangaroo);
 * *no prediction near this box*: a label the model finds nothing like, neither its
-  class nor another (weight: 1 - the best score of any prediction over it);
+  class nor another (weight: 1 - the best score of any prediction over it, times how
+  often the model finds labels of that size on these pictures: a weak model misses
+  small objects everywhere, and its missing one there says little);
 * *other class*: the label's best match is a confident prediction of another class
   (weight: that score minus the best score of its own class there);
 * *box off*: its best same-class match overlaps it only a little (weight: that
   prediction's score x (1 - IoU)).
 
 A prediction that is some label's best same-class match is that label's business
-(a shifted box is one suspect, not two). The list is ranked by weight.
+(a shifted box is one suspect, not two), and a prediction that confirms another label
+(IoU >= MATCH, and more than with this one) says nothing about this label: a
+neighbour's box does not make a label look off. The list is ranked by weight.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -29,6 +36,8 @@ from app.review.metrics import iou_matrix
 CONFIDENT = 0.5       # a prediction this sure, with no label, is a missed object
 NEAR = 0.1            # IoU below this: not about the same object
 MATCH = 0.5           # IoU at which a prediction confirms a label's box
+SEEN = 0.3            # a prediction this sure, over a label, is the model seeing something
+NEIGHBOURS = 40       # labels (predictions) of the nearest sizes (scores) a rate is taken over
 KINDS = ("missed", "spurious", "class", "box")
 TEXT = {"missed": "missed object? the model sees {pred} {score:.2f} here with no label",
         "spurious": "no prediction near this {label} box (nothing there, or a wrong box?)",
@@ -56,8 +65,14 @@ class Suspect:
 
 
 def picture_suspects(labels, predictions, names: dict[int, str], media_id: int = 0,
-                     frame: int = 0, run_id: int | None = None) -> list[Suspect]:
-    """Suspects on one picture. ``labels`` and ``predictions``: store Box rows."""
+                     frame: int = 0, run_id: int | None = None,
+                     found_rate: Callable[[float], float] | None = None,
+                     precision: Callable[[float], float] | None = None,
+                     size: tuple[int, int] | None = None) -> list[Suspect]:
+    """Suspects on one picture. ``labels`` and ``predictions``: store Box rows;
+    ``found_rate(log side)``: how often the model sees a label of that size
+    (``relative_side`` on a picture of ``size``); ``precision(score)``: how often its
+    predictions of that score match a label; both 1 when not given."""
     lb = np.array([b.rect for b in labels], np.float64).reshape(-1, 4)
     pb = np.array([p.rect for p in predictions], np.float64).reshape(-1, 4)
     lc = np.array([b.class_id for b in labels], np.int64)
@@ -71,9 +86,11 @@ def picture_suspects(labels, predictions, names: dict[int, str], media_id: int =
         out.append(Suspect(media_id, frame, kind, tuple(float(v) for v in rect), float(weight),
                            TEXT[kind].format(**fmt), box_id, pred_id, run_id))
 
+    others = _confirms_another(ious, lc, pc)
     for i, label in enumerate(labels):
         row = ious[i] if len(pb) else np.zeros(0)
-        same = (pc == lc[i]) & (row >= NEAR)
+        mine = ~others[i] if len(pb) else np.zeros(0, bool)
+        same = (pc == lc[i]) & (row >= NEAR) & mine
         other = (pc != lc[i]) & (row >= MATCH)
         best_same = int(np.argmax(np.where(same, ps * row, -1))) if same.any() else None
         if best_same is not None:
@@ -87,24 +104,84 @@ def picture_suspects(labels, predictions, names: dict[int, str], media_id: int =
                 add("class", label.rect, ps[j] - own, label.id, predictions[j].id, label=name,
                     pred=names.get(int(pc[j]), "?"), score=ps[j])
                 continue
-        if best_same is not None and row[best_same] < MATCH and ps[best_same] >= 0.3:
+        if best_same is not None and row[best_same] < MATCH and ps[best_same] >= SEEN:
             add("box", label.rect, ps[best_same] * (1 - row[best_same]), label.id,
                 predictions[best_same].id, label=name, iou=row[best_same])
             continue
         if own == 0.0:
-            near = row >= NEAR
+            near = (row >= NEAR) & mine
             best_any = float(ps[near].max()) if near.any() else 0.0
-            if best_any < 0.3:
-                add("spurious", label.rect, 1.0 - best_any, label.id, label=name)
+            if best_any < SEEN:
+                rate = found_rate(np.log(relative_side(label.rect, size))) if found_rate else 1.0
+                add("spurious", label.rect, (1.0 - best_any) * rate, label.id, label=name)
     for j, pred in enumerate(predictions):
         if j in claimed or ps[j] < CONFIDENT:
             continue
         if len(lb) and ious[:, j].max() >= NEAR:
             continue
-        add("missed", pred.rect, ps[j], None, pred.id, pred=names.get(pred.class_id, "?"),
+        add("missed", pred.rect, ps[j] * (precision(ps[j]) if precision else 1.0), None, pred.id, pred=names.get(pred.class_id, "?"),
             score=ps[j])
     return out
 
+
+def relative_side(rect, size: tuple[int, int] | None) -> float:
+    """sqrt(box area / picture area): how big the object is to the model, which sees
+    every picture at one input size (the box's own side when the size is unknown)."""
+    x1, y1, x2, y2 = rect
+    area = max(x2 - x1, 1e-6) * max(y2 - y1, 1e-6)
+    return float(np.sqrt(area / max(size[0] * size[1], 1))) if size else float(np.sqrt(area))
+
+
+def _confirms_another(ious: np.ndarray, lc: np.ndarray, pc: np.ndarray) -> np.ndarray:
+    """[label i, prediction j]: j confirms another label of its class (IoU >= MATCH)
+    better than it overlaps i."""
+    out = np.zeros(ious.shape, bool)
+    if ious.shape[0] < 2 or ious.shape[1] == 0:
+        return out
+    confirm = np.where((lc[:, None] == pc[None, :]) & (ious >= MATCH), ious, -1.0)
+    for i in range(ious.shape[0]):
+        out[i] = np.delete(confirm, i, axis=0).max(axis=0) > ious[i]
+    return out
+
+
+def labels_seen(labels, predictions) -> list[bool]:
+    """Per label: the model sees something there (a prediction >= SEEN over it that
+    is not another label's)."""
+    lb = np.array([b.rect for b in labels], np.float64).reshape(-1, 4)
+    pb = np.array([p.rect for p in predictions], np.float64).reshape(-1, 4)
+    if not len(pb):
+        return [False] * len(labels)
+    ious = iou_matrix(lb, pb)
+    ps = np.array([p.score or 0.0 for p in predictions], np.float64)
+    mine = ~_confirms_another(ious, np.array([b.class_id for b in labels], np.int64),
+                              np.array([p.class_id for p in predictions], np.int64))
+    return [bool(((ious[i] >= NEAR) & mine[i] & (ps >= SEEN)).any()) for i in range(len(labels))]
+
+
+def predictions_confirmed(labels, predictions) -> list[tuple[float, bool]]:
+    """(score, matches a label of its class at IoU >= MATCH) per prediction >= SEEN."""
+    lb = np.array([b.rect for b in labels], np.float64).reshape(-1, 4)
+    lc = np.array([b.class_id for b in labels], np.int64)
+    out = []
+    for p in predictions:
+        if (p.score or 0.0) < SEEN:
+            continue
+        row = iou_matrix(np.array([p.rect], np.float64), lb)[0] if len(lb) else np.zeros(0)
+        out.append((float(p.score), bool(((row >= MATCH) & (lc == p.class_id)).any())))
+    return out
+
+
+def nearest_rate(values, outcomes, k: int = NEIGHBOURS) -> Callable[[float], float] | None:
+    """The share of true ``outcomes`` among the ``k`` entries whose ``values`` are
+    nearest a given value; None with fewer than ``k`` entries (too few to say)."""
+    if len(values) < k:
+        return None
+    vals = np.asarray(values, np.float64)
+    hit = np.asarray(outcomes, np.float64)
+
+    def rate(value: float) -> float:
+        return float(hit[np.argsort(np.abs(vals - value))[:k]].mean())
+    return rate
 
 def held_out(project, run_id: int) -> dict[tuple[int, int], int]:
     """(media id, frame) → the run whose model did not train on it: each fold of a
@@ -128,18 +205,31 @@ def find_suspects(project, run_id: int, items: dict[tuple[int, int], int] | None
     returns (suspects, pictures checked, held-out pictures not predicted yet)."""
     items = held_out(project, run_id) if items is None else items
     names = {c.id: c.name for c in project.classes.all()}
-    out: list[Suspect] = []
-    checked = missing = 0
+    sizes = {m.id: (m.width, m.height) for m in project.media.list() if m.width and m.height}
+    pictures = []
+    missing = 0
     for (media_id, frame), model in sorted(items.items()):
         if not project.predictions.has(model, media_id, frame):
             missing += 1
             continue
-        checked += 1
-        out += picture_suspects(project.boxes.labels(media_id, frame),
-                                project.predictions.boxes(model, media_id, frame), names,
-                                media_id, frame, model)
+        pictures.append((media_id, frame, model, project.boxes.labels(media_id, frame),
+                         project.predictions.boxes(model, media_id, frame)))
+    # How reliable the model is here, from the pictures themselves: which sizes of
+    # label it sees, and how often a prediction of a given score is a labelled object.
+    sides, seen, confirmed = [], [], []
+    for media_id, _frame, _model, labels, predictions in pictures:
+        sides += [np.log(relative_side(b.rect, sizes.get(media_id))) for b in labels]
+        seen += labels_seen(labels, predictions)
+        confirmed += predictions_confirmed(labels, predictions)
+    found_rate = nearest_rate(sides, seen)
+    precision = nearest_rate([c[0] for c in confirmed], [c[1] for c in confirmed])
+    out: list[Suspect] = []
+    for media_id, frame, model, labels, predictions in pictures:
+        out += picture_suspects(labels, predictions, names, media_id, frame, model,
+                                found_rate=found_rate, precision=precision,
+                                size=sizes.get(media_id))
     out.sort(key=lambda s: -s.weight)
-    return out, checked, missing
+    return out, len(pictures), missing
 
 
 def predict_held_out(project, run_id: int, *, device: str = "auto", progress=None,
