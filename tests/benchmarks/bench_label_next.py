@@ -1,11 +1,12 @@
 """Label next vs random selection, simulated on the kangaroo photos (full labels known).
 
     python tests/benchmarks/bench_label_next.py [--rounds 10] [--batch 13] [--epochs 8]
-        [--seeds 0] [--out DIR]
+        [--steps 0] [--seeds 0] [--out DIR]
 
 A fixed test set (34 photos) is held out; of the other 130, 10% start labelled. Each
 round trains ``fasterrcnn_mobilenet_v2`` (ImageNet backbone) with the same settings
-on the labelled photos, evaluates mAP on the test set, then "labels" a batch chosen
+on the labelled photos (``--epochs`` passes, or with ``--steps`` the same number of
+steps every round: the same budget, whatever the number of photos), evaluates mAP on the test set, then "labels" a batch chosen
 by Label next (``app.next``: the round's model scores the unlabelled photos in the
 project, the queue picks a batch) or at random. Prints mAP per round, writes
 ``label_next.json`` and ``label_next.png`` (mAP against labelled photos) to the output
@@ -76,10 +77,14 @@ def run_strategy(strategy: str, seed: int, args, truth, test, pool, initial, res
                     metrics = trained[set_key]
                     shutil.copytree(shared, run_dir, dirs_exist_ok=True)
                 else:
+                    # a step budget: the labelled photos repeated to fill one pass of
+                    # about --steps steps, evaluated once at its end
+                    repeat = -(-args.steps * 4 // len(labelled)) if args.steps else 1
                     coco = write_coco(out / f"{strategy}-{seed}-r{r}.json", sizes.get,
                                       {n: truth[n] for n in labelled}, {n: truth[n] for n in test},
-                                      ["kangaroo"])
-                    metrics = train(coco, run_dir, settings(args.epochs, args.size))
+                                      ["kangaroo"], repeat=repeat)
+                    epochs = 1 if args.steps else args.epochs
+                    metrics = train(coco, run_dir, settings(epochs, args.size))
                     shutil.copytree(run_dir, shared, dirs_exist_ok=True)
                     trained[set_key] = metrics
                 result = {"round": r, "labelled": sorted(labelled), "n": len(labelled), **metrics}
@@ -109,6 +114,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=10, help="10 x 13 labels the whole pool")
     ap.add_argument("--batch", type=int, default=13)
     ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=0,
+                    help="the same number of training steps every round instead of --epochs")
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--test", type=int, default=34)
     ap.add_argument("--seeds", default="0")

@@ -66,12 +66,14 @@ def label(project, ids: dict[str, int], names, truth, classes=None) -> None:
             project.status.mark_many(empty, "empty")
 
 
-def write_coco(path: Path, size_of, train: dict, val: dict, class_names: list[str]) -> Path:
-    """A COCO file: ``train`` / ``val`` map file name → [(class, xyxy)]."""
+def write_coco(path: Path, size_of, train: dict, val: dict, class_names: list[str],
+               repeat: int = 1) -> Path:
+    """A COCO file: ``train`` / ``val`` map file name → [(class, xyxy)]; the training
+    photos listed ``repeat`` times (one pass is then that many passes)."""
     cats = {c: i for i, c in enumerate(class_names, 1)}
     images, anns = [], []
     for split, part in (("train", train), ("val", val)):
-        for name, boxes in sorted(part.items()):
+        for name, boxes in sorted(part.items()) * (repeat if split == "train" else 1):
             w, h = size_of(name)
             images.append({"id": len(images) + 1, "file_name": name, "width": w, "height": h,
                            "kestrel_split": split})
