@@ -14,6 +14,7 @@ pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[clust
 
 from tests.cluster.head import Head  # noqa: E402
 from tests.cluster.proxy import Proxy  # noqa: E402
+from tests.training_fixtures import loop, project, trainer_env  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")
@@ -30,20 +31,5 @@ def ray_head():
 def proxy(ray_head):
     """A TCP proxy in front of the head's dashboard that a test can cut and restore."""
     p = Proxy(ray_head.dashboard_port)
-    yield p
-    p.close()
-
-
-@pytest.fixture
-def cluster_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-
-
-@pytest.fixture
-def project(tmp_path):
-    from app.shell.demo import make_demo
-
-    p = make_demo(tmp_path / "proj", n_images=8, video=False)
     yield p
     p.close()

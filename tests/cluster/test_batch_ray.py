@@ -31,7 +31,7 @@ def _boxes(project, run_id):
             for key in project.predictions.frames(run_id)}
 
 
-def test_predictions_through_ray_data_equal_the_local_ones(media_project, ray_head, cluster_env,
+def test_predictions_through_ray_data_equal_the_local_ones(media_project, ray_head, trainer_env,
                                                            capsys):
     from app.predictions.core import all_items, load_model, predict_items
 
@@ -60,7 +60,7 @@ def test_predictions_through_ray_data_equal_the_local_ones(media_project, ray_he
     assert "0 frame(s) predicted" in capsys.readouterr().out
 
 
-def test_embeddings_through_ray_data_equal_the_local_ones(media_project, ray_head, cluster_env):
+def test_embeddings_through_ray_data_equal_the_local_ones(media_project, ray_head, trainer_env):
     from app.search.cluster import embed_on_cluster
     from app.search.embeddings import embed_project
 

@@ -15,7 +15,7 @@ from tests.cluster.helpers import (DETECTOR, TINY, assert_in_order, follow, log_
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
-def test_detector_on_two_workers_survives_a_dropped_connection(project, proxy, cluster_env):
+def test_detector_on_two_workers_survives_a_dropped_connection(project, proxy, trainer_env):
     import torch
 
     launch, job = submit(project, DETECTOR, TINY, proxy.address)
@@ -46,7 +46,7 @@ def test_detector_on_two_workers_survives_a_dropped_connection(project, proxy, c
     assert not list(run_dir.glob("*.part"))
 
 
-def test_cancel_keeps_a_checkpoint_and_resume_goes_on_from_it(project, ray_head, cluster_env,
+def test_cancel_keeps_a_checkpoint_and_resume_goes_on_from_it(project, ray_head, trainer_env,
                                                               capsys):
     # 8 images, two ranks of two: two steps an epoch; Cancel, pressed when the run has
     # started, reaches the workers seconds later, long before the 20th epoch
@@ -89,7 +89,7 @@ def test_cancel_keeps_a_checkpoint_and_resume_goes_on_from_it(project, ray_head,
     assert second[-1]["epoch"] == 20
 
 
-def test_a_bad_hyperparameter_fails_the_job_with_its_reason(project, ray_head, cluster_env):
+def test_a_bad_hyperparameter_fails_the_job_with_its_reason(project, ray_head, trainer_env):
     from app.cluster.jobs import status as job_status
 
     launch, job = submit(project, DETECTOR, {**TINY, "lr": "-1"}, ray_head.address)

@@ -6,8 +6,6 @@ once, in order, and *Use this model* downloads the checkpoint."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from PySide6.QtCore import Qt
 
@@ -15,17 +13,6 @@ from tests.cluster.helpers import EMBEDDER, TINY_EMBEDDER, assert_in_order, reco
 from tests.training_panel.helpers import wait_signal, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-
-
-@pytest.fixture
-def loop(qapp):
-    import qasync
-
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
 
 
 def _window(qtbot, project):
@@ -43,7 +30,7 @@ def _window(qtbot, project):
 
 
 def test_train_on_the_cluster_close_the_window_and_follow_again(qtbot, loop, project, ray_head,
-                                                                cluster_env, tmp_path):
+                                                                trainer_env, tmp_path):
     from app.store.project import Project
 
     c = _window(qtbot, project)
@@ -103,7 +90,7 @@ def test_train_on_the_cluster_close_the_window_and_follow_again(qtbot, loop, pro
         assert again.settings.get("active_run") == str(run_id)
 
 
-def test_predict_all_and_embed_follow_the_compute_choice(qtbot, tmp_path, ray_head, cluster_env):
+def test_predict_all_and_embed_follow_the_compute_choice(qtbot, tmp_path, ray_head, trainer_env):
     """With the cluster chosen, the window's Predict all and the Search tab's Embed run
     through Ray Data and store what the local paths store."""
     from app.cluster.settings import set_compute_target

@@ -1,37 +1,11 @@
-"""Fixtures for the Training panel tests: a qasync loop driving Qt and asyncio, a
-small generated project, and tiny download-free training settings."""
+"""Fixtures for the Training panel tests: the shared ones (tests.training_fixtures)
+and a Training controller in a window."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-@pytest.fixture
-def loop(qapp):
-    import qasync
-
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
-
-
-@pytest.fixture
-def trainer_env(monkeypatch, tmp_path):
-    """One compute thread per trainer (two shared cores) and an empty weights cache."""
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-
-
-@pytest.fixture
-def project(tmp_path):
-    from app.shell.demo import make_demo
-
-    p = make_demo(tmp_path / "proj", n_images=8, video=False)
-    yield p
-    p.close()
+from tests.training_fixtures import loop, project, trainer_env  # noqa: F401
 
 
 @pytest.fixture
