@@ -1,12 +1,13 @@
 """Label next vs random selection, simulated on the kangaroo photos (full labels known).
 
     python tests/benchmarks/bench_label_next.py [--rounds 10] [--batch 13] [--epochs 8]
-        [--steps 0] [--seeds 0] [--out DIR]
+        [--steps 250] [--seeds 0] [--out DIR]
 
 A fixed test set (34 photos) is held out; of the other 130, 10% start labelled. Each
 round trains ``fasterrcnn_mobilenet_v2`` (ImageNet backbone) with the same settings
-on the labelled photos (``--epochs`` passes, or with ``--steps`` the same number of
-steps every round: the same budget, whatever the number of photos), evaluates mAP on the test set, then "labels" a batch chosen
+and the same budget, ``--steps`` training steps whatever the number of photos
+(``--steps 0``: ``--epochs`` passes instead, so more photos also buy more steps),
+evaluates mAP on the test set, then "labels" a batch chosen
 by Label next (``app.next``: the round's model scores the unlabelled photos in the
 project, the queue picks a batch) or at random. Prints mAP per round, writes
 ``label_next.json`` and ``label_next.png`` (mAP against labelled photos) to the output
@@ -114,8 +115,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=10, help="10 x 13 labels the whole pool")
     ap.add_argument("--batch", type=int, default=13)
     ap.add_argument("--epochs", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=0,
-                    help="the same number of training steps every round instead of --epochs")
+    ap.add_argument("--steps", type=int, default=250,
+                    help="training steps every round (0: --epochs passes instead)")
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--test", type=int, default=34)
     ap.add_argument("--seeds", default="0")
