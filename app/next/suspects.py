@@ -73,12 +73,7 @@ def picture_suspects(labels, predictions, names: dict[int, str], media_id: int =
     ``found_rate(log side)``: how often the model sees a label of that size
     (``relative_side`` on a picture of ``size``); ``precision(score)``: how often its
     predictions of that score match a label; both 1 when not given."""
-    lb = np.array([b.rect for b in labels], np.float64).reshape(-1, 4)
-    pb = np.array([p.rect for p in predictions], np.float64).reshape(-1, 4)
-    lc = np.array([b.class_id for b in labels], np.int64)
-    pc = np.array([p.class_id for p in predictions], np.int64)
-    ps = np.array([p.score or 0.0 for p in predictions], np.float64)
-    ious = iou_matrix(lb, pb)
+    lc, pc, ps, ious, mine = _arrays(labels, predictions)
     out: list[Suspect] = []
     claimed: set[int] = set()
 
@@ -86,11 +81,9 @@ def picture_suspects(labels, predictions, names: dict[int, str], media_id: int =
         out.append(Suspect(media_id, frame, kind, tuple(float(v) for v in rect), float(weight),
                            TEXT[kind].format(**fmt), box_id, pred_id, run_id))
 
-    others = _confirms_another(ious, lc, pc)
     for i, label in enumerate(labels):
-        row = ious[i] if len(pb) else np.zeros(0)
-        mine = ~others[i] if len(pb) else np.zeros(0, bool)
-        same = (pc == lc[i]) & (row >= NEAR) & mine
+        row = ious[i]
+        same = (pc == lc[i]) & (row >= NEAR) & mine[i]
         other = (pc != lc[i]) & (row >= MATCH)
         best_same = int(np.argmax(np.where(same, ps * row, -1))) if same.any() else None
         if best_same is not None:
@@ -109,7 +102,7 @@ def picture_suspects(labels, predictions, names: dict[int, str], media_id: int =
                 predictions[best_same].id, label=name, iou=row[best_same])
             continue
         if own == 0.0:
-            near = (row >= NEAR) & mine
+            near = (row >= NEAR) & mine[i]
             best_any = float(ps[near].max()) if near.any() else 0.0
             if best_any < SEEN:
                 rate = found_rate(np.log(relative_side(label.rect, size))) if found_rate else 1.0
@@ -117,9 +110,10 @@ def picture_suspects(labels, predictions, names: dict[int, str], media_id: int =
     for j, pred in enumerate(predictions):
         if j in claimed or ps[j] < CONFIDENT:
             continue
-        if len(lb) and ious[:, j].max() >= NEAR:
+        if len(labels) and ious[:, j].max() >= NEAR:
             continue
-        add("missed", pred.rect, ps[j] * (precision(ps[j]) if precision else 1.0), None, pred.id, pred=names.get(pred.class_id, "?"),
+        weight = ps[j] * (precision(ps[j]) if precision else 1.0)
+        add("missed", pred.rect, weight, None, pred.id, pred=names.get(pred.class_id, "?"),
             score=ps[j])
     return out
 
@@ -144,31 +138,31 @@ def _confirms_another(ious: np.ndarray, lc: np.ndarray, pc: np.ndarray) -> np.nd
     return out
 
 
+def _arrays(labels, predictions):
+    """A picture's label classes, prediction classes and scores, the IoU of every
+    label with every prediction, and [label i, prediction j]: j is not another
+    label's (it does not confirm another label better than it overlaps i)."""
+    lb = np.array([b.rect for b in labels], np.float64).reshape(-1, 4)
+    pb = np.array([p.rect for p in predictions], np.float64).reshape(-1, 4)
+    lc = np.array([b.class_id for b in labels], np.int64)
+    pc = np.array([p.class_id for p in predictions], np.int64)
+    ps = np.array([p.score or 0.0 for p in predictions], np.float64)
+    ious = iou_matrix(lb, pb)
+    return lc, pc, ps, ious, ~_confirms_another(ious, lc, pc)
+
+
 def labels_seen(labels, predictions) -> list[bool]:
     """Per label: the model sees something there (a prediction >= SEEN over it that
     is not another label's)."""
-    lb = np.array([b.rect for b in labels], np.float64).reshape(-1, 4)
-    pb = np.array([p.rect for p in predictions], np.float64).reshape(-1, 4)
-    if not len(pb):
-        return [False] * len(labels)
-    ious = iou_matrix(lb, pb)
-    ps = np.array([p.score or 0.0 for p in predictions], np.float64)
-    mine = ~_confirms_another(ious, np.array([b.class_id for b in labels], np.int64),
-                              np.array([p.class_id for p in predictions], np.int64))
-    return [bool(((ious[i] >= NEAR) & mine[i] & (ps >= SEEN)).any()) for i in range(len(labels))]
+    _lc, _pc, ps, ious, mine = _arrays(labels, predictions)
+    return ((ious >= NEAR) & mine & (ps >= SEEN)[None, :]).any(axis=1).tolist()
 
 
 def predictions_confirmed(labels, predictions) -> list[tuple[float, bool]]:
     """(score, matches a label of its class at IoU >= MATCH) per prediction >= SEEN."""
-    lb = np.array([b.rect for b in labels], np.float64).reshape(-1, 4)
-    lc = np.array([b.class_id for b in labels], np.int64)
-    out = []
-    for p in predictions:
-        if (p.score or 0.0) < SEEN:
-            continue
-        row = iou_matrix(np.array([p.rect], np.float64), lb)[0] if len(lb) else np.zeros(0)
-        out.append((float(p.score), bool(((row >= MATCH) & (lc == p.class_id)).any())))
-    return out
+    lc, pc, ps, ious, _mine = _arrays(labels, predictions)
+    match = ((ious >= MATCH) & (lc[:, None] == pc[None, :])).any(axis=0)
+    return [(float(s), bool(m)) for s, m in zip(ps, match) if s >= SEEN]
 
 
 def nearest_rate(values, outcomes, k: int = NEIGHBOURS) -> Callable[[float], float] | None:
@@ -182,6 +176,7 @@ def nearest_rate(values, outcomes, k: int = NEIGHBOURS) -> Callable[[float], flo
     def rate(value: float) -> float:
         return float(hit[np.argsort(np.abs(vals - value))[:k]].mean())
     return rate
+
 
 def held_out(project, run_id: int) -> dict[tuple[int, int], int]:
     """(media id, frame) → the run whose model did not train on it: each fold of a
