@@ -80,12 +80,13 @@ def run_strategy(strategy: str, seed: int, args, truth, test, pool, initial, res
                 else:
                     # a step budget: the labelled photos repeated to fill one pass of
                     # about --steps steps, evaluated once at its end
-                    repeat = -(-args.steps * 4 // len(labelled)) if args.steps else 1
+                    cfg = settings(1 if args.steps else args.epochs, args.size)
+                    per_pass = args.steps * cfg["batch_size"]
+                    repeat = -(-per_pass // len(labelled)) if args.steps else 1
                     coco = write_coco(out / f"{strategy}-{seed}-r{r}.json", sizes.get,
                                       {n: truth[n] for n in labelled}, {n: truth[n] for n in test},
                                       ["kangaroo"], repeat=repeat)
-                    epochs = 1 if args.steps else args.epochs
-                    metrics = train(coco, run_dir, settings(epochs, args.size))
+                    metrics = train(coco, run_dir, cfg)
                     shutil.copytree(run_dir, shared, dirs_exist_ok=True)
                     trained[set_key] = metrics
                 result = {"round": r, "labelled": sorted(labelled), "n": len(labelled), **metrics}
