@@ -51,6 +51,12 @@ PREFERENCES: dict[tuple[str, str], list[tuple[str, str]]] = {
     ],
 }
 
+# With no pretrained file at all, the template that learns best from random weights.
+# Measured on the generated shapes (64 px, 10 epochs): ResNet-18 reaches precision@1
+# 1.0 after one or two epochs; MobileNetV2 and EfficientNet-B0 (depthwise convolutions)
+# stay near chance for eight or more, whatever the loss or learning rate.
+RANDOM_START: dict[str, str] = {"embedder": "embed_resnet18"}
+
 
 @dataclass(frozen=True)
 class StartInfo:
@@ -143,6 +149,7 @@ def choose(task: str, device_kind: str = "cpu", policy: Policy | None = None) ->
                 over["pretrained"] = start
             return Choice(name, over, f"{name}: {info.note}, suits a {kind.upper()}", info)
     name, start = ranked[0]
+    name = RANDOM_START.get(task, name)
     spec = get_template(name)
     info = start_info(spec, start, policy)
     return Choice(name, suggested_overrides(spec, kind),

@@ -60,6 +60,9 @@ def test_nothing_here_marks_every_start_random(home):
         assert info.random and "RANDOM" in info.note and info.state == "missing"
     choice = choose("detector", "cpu", Policy())
     assert choice.start.random and "no pretrained weights" in choice.reason
+    # from random weights the embedder is one that learns from them (not MobileNetV2)
+    embedder = choose("embedder", "cpu", Policy())
+    assert embedder.template == "embed_resnet18" and embedder.start.random
     assert start_info(get_template("fasterrcnn_mobilenet_v2"), "none", Policy()).random is False
     assert start_info(get_template("fasterrcnn_mobilenet_v2"), "x.pt", Policy()).start == "file"
 
