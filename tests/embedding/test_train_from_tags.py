@@ -44,7 +44,7 @@ def test_tagged_images_without_boxes_train_an_embedder(tmp_path, monkeypatch, ca
     sets = [a for s in SETS for a in ("--set", s)]
     assert kestrel("train", project, "--device", "cpu", *sets) == 0   # no --template
     err = capsys.readouterr().err
-    assert "no --template: using embed_mobilenet_v2" in err
+    assert "no --template: using embed_resnet18" in err   # no weights here: a random start
     assert "run #1 finished" in err
     from app.store.project import Project
 
