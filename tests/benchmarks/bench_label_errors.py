@@ -2,7 +2,8 @@
 k-fold cross-check (``kestrel suspects --folds K``'s code path).
 
     python tests/benchmarks/bench_label_errors.py [--folds 4] [--per-kind 10] [--epochs 10]
-        [--size 320] [--trainable 4] [--resample 100] [--out DIR]
+        [--size 320] [--trainable 4] [--template T] [--pretrained imagenet|coco]
+        [--resample 100] [--out DIR]
 
 A project holds the 163 kangaroo photos the app imports, with their labels, except
 for ``--per-kind`` planted errors of each kind, on distinct photos: a box deleted (a
@@ -86,6 +87,9 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--size", type=int, default=320, help="min_size (the template's default)")
     ap.add_argument("--trainable", type=int, default=4, help="trainable backbone stages")
+    ap.add_argument("--template", default="fasterrcnn_mobilenet_v2",
+                    help="the folds' template (fasterrcnn_mobilenet_v3_large_fpn for a COCO start)")
+    ap.add_argument("--pretrained", default="imagenet", help="the folds' start: imagenet or coco")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resample", type=int, default=100,
                     help="planted sets re-drawn on the same fold predictions (0: none)")
@@ -114,12 +118,12 @@ def main() -> int:
         project.classes.ensure("wallaby")
         label(project, ids, names, truth, classes=labels)
         (args.out / "planted.json").write_text(json.dumps(planted))
-        settings = {"pretrained": "imagenet", "epochs": args.epochs, "batch_size": 4,
+        settings = {"pretrained": args.pretrained, "epochs": args.epochs, "batch_size": 4,
                     "min_size": args.size, "max_size": int(args.size * 5 / 3), "lr": 0.01,
                     "warmup_iters": 20, "trainable_backbone_layers": args.trainable, "workers": 0,
                     "patience": 0, "seed": args.seed}
         parent = project.runs.add(name="template for the folds", task="detector",
-                                  template="fasterrcnn_mobilenet_v2", run_dir="",
+                                  template=args.template, run_dir="",
                                   hyperparameters={k: str(v) for k, v in settings.items()})
         project.runs.update(parent, status="finished")
         project.settings.set("bench_parent", str(parent))
