@@ -193,5 +193,6 @@ def report(results: dict, args) -> None:
                    "labelled photos", metric, hline=target)
         print(f"  plot: {png}")
 
+
 if __name__ == "__main__":
     sys.exit(main())
